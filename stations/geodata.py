@@ -1,0 +1,183 @@
+"""Read and write the station GeoPackage, the project's single source of truth.
+
+The GeoPackage holds three layers:
+
+``stations``
+    a point layer in EPSG:4326 with an R-tree spatial index: the text fields of
+    :data:`stations.model.TEXT_FIELDS` and one boolean ``has_<amenity>`` column per amenity;
+``amenities``
+    the amenity vocabulary (code, Chinese and English label, icon, column name);
+``build_info``
+    key/value rows, among them ``data_version``: a hash of the station content that the API
+    uses for ETags and to notice a rebuilt file.
+
+Writing is atomic: the new file is written and verified beside the old one and then moved over
+it with :func:`os.replace`, so readers see either the old file or the new one, never a part.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyogrio
+import shapely
+
+from .errors import DataFileError
+from .model import (
+    AMENITIES,
+    AMENITIES_TABLE,
+    AMENITY_COLUMNS,
+    BUILD_INFO_TABLE,
+    CRS_WGS84,
+    STATIONS_LAYER,
+    TEXT_FIELDS,
+)
+
+# GDAL stamps gpkg_contents.last_change with the current time unless told otherwise; a fixed
+# stamp makes two builds from the same sources byte-for-byte comparable.
+_FIXED_GPKG_TIMESTAMP = "2000-01-01T00:00:00Z"
+SCHEMA_VERSION = "1"
+
+
+def station_frame(
+    columns: Mapping[str, object],
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+) -> gpd.GeoDataFrame:
+    """Build a station GeoDataFrame in the canonical column order, sorted by ``id``.
+
+    ``columns`` maps field names to sequences (or scalars); text fields that are absent become
+    empty strings and amenity columns that are absent become ``False``.  Coordinates are WGS84.
+    """
+    lon_arr = np.asarray(lon, dtype=np.float64)
+    n = lon_arr.shape[0]
+    data: dict[str, object] = {}
+    for field in TEXT_FIELDS:
+        values = columns.get(field, "")
+        series = pd.Series(values if not isinstance(values, str) else [values] * n, dtype=object)
+        data[field] = series.fillna("").astype(str).to_numpy()
+    for column in AMENITY_COLUMNS:
+        values = columns.get(column, False)
+        data[column] = np.broadcast_to(np.asarray(values, dtype=bool), (n,)).copy()
+    geometry = shapely.points(lon_arr, np.asarray(lat, dtype=np.float64))
+    frame = gpd.GeoDataFrame(data, geometry=geometry, crs=CRS_WGS84)
+    return frame.sort_values("id", kind="stable").reset_index(drop=True)
+
+
+def data_version(stations: gpd.GeoDataFrame) -> str:
+    """A short content hash: equal for equal station content, whatever the file bytes."""
+    content = stations[list(TEXT_FIELDS) + list(AMENITY_COLUMNS)].copy()
+    content["lon"] = np.round(stations.geometry.x.to_numpy(), 7)
+    content["lat"] = np.round(stations.geometry.y.to_numpy(), 7)
+    row_hashes = pd.util.hash_pandas_object(content, index=False).to_numpy()
+    return hashlib.sha256(row_hashes.tobytes()).hexdigest()[:16]
+
+
+def amenity_table() -> pd.DataFrame:
+    """The amenity vocabulary as a plain table, in display order."""
+    return pd.DataFrame(
+        {
+            "code": [a.code for a in AMENITIES],
+            "label_zh": [a.label_zh for a in AMENITIES],
+            "label_en": [a.label_en for a in AMENITIES],
+            "icon": [a.icon for a in AMENITIES],
+            "column_name": [a.column for a in AMENITIES],
+            "sort_order": list(range(len(AMENITIES))),
+        }
+    )
+
+
+def write_stations(
+    stations: gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    extra_info: Mapping[str, str] | None = None,
+) -> str:
+    """Write ``stations`` to the GeoPackage at ``path`` atomically and return its data version.
+
+    The file is first written to a hidden temporary file in the same folder, read back and
+    checked; only then does it replace ``path``.  On any failure the temporary file is removed
+    and the old GeoPackage, if there was one, is left untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    version = data_version(stations)
+    info = {"schema_version": SCHEMA_VERSION, "data_version": version,
+            "station_count": str(len(stations)), **(extra_info or {})}
+    temporary = target.with_name(f".{target.stem}.{os.getpid()}.tmp{target.suffix}")
+    try:
+        with pyogrio_config({"OGR_CURRENT_DATE": _FIXED_GPKG_TIMESTAMP}):
+            pyogrio.write_dataframe(
+                stations, temporary, layer=STATIONS_LAYER, driver="GPKG",
+                layer_options={"SPATIAL_INDEX": "YES", "FID": "fid"},
+            )
+            pyogrio.write_dataframe(amenity_table(), temporary, layer=AMENITIES_TABLE,
+                                    driver="GPKG")
+            pyogrio.write_dataframe(
+                pd.DataFrame({"key": list(info), "value": list(info.values())}),
+                temporary, layer=BUILD_INFO_TABLE, driver="GPKG",
+            )
+        if read_build_info(temporary).get("data_version") != version:
+            raise DataFileError(f"{temporary}: written file does not read back")
+        os.replace(temporary, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+    return version
+
+
+@contextlib.contextmanager
+def pyogrio_config(options: Mapping[str, str]):  # type: ignore[no-untyped-def]
+    """Set GDAL configuration options for the duration of a block."""
+    previous = {key: pyogrio.get_gdal_config_option(key) for key in options}
+    pyogrio.set_gdal_config_options(dict(options))
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(previous)
+
+
+def read_build_info(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The ``build_info`` key/value table of a station GeoPackage."""
+    table = _read_layer(path, BUILD_INFO_TABLE)
+    return dict(zip(table["key"].astype(str), table["value"].astype(str), strict=True))
+
+
+def read_stations(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
+    """Read the station layer into a GeoDataFrame in WGS84.
+
+    The frame carries the file's ``data_version`` in ``frame.attrs["data_version"]``.  A file
+    that is missing, corrupt, or lacks the station schema raises :class:`DataFileError`.
+    """
+    info = read_build_info(path)
+    frame = _read_layer(path, STATIONS_LAYER)
+    missing = [c for c in (*TEXT_FIELDS, *AMENITY_COLUMNS) if c not in frame.columns]
+    if missing or not isinstance(frame, gpd.GeoDataFrame):
+        raise DataFileError(f"{path}: layer {STATIONS_LAYER!r} lacks columns {missing}")
+    if str(info.get("station_count")) != str(len(frame)):
+        raise DataFileError(
+            f"{path}: holds {len(frame)} stations but its build_info says "
+            f"{info.get('station_count')}; the file is incomplete"
+        )
+    for field in TEXT_FIELDS:
+        frame[field] = frame[field].fillna("").astype(str)
+    for column in AMENITY_COLUMNS:
+        frame[column] = frame[column].fillna(False).astype(bool)
+    frame.attrs["data_version"] = info.get("data_version", "")
+    return frame
+
+
+def _read_layer(path: str | os.PathLike[str], layer: str) -> pd.DataFrame:
+    if not Path(path).is_file():
+        raise DataFileError(f"{path}: no such GeoPackage")
+    try:
+        return pyogrio.read_dataframe(path, layer=layer)
+    except Exception as exc:  # GDAL reports corruption with several exception types
+        raise DataFileError(f"{path}: cannot read layer {layer!r}: {exc}") from exc
