@@ -146,3 +146,8 @@ FIELD_LABELS_ZH: Final[dict[str, str]] = {
     "source": "来源",
     "updated_at": "更新时间",
 }
+
+# Where the project keeps its data, relative to the working directory (the repository root).
+DEFAULT_GEOPACKAGE: Final = "geodata/stations.gpkg"
+DEFAULT_MANIFEST: Final = "geodata/sources/sources.toml"
+DEFAULT_MAPS_DIR: Final = "maps"
