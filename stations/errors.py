@@ -25,3 +25,19 @@ class DataFileError(StationsError):
 
 class UnknownCoordinateSystem(StationsError, ValueError):
     """A coordinate system name that is not one of wgs84, gcj02 or bd09."""
+
+
+class ReportRejected(StationsError, ValueError):
+    """A problem report that breaks the rules (unknown kind, note too long, store full)."""
+
+
+class ReportRateLimited(StationsError):
+    """A client sent too many problem reports; ``retry_after_s`` says when to try again."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class ReportNotFound(StationsError, LookupError):
+    """No problem report has the given number."""
