@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import StationsError
-from . import build
+from . import build, reports
 
-SUBCOMMAND_MODULES = (build,)
+SUBCOMMAND_MODULES = (build, reports)
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
