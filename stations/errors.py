@@ -41,3 +41,7 @@ class ReportRateLimited(StationsError):
 
 class ReportNotFound(StationsError, LookupError):
     """No problem report has the given number."""
+
+
+class MapError(StationsError, ValueError):
+    """A map cannot be built from the options given (unknown base map, bad radius, no stations)."""
