@@ -26,6 +26,7 @@ from .errors import UnknownCoordinateSystem
 ArrayLike = npt.ArrayLike
 FloatArray = npt.NDArray[np.float64]
 LonLat = tuple[FloatArray, FloatArray]
+_Formula = Callable[[FloatArray, FloatArray], LonLat]
 
 _KRASOVSKY_A = 6378245.0
 _KRASOVSKY_EE = 0.00669342162296594323
@@ -48,11 +49,8 @@ class CoordinateSystem(enum.StrEnum):
         """Accept the usual spellings (``WGS-84``, ``GCJ02``, ``bd-09``, ``EPSG:4326``)."""
         if isinstance(name, CoordinateSystem):
             return name
-        key = str(name).strip().lower().replace("-", "").replace("_", "")
-        aliases = {"epsg:4326": "wgs84", "4326": "wgs84", "gps": "wgs84", "gcj": "gcj02",
-                   "amap": "gcj02", "gaode": "gcj02", "tencent": "gcj02", "mars": "gcj02",
-                   "baidu": "bd09", "bd": "bd09"}
-        key = aliases.get(key, key)
+        key = "".join(str(name).split()).lower().replace("-", "").replace("_", "")
+        key = _ALIASES.get(key, key)
         try:
             return cls(key)
         except ValueError:
@@ -60,6 +58,17 @@ class CoordinateSystem(enum.StrEnum):
             raise UnknownCoordinateSystem(
                 f"unknown coordinate system {name!r}; allowed: {allowed}"
             ) from None
+
+
+# Other names for the three systems, after parse() has dropped case, spaces, "-" and "_".
+# "bd09ll" and "gcj02ll" are the names Baidu's and Tencent's web APIs use; "autonavi" is Amap's.
+_ALIASES: dict[str, str] = {
+    "epsg:4326": "wgs84", "epsg4326": "wgs84", "4326": "wgs84", "wgs1984": "wgs84",
+    "gps": "wgs84",
+    "gcj": "gcj02", "gcj02ll": "gcj02", "amap": "gcj02", "gaode": "gcj02", "autonavi": "gcj02",
+    "tencent": "gcj02", "mars": "gcj02",
+    "baidu": "bd09", "bd": "bd09", "bd09ll": "bd09",
+}
 
 
 def _as_arrays(lon: ArrayLike, lat: ArrayLike) -> LonLat:
@@ -94,69 +103,96 @@ def _gcj_offset(lon: FloatArray, lat: FloatArray) -> LonLat:
     return dlon, dlat
 
 
-def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> LonLat:
-    """WGS84 to GCJ-02 (Amap, Tencent)."""
+def _shift_to_gcj02(lon: FloatArray, lat: FloatArray) -> LonLat:
+    """The GCJ-02 formula itself, applied everywhere (no box test)."""
+    dlon, dlat = _gcj_offset(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def _rotate_to_bd09(lon: FloatArray, lat: FloatArray) -> LonLat:
+    """The BD-09 formula itself, applied everywhere (no box test)."""
+    z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _BD_X_PI)
+    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _BD_X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def _shift_to_bd09(lon: FloatArray, lat: FloatArray) -> LonLat:
+    """WGS84 to BD-09 goes through GCJ-02, as Baidu defines it."""
+    return _rotate_to_bd09(*_shift_to_gcj02(lon, lat))
+
+
+def _inside_only(formula: _Formula, lon: ArrayLike, lat: ArrayLike) -> LonLat:
+    """Apply ``formula`` inside the China box and leave other points as they are."""
     x, y = _as_arrays(lon, lat)
-    dlon, dlat = _gcj_offset(x, y)
+    fx, fy = formula(x, y)
     outside = outside_china(x, y)
-    return np.where(outside, x, x + dlon), np.where(outside, y, y + dlat)
+    return np.where(outside, x, fx), np.where(outside, y, fy)
 
 
-def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> LonLat:
-    """GCJ-02 to BD-09 (Baidu)."""
-    x, y = _as_arrays(lon, lat)
-    z = np.hypot(x, y) + 0.00002 * np.sin(y * _BD_X_PI)
-    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _BD_X_PI)
-    outside = outside_china(x, y)
-    return (np.where(outside, x, z * np.cos(theta) + 0.0065),
-            np.where(outside, y, z * np.sin(theta) + 0.006))
+def _invert(formula: _Formula, lon: ArrayLike, lat: ArrayLike) -> LonLat:
+    """Solve ``formula(p) == target`` by fixed-point iteration; the offsets vary slowly.
 
-
-def _invert(forward: Callable[[ArrayLike, ArrayLike], LonLat],
-            lon: ArrayLike, lat: ArrayLike) -> LonLat:
-    """Solve ``forward(p) == target`` by fixed-point iteration; the offsets vary slowly."""
+    The iteration uses the bare formula, not the box-tested forward function: within a few
+    hundred metres of the box edge the forward function jumps, and iterating across that jump
+    would oscillate instead of converging.  Targets outside the box are returned unchanged.
+    """
     target_x, target_y = _as_arrays(lon, lat)
     x, y = target_x.copy(), target_y.copy()
     for _ in range(_MAX_ITERATIONS):
-        fx, fy = forward(x, y)
+        fx, fy = formula(x, y)
         err_x, err_y = fx - target_x, fy - target_y
         x = x - err_x
         y = y - err_y
-        if np.all(np.abs(err_x) < INVERSE_TOLERANCE_DEG) and np.all(
-            np.abs(err_y) < INVERSE_TOLERANCE_DEG
-        ):
+        # NaN never converges; leave it to come out as NaN rather than iterate for nothing.
+        worst = np.maximum(np.abs(err_x), np.abs(err_y))
+        if not np.any(worst >= INVERSE_TOLERANCE_DEG):
             break
     outside = outside_china(target_x, target_y)
     return np.where(outside, target_x, x), np.where(outside, target_y, y)
 
 
-def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> LonLat:
-    """GCJ-02 to WGS84, exact to about a millimetre."""
-    return _invert(wgs84_to_gcj02, lon, lat)
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> LonLat:
+    """WGS84 to GCJ-02 (Amap, Tencent)."""
+    return _inside_only(_shift_to_gcj02, lon, lat)
 
 
-def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> LonLat:
-    """BD-09 to GCJ-02, exact to about a millimetre."""
-    return _invert(gcj02_to_bd09, lon, lat)
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> LonLat:
+    """GCJ-02 to BD-09 (Baidu)."""
+    return _inside_only(_rotate_to_bd09, lon, lat)
 
 
 def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> LonLat:
     """WGS84 to BD-09 (through GCJ-02, as Baidu defines it)."""
-    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+    return _inside_only(_shift_to_bd09, lon, lat)
+
+
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> LonLat:
+    """GCJ-02 to WGS84, exact to about a millimetre."""
+    return _invert(_shift_to_gcj02, lon, lat)
+
+
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> LonLat:
+    """BD-09 to GCJ-02, exact to about a millimetre."""
+    return _invert(_rotate_to_bd09, lon, lat)
 
 
 def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> LonLat:
     """BD-09 to WGS84, exact to about a millimetre."""
-    return _invert(wgs84_to_bd09, lon, lat)
+    return _invert(_shift_to_bd09, lon, lat)
+
+
+def _unchanged(lon: ArrayLike, lat: ArrayLike) -> LonLat:
+    """The identity conversion; copies, so callers never share arrays with their input."""
+    return np.array(lon, dtype=np.float64), np.array(lat, dtype=np.float64)
 
 
 _TO_WGS84 = {
-    CoordinateSystem.WGS84: _as_arrays,
+    CoordinateSystem.WGS84: _unchanged,
     CoordinateSystem.GCJ02: gcj02_to_wgs84,
     CoordinateSystem.BD09: bd09_to_wgs84,
 }
 _FROM_WGS84 = {
-    CoordinateSystem.WGS84: _as_arrays,
+    CoordinateSystem.WGS84: _unchanged,
     CoordinateSystem.GCJ02: wgs84_to_gcj02,
     CoordinateSystem.BD09: wgs84_to_bd09,
 }
