@@ -45,3 +45,11 @@ class ReportNotFound(StationsError, LookupError):
 
 class MapError(StationsError, ValueError):
     """A map cannot be built from the options given (unknown base map, bad radius, no stations)."""
+
+
+class UnknownExportFormat(StationsError, ValueError):
+    """A feed format name that no exporter has."""
+
+
+class ExportError(StationsError):
+    """A feed cannot be written (for example, an empty station table for vector tiles)."""
