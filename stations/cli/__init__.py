@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import StationsError
-from . import build, reports
+from . import build, info, reports, validate
 
-SUBCOMMAND_MODULES = (build, reports)
+SUBCOMMAND_MODULES = (build, reports, validate, info)
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1

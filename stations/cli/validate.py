@@ -1,0 +1,36 @@
+"""``stations validate``: check source tables and print the problem report; writes nothing."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..build import BuildReport, check_sources
+from .source_args import add_source_arguments, exit_code, print_problems, source_specs
+
+EPILOG = """exit codes:
+  0  every row is valid
+  1  some rows have problems (errors would reject them in a build; warnings would not)
+  2  a source could not be read at all (missing file, wrong column, unreadable encoding)
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check source tables and report problems, without writing anything",
+        description="Read and validate station tables exactly as 'stations build' does and "
+        "print every problem as FILE:ROW: FIELD: PROBLEM. Nothing is written.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_source_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    sources = source_specs(args)
+    report = BuildReport.from_validation(check_sources(sources, progress=args.progress), sources)
+    report.refusal = "nothing written (validation only)"
+    print_problems(report.problems, args.max_problems)
+    print(report.summary())
+    return exit_code(report.problems)
