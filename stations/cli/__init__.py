@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import StationsError
-from . import build, info, reports, validate
+from . import build, export, info, reports, validate
 
-SUBCOMMAND_MODULES = (build, reports, validate, info)
+SUBCOMMAND_MODULES = (build, reports, validate, info, export)
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1

@@ -1,0 +1,81 @@
+"""GPX 1.1 waypoints for OsmAnd, Organic Maps and bike computers.
+
+Each station is a ``wpt`` with ``name``, ``cmt`` (the address), ``desc`` (amenities, hours and
+status in Chinese), ``sym`` and ``type``.  GPX has no field for an identifier or a machine-readable
+amenity list, so those go into ``extensions`` under the project's own namespace, which GPX 1.1
+allows and readers that do not know it skip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+from lxml import etree
+
+from ..crs import CoordinateSystem
+from ..model import TEXT_FIELDS
+from .base import (
+    CATEGORY_ZH,
+    FEED_NAME_ZH,
+    Target,
+    amenity_codes,
+    binary_output,
+    coordinates,
+    summary_zh,
+    text_columns,
+    xml_text,
+)
+
+GPX_NAMESPACE = "http://www.topografix.com/GPX/1/1"
+GPX_SCHEMA_LOCATION = f"{GPX_NAMESPACE} http://www.topografix.com/GPX/1/1/gpx.xsd"
+STATION_NAMESPACE = "urn:x-stations:gpx:1"
+_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+# A symbol name that Garmin devices and OsmAnd both know; the station kind is in ``type``.
+WAYPOINT_SYMBOL = "Lodge"
+
+
+@dataclass(frozen=True)
+class GPXExporter:
+    """GPX 1.1 waypoints, one per station."""
+
+    name: str = "gpx"
+    description: str = "GPX 1.1 waypoints (OsmAnd, Organic Maps, bike computers), WGS84"
+    crs: CoordinateSystem = CoordinateSystem.WGS84
+    media_type: str = "application/gpx+xml"
+    extension: str = ".gpx"
+
+    def write(self, stations: gpd.GeoDataFrame, target: Target) -> None:
+        lon, lat = coordinates(stations, self.crs)
+        columns = text_columns(stations, TEXT_FIELDS)
+        g = f"{{{GPX_NAMESPACE}}}"
+        root_attributes = {"version": "1.1", "creator": "stations",
+                           f"{{{_XSI}}}schemaLocation": GPX_SCHEMA_LOCATION}
+        nsmap = {None: GPX_NAMESPACE, "xsi": _XSI, "station": STATION_NAMESPACE}
+        with binary_output(target) as stream, etree.xmlfile(stream, encoding="utf-8") as xf:
+            xf.write_declaration()
+            with xf.element(g + "gpx", root_attributes, nsmap=nsmap):
+                metadata = etree.Element(g + "metadata")
+                etree.SubElement(metadata, g + "name").text = FEED_NAME_ZH
+                xf.write(metadata)
+                for i, codes in enumerate(amenity_codes(stations)):
+                    values = {field: xml_text(columns[field][i]) for field in TEXT_FIELDS}
+                    xf.write(_waypoint(g, values, codes, lon[i], lat[i]))
+
+
+def _waypoint(g: str, values: dict[str, str], codes: list[str],
+              lon: float, lat: float) -> etree._Element:
+    waypoint = etree.Element(g + "wpt", lat=f"{lat:.7f}", lon=f"{lon:.7f}")
+    etree.SubElement(waypoint, g + "name").text = values["name"]
+    etree.SubElement(waypoint, g + "cmt").text = values["address"]
+    description = summary_zh(codes, values["opening_hours"], values["status"])
+    if values["phone"]:
+        description += f"；电话：{values['phone']}"
+    etree.SubElement(waypoint, g + "desc").text = description
+    etree.SubElement(waypoint, g + "sym").text = WAYPOINT_SYMBOL
+    etree.SubElement(waypoint, g + "type").text = CATEGORY_ZH
+    extensions = etree.SubElement(waypoint, g + "extensions")
+    s = f"{{{STATION_NAMESPACE}}}"
+    etree.SubElement(extensions, s + "id").text = values["id"]
+    etree.SubElement(extensions, s + "amenities").text = ",".join(codes)
+    return waypoint

@@ -1,0 +1,94 @@
+"""CSV tables for bulk POI import into Chinese map platforms (Amap/Tencent GCJ-02, Baidu BD-09).
+
+The columns follow the platforms' bulk import templates: Amap's enterprise map point upload
+("经纬度模板": 名称, 经度, 纬度 as system fields, then free custom fields such as 地址 and 电话) and
+Baidu's location data tables (title, address, longitude, latitude, tags, with the coordinate
+type stated per table).  Headings are Chinese, as in the templates, and the file is UTF-8 with a
+byte order mark so that Excel on Chinese Windows opens it without mojibake.
+
+The coordinate system is in a column of its own (the templates accept custom columns) as well as
+in the file name: a GCJ-02 table that looks like WGS84 would put every station a few hundred
+metres off.
+
+Every text cell that a spreadsheet would take for a formula (it starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) is prefixed with an apostrophe, so a hostile station name
+cannot run anything when a planner opens the table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import geopandas as gpd
+
+from ..crs import CoordinateSystem
+from ..model import TEXT_FIELDS
+from .base import (
+    CATEGORY_ZH,
+    CRS_LABELS,
+    Target,
+    amenity_codes,
+    amenity_labels_zh,
+    binary_output,
+    coordinates,
+    status_label_zh,
+    summary_zh,
+    text_columns,
+)
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+AMENITY_SEPARATOR = "、"
+
+
+def neutralise_formula(text: str) -> str:
+    """Prefix a cell that a spreadsheet would evaluate with ``'`` so it stays text."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+@dataclass(frozen=True)
+class PoiTableExporter:
+    """A POI import table in one Chinese coordinate system."""
+
+    name: str
+    crs: CoordinateSystem
+    description: str
+    category_heading: str
+    media_type: str = "text/csv; charset=utf-8"
+    extension: str = ".csv"
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        return ("名称", "地址", "经度", "纬度", "电话", "营业时间", self.category_heading,
+                "描述", "服务设施", "编号", "省份", "城市", "区县", "运营单位", "状态", "坐标系")
+
+    def write(self, stations: gpd.GeoDataFrame, target: Target) -> None:
+        lon, lat = coordinates(stations, self.crs)
+        columns = text_columns(stations, TEXT_FIELDS)
+        crs_label = CRS_LABELS[self.crs]
+        text = io.StringIO(newline="")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow(self.headings)
+        for i, codes in enumerate(amenity_codes(stations)):
+            value = {field: columns[field][i] for field in TEXT_FIELDS}
+            writer.writerow((
+                neutralise_formula(value["name"]),
+                neutralise_formula(value["address"]),
+                f"{lon[i]:.7f}",
+                f"{lat[i]:.7f}",
+                neutralise_formula(value["phone"]),
+                neutralise_formula(value["opening_hours"]),
+                CATEGORY_ZH,
+                neutralise_formula(summary_zh(codes, value["opening_hours"], value["status"])),
+                AMENITY_SEPARATOR.join(amenity_labels_zh(codes)),
+                neutralise_formula(value["id"]),
+                neutralise_formula(value["province"]),
+                neutralise_formula(value["city"]),
+                neutralise_formula(value["district"]),
+                neutralise_formula(value["operator"]),
+                status_label_zh(value["status"]),
+                crs_label,
+            ))
+        with binary_output(target) as stream:
+            stream.write(text.getvalue().encode("utf-8-sig"))
