@@ -1,0 +1,194 @@
+"""Exact nearest-station search on the sphere.
+
+Stations are stored as 3D unit vectors in a k-d tree (:mod:`pykdtree`, chosen over scipy's
+cKDTree because a single query costs a third as much).  The
+straight-line (chord) distance between two unit vectors grows monotonically with the
+great-circle distance between the points, so the k nearest by chord are exactly the k nearest
+on the sphere: no planar-degree shortcut, right at the poles and across the antimeridian.
+
+Filters (amenities, status, city, open now) are a boolean mask over the stations.  A mask that
+keeps many stations is applied inside the tree walk, which skips excluded stations and keeps
+widening its search until k stations pass; a mask that keeps few stations is answered by brute
+force over just those stations, which is then cheaper than walking the tree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from pykdtree.kdtree import KDTree
+
+EARTH_RADIUS_M = 6371008.8  # IUGG mean Earth radius
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+# Below this many selected stations, a linear scan beats widening the tree query.
+BRUTE_FORCE_MAX_SELECTED = 4096
+# Masks that keep less than this share of stations are also scanned linearly: widening the
+# tree query would need roughly k / share candidates.
+BRUTE_FORCE_MAX_SHARE = 0.02
+
+
+def unit_vectors(lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
+    """Points (degrees) as an (n, 3) array of unit vectors."""
+    lon_r = np.radians(np.asarray(lon, dtype=np.float64))
+    lat_r = np.radians(np.asarray(lat, dtype=np.float64))
+    cos_lat = np.cos(lat_r)
+    return np.stack([cos_lat * np.cos(lon_r), cos_lat * np.sin(lon_r), np.sin(lat_r)], axis=-1)
+
+
+def haversine_m(lon1: npt.ArrayLike, lat1: npt.ArrayLike,
+                lon2: npt.ArrayLike, lat2: npt.ArrayLike) -> FloatArray:
+    """Great-circle distance in metres between points given in degrees (broadcasts)."""
+    lon1_r, lat1_r, lon2_r, lat2_r = (
+        np.radians(np.asarray(v, dtype=np.float64)) for v in (lon1, lat1, lon2, lat2)
+    )
+    half = (np.sin((lat2_r - lat1_r) / 2) ** 2
+            + np.cos(lat1_r) * np.cos(lat2_r) * np.sin((lon2_r - lon1_r) / 2) ** 2)
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(half, 0.0, 1.0)))
+
+
+def initial_bearing_deg(lon1: npt.ArrayLike, lat1: npt.ArrayLike,
+                        lon2: npt.ArrayLike, lat2: npt.ArrayLike) -> FloatArray:
+    """Compass bearing (0 = north, 90 = east) to set off on from point 1 towards point 2."""
+    lon1_r, lat1_r, lon2_r, lat2_r = (
+        np.radians(np.asarray(v, dtype=np.float64)) for v in (lon1, lat1, lon2, lat2)
+    )
+    d_lon = lon2_r - lon1_r
+    y = np.sin(d_lon) * np.cos(lat2_r)
+    x = np.cos(lat1_r) * np.sin(lat2_r) - np.sin(lat1_r) * np.cos(lat2_r) * np.cos(d_lon)
+    return np.degrees(np.arctan2(y, x)) % 360.0
+
+
+def chord_for_distance(distance_m: float) -> float:
+    """Chord length between unit vectors that lie ``distance_m`` apart on the sphere."""
+    angle = min(distance_m / EARTH_RADIUS_M, math.pi)
+    return 2.0 * math.sin(angle / 2.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbours:
+    """Result of a batch query: ``index`` is -1 and ``distance_m`` is inf where fewer than k
+    stations qualified.  Rows are nearest first."""
+
+    index: IntArray
+    distance_m: FloatArray
+
+
+class StationIndex:
+    """k-nearest and radius queries over fixed station positions (WGS84 degrees)."""
+
+    def __init__(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> None:
+        self.lon = np.ascontiguousarray(lon, dtype=np.float64)
+        self.lat = np.ascontiguousarray(lat, dtype=np.float64)
+        if self.lon.shape != self.lat.shape or self.lon.ndim != 1:
+            raise ValueError("lon and lat must be one-dimensional arrays of equal length")
+        self.size = int(self.lon.shape[0])
+        self._xyz = unit_vectors(self.lon, self.lat)
+        self._tree = KDTree(self._xyz, leafsize=16)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def nearest(self, lon: float, lat: float, k: int, radius_m: float | None = None,
+                mask: BoolArray | None = None) -> tuple[list[int], list[float]]:
+        """The k nearest stations to one point: (indices, metres), nearest first.
+
+        Unfiltered single queries are what riders send most, so they skip the array set-up of
+        :meth:`nearest_batch`.
+        """
+        if mask is not None or self.size == 0:
+            found = self.nearest_batch((lon,), (lat,), k, radius_m, mask)
+            keep = found.index[0] >= 0
+            return found.index[0][keep].tolist(), found.distance_m[0][keep].tolist()
+        lon_r, lat_r = math.radians(lon), math.radians(lat)
+        cos_lat = math.cos(lat_r)
+        point = np.array([[cos_lat * math.cos(lon_r), cos_lat * math.sin(lon_r),
+                           math.sin(lat_r)]])
+        bound = None if radius_m is None else chord_for_distance(radius_m) * (1 + 1e-9)
+        chord, index = self._tree.query(point, k=k, distance_upper_bound=bound)
+        limit = math.inf if radius_m is None else radius_m
+        indices: list[int] = []
+        metres: list[float] = []
+        for i, c in zip(index.ravel().tolist(), chord.ravel().tolist(), strict=True):
+            if i >= self.size:  # fewer stations than k, or none left within the radius
+                break
+            distance = 2.0 * EARTH_RADIUS_M * math.asin(min(c, 2.0) / 2.0)
+            if distance <= limit:
+                indices.append(i)
+                metres.append(distance)
+        return indices, metres
+
+    def nearest_batch(self, lon: npt.ArrayLike, lat: npt.ArrayLike, k: int,
+                      radius_m: float | None = None,
+                      mask: BoolArray | None = None) -> Neighbours:
+        """The k nearest stations to each of many points, vectorised."""
+        points = unit_vectors(lon, lat).reshape(-1, 3)
+        n_points = points.shape[0]
+        k = int(k)
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        bound = np.inf if radius_m is None else chord_for_distance(radius_m) * (1 + 1e-9)
+        selected = self.size if mask is None else int(np.count_nonzero(mask))
+        if selected == 0 or self.size == 0 or n_points == 0:
+            return Neighbours(np.full((n_points, k), -1, dtype=np.int64),
+                              np.full((n_points, k), np.inf))
+        if mask is not None and selected < self.size and (
+            selected <= BRUTE_FORCE_MAX_SELECTED or selected < BRUTE_FORCE_MAX_SHARE * self.size
+        ):
+            index, chord = self._scan(points, k, bound, np.flatnonzero(mask))
+        else:
+            index, chord = self._tree_search(points, k, bound, mask)
+        return self._finish(index, chord, radius_m)
+
+    def _tree_search(self, points: FloatArray, k: int, bound: float,
+                     mask: BoolArray | None) -> tuple[IntArray, FloatArray]:
+        """Tree query; a mask is applied inside the tree walk, so the answer stays exact."""
+        excluded = None if mask is None else ~mask
+        chord, index = self._tree.query(points, k=k, distance_upper_bound=bound, mask=excluded)
+        index = index.reshape(points.shape[0], k).astype(np.int64)
+        missing = index >= self.size
+        index[missing] = -1
+        return index, chord.reshape(points.shape[0], k)
+
+    def _scan(self, points: FloatArray, k: int, bound: float,
+              candidates: IntArray) -> tuple[IntArray, FloatArray]:
+        """Linear scan over a small selection of stations, in blocks to bound memory."""
+        n_points = points.shape[0]
+        index = np.full((n_points, k), -1, dtype=np.int64)
+        chord = np.full((n_points, k), np.inf)
+        xyz = self._xyz[candidates]
+        width = min(k, candidates.size)
+        block = max(1, 1_000_000 // max(1, candidates.size))
+        for start in range(0, n_points, block):
+            part = points[start:start + block]
+            # Differences, not 2 - 2 a.b: the dot product loses millimetres to cancellation.
+            squared = np.square(part[:, None, :] - xyz[None, :, :]).sum(axis=2)
+            if width < candidates.size:
+                top = np.argpartition(squared, width - 1, axis=1)[:, :width]
+            else:
+                top = np.broadcast_to(np.arange(width), (part.shape[0], width))
+            top_sq = np.take_along_axis(squared, top, axis=1)
+            order = np.argsort(top_sq, axis=1, kind="stable")
+            top = np.take_along_axis(top, order, axis=1)
+            top_chord = np.sqrt(np.take_along_axis(top_sq, order, axis=1))
+            inside = top_chord <= bound
+            index[start:start + part.shape[0], :width] = np.where(inside, candidates[top], -1)
+            chord[start:start + part.shape[0], :width] = np.where(inside, top_chord, np.inf)
+        return index, chord
+
+    @staticmethod
+    def _finish(index: IntArray, chord: FloatArray, radius_m: float | None) -> Neighbours:
+        """Metres from the chord, 2R asin(c/2): the great-circle distance haversine gives."""
+        metres = 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(chord, 2.0) / 2.0)
+        metres[index < 0] = np.inf
+        if radius_m is not None:
+            outside = metres > radius_m
+            index[outside] = -1
+            metres[outside] = np.inf
+        return Neighbours(index, metres)
