@@ -53,3 +53,27 @@ class UnknownExportFormat(StationsError, ValueError):
 
 class ExportError(StationsError):
     """A feed cannot be written (for example, an empty station table for vector tiles)."""
+
+
+class InvalidInput(StationsError, ValueError):
+    """A query parameter or body field that is missing, malformed or out of range.
+
+    ``field`` names the parameter as the caller wrote it (``lat``, ``amenity``, ``points.3``);
+    ``kind`` is a short machine-readable type such as ``less_than_equal`` or ``enum``.
+    """
+
+    def __init__(self, field: str, message: str, kind: str = "value_error",
+                 value: object = None) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.kind = kind
+        self.value = value
+
+
+class StationNotFound(StationsError, LookupError):
+    """No station has the given id."""
+
+
+class PayloadTooLarge(StationsError):
+    """A request body larger than the configured limit."""
