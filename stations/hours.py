@@ -1,0 +1,131 @@
+"""Is a station open at a given moment?
+
+Stations publish OSM ``opening_hours`` expressions (``24/7``, ``Mo-Fr 08:00-18:00; PH off``)
+and a :class:`~stations.model.Status`.  A station is open when its status is ``open`` and its
+hours say open at that moment, in China's time zone (Asia/Shanghai) with Chinese public
+holidays for ``PH``.  The answer is ``None`` (unknown) when the hours are empty, unparseable or
+themselves say ``unknown``: a rider should not be told a station is closed when we do not know.
+
+Tens of thousands of stations share a few hundred distinct expressions, so each distinct
+expression is parsed once and evaluated once per moment; ``24/7`` needs no evaluation at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+import opening_hours
+import pandas as pd
+
+from .errors import InvalidInput
+from .model import TIMEZONE, Status
+
+log = logging.getLogger(__name__)
+
+CHINA = ZoneInfo(TIMEZONE)
+ALWAYS_OPEN = "24/7"
+
+# Per-station state codes, so whole tables of answers are small integer arrays.
+OPEN, CLOSED, UNKNOWN = 1, 0, -1
+_STATE_CODES = {
+    opening_hours.State.OPEN: OPEN,
+    opening_hours.State.CLOSED: CLOSED,
+    opening_hours.State.UNKNOWN: UNKNOWN,
+}
+
+
+def china_now() -> dt.datetime:
+    """The current time in Asia/Shanghai."""
+    return dt.datetime.now(CHINA)
+
+
+def china_local(at: dt.datetime | None) -> dt.datetime:
+    """``at`` as naive Asia/Shanghai wall-clock time (naive input is taken as already local)."""
+    if at is None:
+        return china_now().replace(tzinfo=None)
+    if at.tzinfo is None:
+        return at
+    return at.astimezone(CHINA).replace(tzinfo=None)
+
+
+def parse_moment(text: str, field: str = "at") -> dt.datetime:
+    """An ISO 8601 date-time; without an offset it is read as Asia/Shanghai time."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(field, "must be an ISO 8601 date-time such as "
+                           "2024-06-10T12:00:00+08:00", "datetime_parsing", text) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+
+
+@lru_cache(maxsize=4096)
+def parse_hours(expression: str) -> opening_hours.OpeningHours | None:
+    """The parsed expression, or ``None`` when it is empty or not valid OSM syntax."""
+    if not expression.strip():
+        return None
+    try:
+        return opening_hours.OpeningHours(expression, country="CN")
+    except (SyntaxError, ValueError, opening_hours.ParserError):
+        log.warning("cannot parse opening_hours %r; its stations count as unknown", expression)
+        return None
+
+
+def hours_state(expression: str, local: dt.datetime) -> int:
+    """OPEN, CLOSED or UNKNOWN for one expression at naive Shanghai time ``local``."""
+    if expression.strip() == ALWAYS_OPEN:
+        return OPEN
+    parsed = parse_hours(expression)
+    if parsed is None:
+        return UNKNOWN
+    try:
+        return _STATE_CODES[parsed.state(local)[0]]
+    except (ValueError, OverflowError, RuntimeError):
+        return UNKNOWN
+
+
+def is_open(opening_hours_text: str, status: str, at: dt.datetime | None = None) -> bool | None:
+    """Whether one station is open at ``at`` (default: now in Shanghai); ``None`` if unknown."""
+    if status != Status.OPEN:
+        return False
+    state = hours_state(opening_hours_text, china_local(at))
+    return None if state == UNKNOWN else state == OPEN
+
+
+class HoursTable:
+    """Opening states of many stations at once, parsing each distinct expression once."""
+
+    def __init__(self, expressions: Sequence[str], statuses: Sequence[str]) -> None:
+        codes, distinct = pd.factorize(np.asarray(expressions, dtype=object), sort=False)
+        self._codes = codes.astype(np.int32)
+        self._distinct: list[str] = [str(e) for e in distinct]
+        self._status_open = np.asarray(statuses, dtype=object) == Status.OPEN.value
+        for expression in self._distinct:
+            parse_hours(expression)
+        # One (minute, states) pair, replaced in one assignment so threads never see a mix.
+        self._cache: tuple[dt.datetime, npt.NDArray[np.int8]] | None = None
+
+    @property
+    def distinct_expressions(self) -> int:
+        return len(self._distinct)
+
+    def states(self, at: dt.datetime | None = None) -> npt.NDArray[np.int8]:
+        """OPEN / CLOSED / UNKNOWN per station at ``at`` (to the minute), status included."""
+        local = china_local(at).replace(second=0, microsecond=0)
+        cache = self._cache
+        if cache is not None and cache[0] == local:
+            return cache[1]
+        per_expression = np.array([hours_state(e, local) for e in self._distinct] or [UNKNOWN],
+                                  dtype=np.int8)
+        states = np.where(self._status_open, per_expression[self._codes], CLOSED).astype(np.int8)
+        self._cache = (local, states)
+        return states
+
+    def open_mask(self, at: dt.datetime | None = None) -> npt.NDArray[np.bool_]:
+        """True for stations known to be open at ``at``."""
+        return self.states(at) == OPEN
