@@ -48,13 +48,15 @@ class GPXExporter:
     def write(self, stations: gpd.GeoDataFrame, target: Target) -> None:
         lon, lat = coordinates(stations, self.crs)
         columns = text_columns(stations, TEXT_FIELDS)
-        g = f"{{{GPX_NAMESPACE}}}"
+        # Children are built without a namespace and written inside the root's default
+        # namespace, so they serialise as plain <wpt> and parsers read them as GPX.
+        g = ""
         root_attributes = {"version": "1.1", "creator": "stations",
                            f"{{{_XSI}}}schemaLocation": GPX_SCHEMA_LOCATION}
         nsmap = {None: GPX_NAMESPACE, "xsi": _XSI, "station": STATION_NAMESPACE}
         with binary_output(target) as stream, etree.xmlfile(stream, encoding="utf-8") as xf:
             xf.write_declaration()
-            with xf.element(g + "gpx", root_attributes, nsmap=nsmap):
+            with xf.element(f"{{{GPX_NAMESPACE}}}gpx", root_attributes, nsmap=nsmap):
                 metadata = etree.Element(g + "metadata")
                 etree.SubElement(metadata, g + "name").text = FEED_NAME_ZH
                 xf.write(metadata)
@@ -76,6 +78,7 @@ def _waypoint(g: str, values: dict[str, str], codes: list[str],
     etree.SubElement(waypoint, g + "type").text = CATEGORY_ZH
     extensions = etree.SubElement(waypoint, g + "extensions")
     s = f"{{{STATION_NAMESPACE}}}"
-    etree.SubElement(extensions, s + "id").text = values["id"]
-    etree.SubElement(extensions, s + "amenities").text = ",".join(codes)
+    station_ns = {"station": STATION_NAMESPACE}
+    etree.SubElement(extensions, s + "id", nsmap=station_ns).text = values["id"]
+    etree.SubElement(extensions, s + "amenities", nsmap=station_ns).text = ",".join(codes)
     return waypoint

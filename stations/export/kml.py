@@ -79,10 +79,13 @@ class KMLExporter:
     def write(self, stations: gpd.GeoDataFrame, target: Target) -> None:
         lon, lat = coordinates(stations, self.crs)
         columns = text_columns(stations, TEXT_FIELDS)
-        k = f"{{{KML_NAMESPACE}}}"
+        # Children are built without a namespace and written inside the root's default
+        # namespace, so they serialise as plain <Placemark> and parsers read them as KML.
+        k = ""
         with binary_output(target) as stream, etree.xmlfile(stream, encoding="utf-8") as xf:
             xf.write_declaration()
-            with xf.element(k + "kml", nsmap={None: KML_NAMESPACE}), xf.element(k + "Document"):
+            with xf.element(f"{{{KML_NAMESPACE}}}kml", nsmap={None: KML_NAMESPACE}), \
+                    xf.element("Document"):
                 xf.write(_text(k + "name", FEED_NAME_ZH))
                 for style_id, (_legend, colour, icon) in STYLES.items():
                     xf.write(_style(k, style_id, colour, icon))
