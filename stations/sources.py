@@ -241,16 +241,22 @@ def _to_fields(spec: SourceSpec, headings: list[str], records: pd.DataFrame) -> 
             f"{spec.name}: no column for {', '.join(missing)}; headings found: {shown}. "
             "Use the schema's field names, the usual Chinese headings, or a --mapping file"
         )
-    frame = pd.DataFrame(
-        {name: records.iloc[:, position].to_numpy() for position, name in fields.items()}
-    )
+    positions = {name: position for position, name in fields.items()}
+    empty = np.full(len(records), "", dtype=object)
+    columns: dict[str, np.ndarray] = {}
     for name in SOURCE_FIELDS:
-        if name not in frame:
-            frame[name] = ""
-        frame[name] = frame[name].str.strip()
-    for name, value in spec.defaults.items():
-        frame[name] = frame[name].mask(frame[name] == "", value)
-    return frame[list(SOURCE_FIELDS)]
+        position = positions.get(name)
+        values = empty if position is None else _stripped(records.iloc[:, position].to_numpy())
+        if name in spec.defaults:
+            values = np.where(values == "", spec.defaults[name], values).astype(object)
+        columns[name] = values
+    # Plain object columns: Python strings, no conversions while validating column by column.
+    frame = pd.DataFrame(columns, dtype=object)
+    return frame
+
+
+def _stripped(values: np.ndarray) -> np.ndarray:
+    return np.array([str(v).strip() for v in values], dtype=object)
 
 
 def _text_records(rows: list[list[str]], width: int) -> pd.DataFrame:
@@ -285,7 +291,7 @@ def _read_csv(spec: SourceSpec) -> tuple[list[str], pd.DataFrame, np.ndarray, li
     delimiter = max((",", "\t", ";"), key=first_line.count)
     try:
         table = pd.read_csv(
-            io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+            io.StringIO(text), sep=delimiter, dtype=object, keep_default_na=False,
             skip_blank_lines=False, header=None, quoting=csv.QUOTE_MINIMAL, engine="c",
         )
     except pd.errors.EmptyDataError:

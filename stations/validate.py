@@ -332,19 +332,27 @@ def parse_amenities(cell: str) -> AmenityCell:
     codes: set[str] = set()
     unknown: list[str] = []
     for token in AMENITY_SEPARATORS.split(cell):
-        label = normalise_label(token)
-        if not label:
-            continue
-        code = AMENITY_LABEL_INDEX.get(label)
-        if code:
-            codes.add(code)
-            continue
-        words = [AMENITY_LABEL_INDEX.get(w) for w in label.split(" ")]
-        if len(words) > 1 and all(words):
-            codes.update(w for w in words if w)
-        else:
+        token_codes = _label_codes(token)
+        if token_codes is None:
             unknown.append(token.strip())
+        else:
+            codes.update(token_codes)
     return AmenityCell(frozenset(codes), tuple(unknown))
+
+
+@lru_cache(maxsize=4096)
+def _label_codes(token: str) -> tuple[str, ...] | None:
+    """The codes one label names (none for a blank label), or None when it is unknown."""
+    label = normalise_label(token)
+    if not label:
+        return ()
+    code = AMENITY_LABEL_INDEX.get(label)
+    if code:
+        return (code,)
+    words = [AMENITY_LABEL_INDEX.get(w) for w in label.split(" ")]
+    if len(words) > 1 and all(words):
+        return tuple(w for w in words if w)
+    return None
 
 
 @lru_cache(maxsize=4096)
@@ -412,12 +420,12 @@ def _check_duplicate_stations(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndar
     if len(pairs) == 0:
         return
     first, second = np.sort(candidates[pairs], axis=1).T
-    names = frame["name"].map(normalise_label).to_numpy()
+    names = frame["name"].to_numpy()
     ids = frame["id"].to_numpy()
     distances = great_circle_m(lon[first], lat[first], lon[second], lat[second])
     for a, b, metres in zip(first.tolist(), second.tolist(), distances.tolist(), strict=True):
-        if fuzz.ratio(names[a], names[b]) < SIMILAR_NAME_SCORE:
+        if fuzz.ratio(normalise_label(names[a]), normalise_label(names[b])) < SIMILAR_NAME_SCORE:
             continue
         findings.add([b], "name", lambda _i, a=a, metres=metres: (
             f"likely the same station as {findings.files[a]}:{findings.rows[a]} "
-            f"({ids[a]} {frame['name'].iat[a]}), {metres:.0f} m away"), Severity.WARNING)
+            f"({ids[a]} {names[a]}), {metres:.0f} m away"), Severity.WARNING)
