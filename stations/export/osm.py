@@ -73,7 +73,7 @@ def station_tags(values: dict[str, str], codes: list[str]) -> list[tuple[str, st
         ("addr:full", values["address"]),
         ("check_date", values["updated_at"][:10]),
         ("description",
-         DESCRIPTION_PREFIX + (AMENITY_SEPARATOR.join(amenity_labels_zh(codes)) or "无")),
+         DESCRIPTION_PREFIX + AMENITY_SEPARATOR.join(amenity_labels_zh(codes)) if codes else ""),
     ]
     if values["status"] == Status.TEMPORARILY_CLOSED:
         tags.append(("note", status_label_zh(values["status"])))
