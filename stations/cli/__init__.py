@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import StationsError
-from . import build, export, info, reports, validate
+from . import build, export, info, map, reports, synth, validate
 
-SUBCOMMAND_MODULES = (build, reports, validate, info, export)
+SUBCOMMAND_MODULES = (build, reports, validate, info, export, synth, map)
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
