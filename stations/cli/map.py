@@ -1,0 +1,66 @@
+"""``stations map``: build the static HTML station and coverage maps from the GeoPackage."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..build import progress_bar
+from ..geodata import read_stations
+from ..maps.basemaps import Basemap
+from ..maps.coverage import DEFAULT_RADII_M
+from ..maps.generate import MAP_KINDS, MapOptions, write_maps
+from ..model import DEFAULT_GEOPACKAGE, DEFAULT_MAPS_DIR
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "map",
+        help="draw the station map and the coverage map as HTML files",
+        description="Draw the station map (every station, clustered, with popups, search and "
+        "amenity filters) and the coverage map (service areas, grid coverage, density, gaps) "
+        "as HTML files that open with no internet access except the base-map tiles.",
+    )
+    parser.add_argument("--data", default=DEFAULT_GEOPACKAGE, metavar="GPKG",
+                        help=f"the station GeoPackage (default: {DEFAULT_GEOPACKAGE})")
+    parser.add_argument("--city", action="append", default=[], metavar="CITY",
+                        help="draw only this city (as written in the data, e.g. 南宁市); "
+                        "repeat for several")
+    parser.add_argument("--all", action="store_true",
+                        help="draw the whole table and every city, with a progress bar")
+    parser.add_argument("--out", default=DEFAULT_MAPS_DIR, type=Path, metavar="DIR",
+                        help=f"output folder (default: {DEFAULT_MAPS_DIR})")
+    parser.add_argument("--basemap", choices=[b.value for b in Basemap], default="osm",
+                        help="base map: osm (WGS84) or amap (高德, everything shifted to GCJ-02)")
+    parser.add_argument("--cdn", action="store_true",
+                        help="link Leaflet and plugins from CDNs instead of inlining them")
+    parser.add_argument("--radius", type=int, action="append", metavar="METRES",
+                        help="service radius of the coverage map; repeat for several "
+                        f"(default: {' and '.join(map(str, DEFAULT_RADII_M))})")
+    parser.add_argument("--cell-size", type=float, metavar="METRES",
+                        help="grid cell size of the coverage map (default: chosen from the area)")
+    parser.add_argument("--kind", choices=MAP_KINDS, action="append",
+                        help="draw only this kind of map; repeat for both (default: both)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    stations = read_stations(args.data)
+    options = MapOptions(
+        basemap=Basemap(args.basemap), offline=not args.cdn,
+        radii_m=tuple(args.radius or DEFAULT_RADII_M), cell_size_m=args.cell_size,
+        kinds=tuple(args.kind or MAP_KINDS),
+    )
+    cities = list(args.city)
+    if args.all:
+        cities = sorted(set(stations["city"]) - {""} - set(cities)) + cities
+    places = len(cities) + (1 if args.all or not cities else 0)
+    with progress_bar(places, None if args.all and not args.no_progress else False,
+                      "maps") as bar:
+        written = write_maps(stations, args.out, options, cities,
+                             whole_table=args.all or not args.city,
+                             on_place_done=lambda _place: bar.update(1))
+    for path in written:
+        print(path)
+    return 0

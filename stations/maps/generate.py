@@ -1,0 +1,105 @@
+"""Build the set of map files for a station table: whole table and, on request, every city.
+
+File names: ``stations.html`` and ``coverage.html`` for the whole table,
+``<city>-stations.html`` and ``<city>-coverage.html`` per city, with ``-amap`` before
+``.html`` on the Amap base map.  ``index.html`` links every map written.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+
+from ..errors import MapError
+from .basemaps import Basemap
+from .coverage import DEFAULT_RADII_M
+from .coverage_map import build_coverage_map
+from .render import save_map
+from .station_map import build_station_map
+
+ALL_PLACES = "全部 All"
+MAP_KINDS = ("stations", "coverage")
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """What every map of one run shares."""
+
+    basemap: Basemap = Basemap.OSM
+    offline: bool = True
+    radii_m: tuple[int, ...] = DEFAULT_RADII_M
+    cell_size_m: float | None = None
+    kinds: tuple[str, ...] = MAP_KINDS
+
+
+def safe_file_stem(place: str) -> str:
+    """A file-name part from a city name taken from the data: letters and digits only."""
+    stem = re.sub(r"[^\w]+", "_", place, flags=re.UNICODE).strip("_")
+    return stem or "unnamed"
+
+
+def select_city(stations: gpd.GeoDataFrame, city: str) -> gpd.GeoDataFrame:
+    """The stations of ``city``; an unknown city is an error listing some known ones."""
+    chosen = stations[stations["city"] == city]
+    if len(chosen) == 0:
+        known = ", ".join(sorted(set(stations["city"]) - {""})[:10])
+        raise MapError(f"city: no stations in {city!r}; cities in the data include: {known}")
+    return chosen
+
+
+def write_place_maps(stations: gpd.GeoDataFrame, place: str, out_dir: Path,
+                     options: MapOptions, stem: str = "") -> list[Path]:
+    """Write the station and/or coverage map of one place; returns the files written."""
+    suffix = "-amap" if options.basemap is Basemap.AMAP else ""
+    prefix = f"{stem}-" if stem else ""
+    written = []
+    if "stations" in options.kinds:
+        fmap = build_station_map(stations, options.basemap,
+                                 title=f"工会驿站地图 Worker stations — {place}")
+        written.append(save_map(fmap, out_dir / f"{prefix}stations{suffix}.html",
+                                options.offline))
+    if "coverage" in options.kinds:
+        fmap = build_coverage_map(stations, options.basemap, options.radii_m,
+                                  options.cell_size_m, place=place)
+        written.append(save_map(fmap, out_dir / f"{prefix}coverage{suffix}.html",
+                                options.offline))
+    return written
+
+
+def write_maps(stations: gpd.GeoDataFrame, out_dir: Path, options: MapOptions,
+               cities: Sequence[str] = (), whole_table: bool = True,
+               on_place_done: Callable[[str], None] | None = None) -> list[Path]:
+    """Write the whole-table maps (if ``whole_table``) and those of each city, then an index."""
+    places: list[tuple[str, gpd.GeoDataFrame, str]] = []
+    if whole_table:
+        places.append((ALL_PLACES, stations, ""))
+    places += [(city, select_city(stations, city), safe_file_stem(city)) for city in cities]
+    written: list[Path] = []
+    for place, frame, stem in places:
+        written += write_place_maps(frame, place, out_dir, options, stem)
+        if on_place_done:
+            on_place_done(place)
+    write_index(out_dir, written)
+    return written
+
+
+def write_index(out_dir: Path, files: Sequence[Path]) -> Path:
+    """A plain page linking every map in ``out_dir`` (names escaped: they come from data)."""
+    maps = sorted({p.name for p in out_dir.glob("*.html")} - {"index.html"}
+                  | {p.name for p in files})
+    items = "\n".join(f'<li><a href="{html.escape(name)}">{html.escape(name)}</a></li>'
+                      for name in maps)
+    page = ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            "<title>工会驿站地图 Station maps</title></head><body>"
+            "<h1>工会驿站地图 Station maps</h1>"
+            "<p>stations = 驿站地图 station map; coverage = 覆盖图 coverage map</p>"
+            f"<ul>\n{items}\n</ul></body></html>\n")
+    index = out_dir / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index

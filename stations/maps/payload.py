@@ -1,0 +1,102 @@
+"""The compact station table a station map carries.
+
+One folium Marker per station does not scale (150,000 stations: 74 s and 118 MB of HTML), so
+the station map ships the table once, column by column, and the page makes markers and
+popups itself.  Coordinates are running sums of integer micro-degrees (about 0.1 m); the
+GCJ-02 and BD-09 positions for the Amap and Baidu navigation links are computed here with
+:mod:`stations.crs` and shipped as small offsets; amenities are one bitmask per station;
+repetitive text columns are stored once per distinct value.  The JSON is gzipped and
+base64-encoded; the browser unpacks it with ``DecompressionStream``.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+
+from ..crs import wgs84_to_bd09, wgs84_to_gcj02
+from ..model import AMENITIES, STATUS_LABELS_ZH, Status
+
+COORDINATE_SCALE = 1_000_000
+POPUP_TEXT_FIELDS = ("id", "name", "name_en", "address", "opening_hours", "phone", "operator")
+
+STATUS_COLOURS = {
+    Status.OPEN: "#2e7d32",
+    Status.TEMPORARILY_CLOSED: "#ef6c00",
+    Status.CLOSED: "#757575",
+}
+UNKNOWN_STATUS = {"code": "", "label": "状态未知 Unknown", "color": "#9e9e9e"}
+
+
+def status_legend() -> list[dict[str, str]]:
+    """The statuses in the order of their codes in the payload; the last one is 'unknown'."""
+    known = [{"code": s.value, "label": f"{STATUS_LABELS_ZH[s]} {s.value.replace('_', ' ')}",
+              "color": STATUS_COLOURS[s]} for s in Status]
+    return [*known, UNKNOWN_STATUS]
+
+
+def amenity_legend() -> list[dict[str, object]]:
+    """The amenity vocabulary with the bit each amenity has in the payload's mask."""
+    return [{"code": a.code, "label_zh": a.label_zh, "label_en": a.label_en, "icon": a.icon,
+             "bit": bit} for bit, a in enumerate(AMENITIES)]
+
+
+def _micro(values: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    return np.round(np.asarray(values, dtype=np.float64) * COORDINATE_SCALE).astype(np.int64)
+
+
+def _running(values: npt.NDArray[np.int64]) -> list[int]:
+    return np.diff(values, prepend=0).tolist()
+
+
+def _text_column(values: npt.NDArray[np.object_]) -> object:
+    """A plain list, or distinct values plus codes when that is much shorter."""
+    levels, codes = np.unique(values.astype(str), return_inverse=True)
+    if len(levels) * 2 > len(values):
+        return values.astype(str).tolist()
+    return {"levels": levels.tolist(), "codes": codes.tolist()}
+
+
+def station_payload(stations: gpd.GeoDataFrame) -> dict[str, object]:
+    """The station table as the page's decoder expects it (see ``station_layer.js``)."""
+    lon = stations.geometry.x.to_numpy()
+    lat = stations.geometry.y.to_numpy()
+    wgs_lon, wgs_lat = _micro(lon), _micro(lat)
+    gcj_lon, gcj_lat = wgs84_to_gcj02(lon, lat)
+    bd_lon, bd_lat = wgs84_to_bd09(lon, lat)
+    mask = np.zeros(len(stations), dtype=np.int64)
+    for bit, amenity in enumerate(AMENITIES):
+        mask |= stations[amenity.column].to_numpy(dtype=bool).astype(np.int64) << bit
+    status_codes = {s["code"]: code for code, s in enumerate(status_legend())}
+    unknown = len(status_codes) - 1
+    status = [status_codes.get(value, unknown) for value in stations["status"].astype(str)]
+    return {
+        "count": len(stations),
+        "scale": COORDINATE_SCALE,
+        "lon": _running(wgs_lon),
+        "lat": _running(wgs_lat),
+        "gcj_dlon": (_micro(gcj_lon) - wgs_lon).tolist(),
+        "gcj_dlat": (_micro(gcj_lat) - wgs_lat).tolist(),
+        "bd_dlon": (_micro(bd_lon) - wgs_lon).tolist(),
+        "bd_dlat": (_micro(bd_lat) - wgs_lat).tolist(),
+        "mask": mask.tolist(),
+        "status": status,
+        "text": {field: _text_column(stations[field].to_numpy())
+                 for field in POPUP_TEXT_FIELDS},
+    }
+
+
+def encode_payload(payload: dict[str, object]) -> str:
+    """Gzipped JSON as base64 text: safe inside a script element, and small."""
+    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
+
+
+def decode_payload(encoded: str) -> dict[str, object]:
+    """The inverse of :func:`encode_payload`, for tests and tools that inspect a map."""
+    return json.loads(gzip.decompress(base64.b64decode(encoded)).decode("utf-8"))

@@ -1,0 +1,61 @@
+"""The station map for riders: every station, clustered, with popups, search and filters.
+
+The map carries the station table once in compact form (:mod:`stations.maps.payload`); the
+page's own script (``static/station_layer.js``) makes the markers, feeds them to
+Leaflet.markercluster in chunks and builds each popup when it is opened.  That keeps a national
+map of 150,000 stations small and quick to build and to open.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+from branca.element import MacroElement
+from jinja2 import Template
+
+from ..errors import MapError
+from .assets import AssetUser
+from .basemaps import TILE_SOURCES, Basemap, display_lonlat, new_map
+from .payload import amenity_legend, encode_payload, station_payload, status_legend
+from .render import script_json, set_title
+
+
+class StationLayer(AssetUser):
+    """Leaflet element that mounts the station layer and its controls on the map."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        StationsMap.mountStations({{ this._parent.get_name() }}, {{ this.config }},
+            "{{ this.payload }}");
+        {% endmacro %}
+    """)
+
+    def __init__(self, stations: gpd.GeoDataFrame, basemap: Basemap) -> None:
+        super().__init__(
+            js=("leaflet", "markerclusterjs", "map_controls_js", "station_layer_js"),
+            css=("leaflet_css", "markerclustercss", "markerclusterdefaultcss",
+                 "map_controls_css"),
+        )
+        self._name = "StationLayer"
+        self.config = script_json({
+            "crs": TILE_SOURCES[basemap].crs.value,
+            "amenities": amenity_legend(),
+            "statuses": status_legend(),
+        })
+        self.payload = encode_payload(station_payload(stations))
+
+
+def build_station_map(stations: gpd.GeoDataFrame, basemap: Basemap = Basemap.OSM,
+                      title: str = "工会驿站地图 Worker stations") -> MacroElement:
+    """A folium map of ``stations`` (WGS84) on ``basemap``, fitted to the stations."""
+    if len(stations) == 0:
+        raise MapError("no stations to draw")
+    lon, lat = display_lonlat(basemap, stations.geometry.x.to_numpy(),
+                              stations.geometry.y.to_numpy())
+    centre = (float(np.median(stations.geometry.y)), float(np.median(stations.geometry.x)))
+    fmap = new_map(basemap, centre, zoom=12)
+    fmap.fit_bounds([[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]],
+                    max_zoom=16)
+    StationLayer(stations, basemap).add_to(fmap)
+    set_title(fmap, title)
+    return fmap
