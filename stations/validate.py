@@ -36,6 +36,7 @@ from scipy.spatial import cKDTree
 
 from .crs import outside_china, to_wgs84
 from .geodata import station_frame
+from .index import chord_for_distance, haversine_m, unit_vectors
 from .model import (
     AMENITIES,
     AMENITY_BY_CODE,
@@ -50,7 +51,6 @@ from .model import (
 from .problems import Problem, Severity
 from .sources import SourceTable
 
-EARTH_RADIUS_M = 6_371_008.8
 DUPLICATE_RADIUS_M = 30.0
 SIMILAR_NAME_SCORE = 80.0
 AMENITY_SUGGESTION_SCORE = 60.0
@@ -393,36 +393,20 @@ def _check_amenities(frame: pd.DataFrame, findings: _Findings) -> np.ndarray:
 
 # --- likely duplicate stations --------------------------------------------------------------
 
-def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Points on the unit sphere: straight-line (chord) distance grows with distance in metres."""
-    lam, phi = np.radians(lon), np.radians(lat)
-    return np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)))
-
-
-def great_circle_m(lon1: np.ndarray, lat1: np.ndarray,
-                   lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
-    """Haversine distance in metres."""
-    lam1, phi1, lam2, phi2 = map(np.radians, (lon1, lat1, lon2, lat2))
-    h = (np.sin((phi2 - phi1) / 2) ** 2
-         + np.cos(phi1) * np.cos(phi2) * np.sin((lam2 - lam1) / 2) ** 2)
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 def _check_duplicate_stations(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray,
                               findings: _Findings) -> None:
     """Warn about a station within ~30 m of an earlier one with the same or a similar name."""
     candidates = np.flatnonzero(~findings.rejected)
     if len(candidates) < 2:
         return
-    chord = 2.0 * np.sin(DUPLICATE_RADIUS_M / EARTH_RADIUS_M / 2.0)
     tree = cKDTree(unit_vectors(lon[candidates], lat[candidates]))
-    pairs = tree.query_pairs(chord, output_type="ndarray")
+    pairs = tree.query_pairs(chord_for_distance(DUPLICATE_RADIUS_M), output_type="ndarray")
     if len(pairs) == 0:
         return
     first, second = np.sort(candidates[pairs], axis=1).T
     names = frame["name"].to_numpy()
     ids = frame["id"].to_numpy()
-    distances = great_circle_m(lon[first], lat[first], lon[second], lat[second])
+    distances = haversine_m(lon[first], lat[first], lon[second], lat[second])
     for a, b, metres in zip(first.tolist(), second.tolist(), distances.tolist(), strict=True):
         if fuzz.ratio(normalise_label(names[a]), normalise_label(names[b])) < SIMILAR_NAME_SCORE:
             continue
