@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from .index import EARTH_RADIUS_M, unit_vectors
 from .model import AMENITY_CODES, TEXT_FIELDS, Status
 
 
@@ -190,7 +191,6 @@ STATION_KINDS: Final[dict[str, float]] = {"工会驿站": 0.75, "户外劳动者
 # Two stations closer than this would look like one station entered twice; the validator
 # flags those, so the synthetic table keeps its stations further apart.
 MIN_SPACING_M: Final = 40.0
-EARTH_RADIUS_M: Final = 6_371_008.8
 _M_PER_DEG_LAT: Final = 110_574.0
 _M_PER_DEG_LON_EQUATOR: Final = 111_320.0
 
@@ -292,13 +292,6 @@ def _push_apart(
         lon[movers] += step_m * np.cos(angle) / (
             _M_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat[movers])))
     return lon, lat
-
-
-def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Points as 3-D unit vectors, where straight-line distance orders like ground distance."""
-    lon_r, lat_r = np.radians(lon), np.radians(lat)
-    return np.column_stack([np.cos(lat_r) * np.cos(lon_r), np.cos(lat_r) * np.sin(lon_r),
-                            np.sin(lat_r)])
 
 
 def _districts_by_sector(cities: np.ndarray, bearing: np.ndarray) -> np.ndarray:

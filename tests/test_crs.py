@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from stations import crs
 from stations.crs import CoordinateSystem
 from stations.errors import StationsError, UnknownCoordinateSystem
+from stations.index import haversine_m
 
-EARTH_RADIUS_M = 6_371_008.8
 FORWARD_TOLERANCE_DEG = 1e-9
 ROUND_TRIP_TOLERANCE_M = 0.01
 
@@ -29,16 +29,6 @@ ROUND_TRIP_TOLERANCE_M = 0.01
 # mainland China from Xinjiang to Heilongjiang and Hainan; coordTransform uses a smaller box.
 BOX = (72.004, 137.8347, 0.8293, 55.8271)
 MAINLAND = (75.0, 134.0, 18.0, 53.0)
-
-
-def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Great-circle distance in metres; used to state errors on the ground, not in degrees."""
-    lon1, lat1, lon2, lat2 = (
-        np.radians(np.asarray(v, dtype=float)) for v in (lon1, lat1, lon2, lat2)
-    )
-    h = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(h))
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,9 @@ from scipy.spatial import cKDTree
 
 from stations.cli import main
 from stations.crs import outside_china
+from stations.index import EARTH_RADIUS_M, haversine_m, unit_vectors
 from stations.model import AMENITY_CODES, TEXT_FIELDS, Status
-from stations.synth import (
-    AMENITY_SHARES,
-    CITIES,
-    EARTH_RADIUS_M,
-    MIN_SPACING_M,
-    synthesize_table,
-    unit_vectors,
-)
+from stations.synth import AMENITY_SHARES, CITIES, MIN_SPACING_M, synthesize_table
 
 COUNT = 20_000
 
@@ -55,17 +49,10 @@ def test_every_point_is_inside_china(table):
     assert not outside_china(table["lon"], table["lat"]).any()
 
 
-def _haversine_m(lon1, lat1, lon2, lat2):
-    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
-    h = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(h))
-
-
 def test_stations_cluster_near_their_city_centre(table):
     centres = {city.name: (city.lon, city.lat) for city in CITIES}
     centre = np.array([centres[name] for name in table["city"]])
-    distance_m = _haversine_m(table["lon"].to_numpy(), table["lat"].to_numpy(),
+    distance_m = haversine_m(table["lon"].to_numpy(), table["lat"].to_numpy(),
                               centre[:, 0], centre[:, 1])
     assert np.median(distance_m) < 15_000
     assert np.quantile(distance_m, 0.99) < 80_000
@@ -92,7 +79,7 @@ def test_no_two_stations_look_like_one_station_entered_twice(table):
     lon, lat = table["lon"].to_numpy(), table["lat"].to_numpy()
     points = unit_vectors(lon, lat) * EARTH_RADIUS_M
     nearest_m, nearest = cKDTree(points).query(points, k=[2])  # k=1 is the point itself
-    ground_m = _haversine_m(lon, lat, lon[nearest[:, 0]], lat[nearest[:, 0]])
+    ground_m = haversine_m(lon, lat, lon[nearest[:, 0]], lat[nearest[:, 0]])
     # Coordinates are rounded to 1e-6 degrees (about 0.1 m), hence the small allowance.
     assert ground_m.min() > MIN_SPACING_M - 1.0
     assert nearest_m.min() > MIN_SPACING_M - 1.0
