@@ -123,6 +123,7 @@ def build_coverage_map(stations: gpd.GeoDataFrame, basemap: Basemap = Basemap.OS
         _geojson(basemap, coverage.uncovered), name=f"{radii[-1]} m 外未覆盖 Uncovered",
         style_function=lambda _f: {"color": "#b2182b", "weight": 1, "fillColor": "#b2182b",
                                    "fillOpacity": 0.08, "dashArray": "4 4"},
+        interactive=False,
     ).add_to(fmap)
     for i, r in enumerate(reversed(radii)):
         colour = _AREA_STYLES[min(i, len(_AREA_STYLES) - 1)]
@@ -130,6 +131,7 @@ def build_coverage_map(stations: gpd.GeoDataFrame, basemap: Basemap = Basemap.OS
             _geojson(basemap, coverage.service_areas[r]), name=f"{r} m 服务范围 Service area",
             style_function=lambda _f, c=colour: {"color": c, "weight": 1.5, "fillColor": c,
                                                  "fillOpacity": 0.2},
+            interactive=False,
         ).add_to(fmap)
 
     lon, lat = display_lonlat(basemap, stations.geometry.x.to_numpy(),

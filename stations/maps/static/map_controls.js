@@ -92,6 +92,8 @@
       L.circleMarker(here, { radius: 7, color: "#fff", weight: 2, fillColor: "#1a73e8",
                              fillOpacity: 1 }).addTo(layer).bindTooltip("我的位置 You are here");
       status.textContent = "";
+      status.parentNode.dataset.lat = here.lat;
+      status.parentNode.dataset.lng = here.lng;
       map.setView(here, Math.max(map.getZoom(), 15));
     });
     map.on("locationerror", function (event) {
