@@ -58,6 +58,13 @@ HEADING_ALIASES: dict[str, tuple[str, ...]] = {
     "amenities": ("服务设施", "设施", "配套设施", "服务功能", "服务项目", "amenity", "facilities"),
 }
 
+# Columns a table cannot do without: everything else may be filled by defaults or be empty.
+REQUIRED_COLUMNS = ("name", "lon", "lat")
+HEADING_SEARCH_ROWS = 10
+# Rows as read: headings (None while the heading row is still to be found), cells as text,
+# the user-visible row numbers, and problems found while reading.
+RawTable = tuple[list[str] | None, pd.DataFrame, np.ndarray, list[Problem]]
+
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030")
 
 # A real station sheet is a few megabytes; anything that unpacks to more is refused before
@@ -199,6 +206,8 @@ def read_source(spec: SourceSpec) -> SourceTable:
         raise SourceError(f"{spec.name}: unknown file type {suffix or '(none)'!r}; "
                           "expected .csv, .xlsx or .geojson")
     headings, records, rows, problems = reader(spec)
+    if headings is None:
+        headings, records, rows = _split_heading_row(records, rows, spec.mapping)
     frame = _to_fields(spec, headings, records)
     return SourceTable(spec, frame, np.asarray(rows, dtype=np.int64), problems)
 
@@ -230,11 +239,31 @@ def recognise_headings(headings: Iterable[str], mapping: Mapping[str, str]) -> d
     return fields
 
 
+def _split_heading_row(
+    grid: pd.DataFrame, numbers: np.ndarray, mapping: Mapping[str, str]
+) -> tuple[list[str], pd.DataFrame, np.ndarray]:
+    """Find the heading row: office sheets often put a title (…一览表) or notes above it.
+
+    The first of the top rows that names every required column is taken, else the first row
+    (whose headings the error message then shows).
+    """
+    first = 0
+    for i in range(min(HEADING_SEARCH_ROWS, len(grid))):
+        fields = recognise_headings(grid.iloc[i].tolist(), mapping).values()
+        if set(REQUIRED_COLUMNS) <= set(fields):
+            first = i
+            break
+    headings = [str(h) for h in grid.iloc[first]]
+    body = grid.iloc[first + 1:].reset_index(drop=True)
+    body.columns = range(body.shape[1])
+    return headings, body, numbers[first + 1:]
+
+
 def _to_fields(spec: SourceSpec, headings: list[str], records: pd.DataFrame) -> pd.DataFrame:
     """Rename recognised columns to field names, add empty missing ones, apply defaults."""
     fields = recognise_headings(headings, spec.mapping)
     found = set(fields.values())
-    missing = [f for f in ("name", "lon", "lat") if f not in found]
+    missing = [f for f in REQUIRED_COLUMNS if f not in found]
     if missing:
         shown = ", ".join(repr(h) for h in headings if str(h).strip()) or "(none)"
         raise SourceError(
@@ -285,7 +314,7 @@ def decode_text(data: bytes, encoding: str, name: str) -> str:
                       "save the file as CSV UTF-8")
 
 
-def _read_csv(spec: SourceSpec) -> tuple[list[str], pd.DataFrame, np.ndarray, list[Problem]]:
+def _read_csv(spec: SourceSpec) -> RawTable:
     text = decode_text(spec.path.read_bytes(), spec.encoding, spec.name)
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first_line.count)
@@ -299,12 +328,9 @@ def _read_csv(spec: SourceSpec) -> tuple[list[str], pd.DataFrame, np.ndarray, li
     except pd.errors.ParserError as exc:
         raise SourceError(f"{spec.name}: not a well-formed CSV table: {exc}") from None
     table = table.fillna("")
-    headings = [str(h) for h in table.iloc[0]]
-    body = table.iloc[1:].reset_index(drop=True)
-    body.columns = range(body.shape[1])
-    rows = np.arange(2, len(body) + 2)
-    keep = (body != "").any(axis=1).to_numpy()
-    return headings, body[keep].reset_index(drop=True), rows[keep], []
+    rows = np.arange(1, len(table) + 1)
+    keep = (table != "").any(axis=1).to_numpy()
+    return None, table[keep].reset_index(drop=True), rows[keep], []
 
 
 # --- XLSX -----------------------------------------------------------------------------------
@@ -342,7 +368,7 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(spec: SourceSpec) -> tuple[list[str], pd.DataFrame, np.ndarray, list[Problem]]:
+def _read_xlsx(spec: SourceSpec) -> RawTable:
     import openpyxl  # imported here: only XLSX sources pay for it
 
     check_zip_sizes(spec.path, spec.name)
@@ -353,28 +379,24 @@ def _read_xlsx(spec: SourceSpec) -> tuple[list[str], pd.DataFrame, np.ndarray, l
     try:
         sheet = workbook.worksheets[0]
         rows_iter: Iterator[tuple[object, ...]] = sheet.iter_rows(values_only=True)
-        headings: list[str] = []
         records: list[list[str]] = []
         numbers: list[int] = []
         for number, values in enumerate(rows_iter, start=1):
             texts = [cell_text(v).strip() for v in values]
-            if not any(texts):
-                continue
-            if not headings:
-                headings = texts
-                continue
-            records.append(texts)
-            numbers.append(number)
+            if any(texts):
+                records.append(texts)
+                numbers.append(number)
     finally:
         workbook.close()
-    if not headings:
+    if not records:
         raise SourceError(f"{spec.name}: the first sheet is empty")
-    return headings, _text_records(records, len(headings)), np.asarray(numbers), []
+    width = max(len(r) for r in records)
+    return None, _text_records(records, width), np.asarray(numbers), []
 
 
 # --- GeoJSON --------------------------------------------------------------------------------
 
-def _read_geojson(spec: SourceSpec) -> tuple[list[str], pd.DataFrame, np.ndarray, list[Problem]]:
+def _read_geojson(spec: SourceSpec) -> RawTable:
     try:
         document = json.loads(decode_text(spec.path.read_bytes(), spec.encoding, spec.name))
     except json.JSONDecodeError as exc:

@@ -87,6 +87,15 @@ def test_row_numbers_are_the_spreadsheet_rows(tmp_path):
     assert table.rows.tolist() == [2, 5]
 
 
+def test_title_rows_above_the_headings_are_skipped(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("南宁市户外劳动者服务站点一览表,,\n（2024年6月更新）,,\n名称,经度,纬度\n"
+                    "甲,108.3,22.8\n", encoding="utf-8")
+    table = read_source(make_spec(path, "wgs84"))
+    assert table.frame["name"].tolist() == ["甲"]
+    assert table.rows.tolist() == [4]
+
+
 def test_formula_like_text_is_kept_as_text(tmp_path):
     cells = row(驿站名称='=HYPERLINK("x")', 联系电话="+86 771")
     table = read_csv_rows(tmp_path / "s.csv", [cells])
@@ -148,6 +157,19 @@ def test_xlsx_cells_become_text_with_sheet_row_numbers(tmp_path):
     assert table.rows.tolist() == [2, 4]
     assert table.frame["lon"].tolist() == ["108.3960", "108.396"]
     assert table.frame["phone"].tolist() == ["0771-12351", "12351"]
+
+
+def test_xlsx_with_a_title_row(tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["A1"] = "云阳县工会驿站一览表"
+    sheet.append([])
+    sheet.append(["驿站名称", "经度", "纬度"])
+    sheet.append(["月光草坪工会驿站", 108.699, 30.932])
+    workbook.save(tmp_path / "s.xlsx")
+    table = read_source(make_spec(tmp_path / "s.xlsx", "wgs84"))
+    assert table.frame[["name", "lat"]].values.tolist() == [["月光草坪工会驿站", "30.932"]]
+    assert table.rows.tolist() == [4]
 
 
 def test_xlsx_zip_bomb_is_refused_before_opening(tmp_path, monkeypatch):
