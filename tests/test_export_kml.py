@@ -38,7 +38,7 @@ def test_valid_against_ogc_kml22_schema(kml_path):
 def test_round_trip_through_gdal(frame, kml_path):
     table = pyogrio.read_dataframe(kml_path)
     read_back = pd.DataFrame({
-        "id": table["id"], "name": table["Name"],
+        "id": table["station_id"], "name": table["Name"],
         "codes": [value.split(",") if value else [] for value in table["amenities"].fillna("")],
         "lon": table.geometry.x, "lat": table.geometry.y,
     })
@@ -49,7 +49,7 @@ def test_round_trip_through_gdal(frame, kml_path):
 def test_styles_follow_amenities_and_status(kml_path):
     document = etree.parse(str(kml_path))
     styles = {
-        p.findtext("k:ExtendedData/k:Data[@name='id']/k:value", namespaces=K):
+        p.findtext("k:ExtendedData/k:SchemaData/k:SimpleData[@name='station_id']", namespaces=K):
         p.findtext("k:styleUrl", namespaces=K)
         for p in document.iterfind(".//k:Placemark", namespaces=K)
     }
