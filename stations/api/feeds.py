@@ -1,0 +1,138 @@
+"""``GET /feeds/{format}``: the map-app feeds of ``stations export``, served with validators.
+
+Map apps and union apps poll feeds.  Every response carries an ``ETag`` made from the
+GeoPackage's data version and a ``Last-Modified`` from the time that GeoPackage was written, so
+a poll with ``If-None-Match`` (or, failing that, ``If-Modified-Since``) costs a 304 and no body.
+A feed is built on its first request and kept until the GeoPackage is replaced; the export code
+itself knows nothing of HTTP (:mod:`stations.export`).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+
+from ..errors import DataFileError
+from ..export import EXPORTERS, default_filename, export_bytes, get_exporter
+from ..geodata import read_stations
+
+FeedFormat = enum.StrEnum("FeedFormat", {name: name for name in EXPORTERS})
+# Clients may keep a copy but must ask (cheaply, with the validators) before using it.
+FEED_CACHE_CONTROL = "public, no-cache"
+
+router = APIRouter(tags=["feeds for map apps"])
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One built feed and the validators that describe it."""
+
+    body: bytes
+    media_type: str
+    filename: str
+    etag: str
+    last_modified: datetime
+
+
+@dataclass
+class FeedStore:
+    """Feeds of one GeoPackage, built on demand and dropped when the file is replaced."""
+
+    path: Path
+    _identity: tuple[int, int, int] | None = None
+    _feeds: dict[str, Feed] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def feed(self, name: str) -> Feed:
+        exporter = get_exporter(name)
+        with self._lock:
+            identity, modified = self._stat()
+            if identity != self._identity:
+                self._feeds.clear()
+                self._identity = identity
+            if exporter.name not in self._feeds:
+                stations = read_stations(self.path)
+                version = stations.attrs.get("data_version", "")
+                self._feeds[exporter.name] = Feed(
+                    body=export_bytes(exporter, stations),
+                    media_type=exporter.media_type,
+                    filename=default_filename(exporter),
+                    etag=f'W/"{version}-{exporter.name}"',
+                    last_modified=modified,
+                )
+            return self._feeds[exporter.name]
+
+    def _stat(self) -> tuple[tuple[int, int, int], datetime]:
+        try:
+            stat = os.stat(self.path)
+        except OSError as exc:
+            raise DataFileError(f"{self.path}: no such GeoPackage") from exc
+        # HTTP dates have whole seconds; truncate so If-Modified-Since compares equal.
+        modified = datetime.fromtimestamp(int(stat.st_mtime), tz=UTC)
+        return (stat.st_ino, stat.st_size, stat.st_mtime_ns), modified
+
+
+def feed_store(request: Request) -> FeedStore:
+    """The app's feed store, made on first use for the GeoPackage in the app's settings."""
+    state = request.app.state
+    store = getattr(state, "feed_store", None)
+    if store is None:
+        store = state.feed_store = FeedStore(Path(state.settings.data))
+    return store
+
+
+@router.get("/feeds")
+def list_feeds(request: Request) -> dict[str, object]:
+    """The feed formats, each with its coordinate system, media type, file name and link."""
+    return {"feeds": [
+        {
+            "format": exporter.name,
+            "crs": exporter.crs.value,
+            "media_type": exporter.media_type,
+            "filename": default_filename(exporter),
+            "description": exporter.description,
+            "href": str(request.url_for("get_feed", format=exporter.name)),
+        }
+        for exporter in EXPORTERS.values()
+    ]}
+
+
+@router.api_route("/feeds/{format}", methods=["GET", "HEAD"], name="get_feed",
+                  response_class=Response)
+def get_feed(format: FeedFormat, request: Request) -> Response:
+    """One feed; 304 when the client's copy is current."""
+    feed = feed_store(request).feed(format.value)
+    headers = {
+        "ETag": feed.etag,
+        "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
+        "Cache-Control": FEED_CACHE_CONTROL,
+        "Content-Disposition": f'inline; filename="{feed.filename}"',
+    }
+    if not_modified(request, feed):
+        return Response(status_code=304, headers=headers)
+    return Response(feed.body, media_type=feed.media_type, headers=headers)
+
+
+def not_modified(request: Request, feed: Feed) -> bool:
+    """RFC 9110 section 13.2.2: If-None-Match decides when present, else If-Modified-Since."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in tags or feed.etag.removeprefix("W/") in tags
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False  # an unreadable date is ignored, as the RFC asks
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return feed.last_modified <= since
