@@ -29,6 +29,14 @@ from stations.index import haversine_m
 # A pure-Python loop over 150,000 points takes seconds; time it on this many and scale up.
 PEER_LOOP_POINTS = 20_000
 
+# label, our function, coordTransform's name for it, prcoords' function, input system
+CASES = (
+    ("WGS84 -> GCJ-02", crs.wgs84_to_gcj02, "wgs84_to_gcj02", prcoords.wgs_gcj, "wgs84"),
+    ("GCJ-02 -> WGS84", crs.gcj02_to_wgs84, "gcj02_to_wgs84", prcoords.gcj_wgs_bored, "gcj02"),
+    ("WGS84 -> BD-09", crs.wgs84_to_bd09, "wgs84_to_bd09", prcoords.wgs_bd, "wgs84"),
+    ("BD-09 -> WGS84", crs.bd09_to_wgs84, "bd09_to_wgs84", prcoords.bd_wgs_bored, "bd09"),
+)
+
 
 def china_points(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
@@ -68,33 +76,20 @@ def main() -> None:
     gcj_lon, gcj_lat = crs.wgs84_to_gcj02(lon, lat)
     bd_lon, bd_lat = crs.wgs84_to_bd09(lon, lat)
 
-    rows = [
-        ("WGS84 -> GCJ-02", lambda: crs.wgs84_to_gcj02(lon, lat),
-         lambda: coordTransform.wgs84_to_gcj02(lon, lat),
-         coord_transform_module._py_wgs84_to_gcj02, lambda x, y: prcoords.wgs_gcj((y, x))),
-        ("GCJ-02 -> WGS84", lambda: crs.gcj02_to_wgs84(gcj_lon, gcj_lat),
-         lambda: coordTransform.gcj02_to_wgs84(gcj_lon, gcj_lat),
-         coord_transform_module._py_gcj02_to_wgs84,
-         lambda x, y: prcoords.gcj_wgs_bored((y, x))),
-        ("WGS84 -> BD-09", lambda: crs.wgs84_to_bd09(lon, lat),
-         lambda: coordTransform.wgs84_to_bd09(lon, lat),
-         coord_transform_module._py_wgs84_to_bd09, lambda x, y: prcoords.wgs_bd((y, x))),
-        ("BD-09 -> WGS84", lambda: crs.bd09_to_wgs84(bd_lon, bd_lat),
-         lambda: coordTransform.bd09_to_wgs84(bd_lon, bd_lat),
-         coord_transform_module._py_bd09_to_wgs84,
-         lambda x, y: prcoords.bd_wgs_bored((y, x))),
-    ]
+    inputs = {"wgs84": (lon, lat), "gcj02": (gcj_lon, gcj_lat), "bd09": (bd_lon, bd_lat)}
     print(f"{args.count:,} random points over mainland China, best of {args.repeat} runs (ms); "
           f"per-point loops timed on {min(PEER_LOOP_POINTS, args.count):,} points and scaled")
     header = (f"{'conversion':<16} {'stations':>10} {'coordTransform C':>17} "
               f"{'coordTransform py':>18} {'prcoords py':>12} {'speed-up vs py':>15}")
     print(header)
     print("-" * len(header))
-    for label, ours, c_batch, py_scalar, prc_scalar in rows:
-        ours_ms = best_ms(ours, args.repeat)
-        c_ms = best_ms(c_batch, args.repeat)
-        py_ms = per_point_ms(py_scalar, lon, lat, args.count)
-        prc_ms = per_point_ms(prc_scalar, lon, lat, args.count)
+    for label, ours, peer_name, prcoords_function, source in CASES:
+        x, y = inputs[source]
+        ours_ms = best_ms(lambda ours=ours, x=x, y=y: ours(x, y), args.repeat)
+        c_batch = getattr(coordTransform, peer_name)
+        c_ms = best_ms(lambda c_batch=c_batch, x=x, y=y: c_batch(x, y), args.repeat)
+        py_ms = per_point_ms(getattr(coord_transform_module, "_py_" + peer_name), x, y, args.count)
+        prc_ms = per_point_ms(lambda a, b, f=prcoords_function: f((b, a)), x, y, args.count)
         print(f"{label:<16} {ours_ms:>10.1f} {c_ms:>17.1f} {py_ms:>18.0f} {prc_ms:>12.0f} "
               f"{py_ms / ours_ms:>14.0f}x")
 
