@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyogrio.errors
 from tqdm import tqdm
 
+from .errors import DataFileError
 from .geodata import write_stations
 from .problems import Problem
 from .sources import SourceSpec, read_source
@@ -108,9 +110,12 @@ def build_geopackage(
     if report.refusal:
         return report
     with progress_bar(1, progress, f"writing {len(result.stations)} stations") as bar:
-        report.data_version = write_stations(
-            result.stations, output, extra_info={"sources": ", ".join(report.sources)}
-        )
+        try:
+            report.data_version = write_stations(
+                result.stations, output, extra_info={"sources": ", ".join(report.sources)}
+            )
+        except (OSError, pyogrio.errors.DataSourceError) as exc:
+            raise DataFileError(f"{output}: cannot write the GeoPackage: {exc}") from exc
         bar.update()
     report.written = True
     return report

@@ -205,7 +205,10 @@ def read_source(spec: SourceSpec) -> SourceTable:
     if reader is None:
         raise SourceError(f"{spec.name}: unknown file type {suffix or '(none)'!r}; "
                           "expected .csv, .xlsx or .geojson")
-    headings, records, rows, problems = reader(spec)
+    try:
+        headings, records, rows, problems = reader(spec)
+    except OSError as exc:
+        raise SourceError(f"{spec.name}: cannot read the file: {exc.strerror or exc}") from None
     if headings is None:
         headings, records, rows = _split_heading_row(records, rows, spec.mapping)
     frame = _to_fields(spec, headings, records)
