@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 import opening_hours
-import pandas as pd
 
 from .errors import InvalidInput
 from .model import TIMEZONE, Status
@@ -100,15 +99,23 @@ def is_open(opening_hours_text: str, status: str, at: dt.datetime | None = None)
 class HoursTable:
     """Opening states of many stations at once, parsing each distinct expression once."""
 
-    def __init__(self, expressions: Sequence[str], statuses: Sequence[str]) -> None:
-        codes, distinct = pd.factorize(np.asarray(expressions, dtype=object), sort=False)
-        self._codes = codes.astype(np.int32)
-        self._distinct: list[str] = [str(e) for e in distinct]
-        self._status_open = np.asarray(statuses, dtype=object) == Status.OPEN.value
+    def __init__(self, expression_codes: npt.ArrayLike, distinct: Sequence[str],
+                 status_open: npt.ArrayLike) -> None:
+        """``expression_codes[i]`` indexes ``distinct`` for station i; ``status_open[i]`` says
+        whether its status is ``open``."""
+        self._codes = np.asarray(expression_codes, dtype=np.int32)
+        self._distinct = list(distinct)
+        self._status_open = np.asarray(status_open, dtype=bool)
         for expression in self._distinct:
             parse_hours(expression)
         # One (minute, states) pair, replaced in one assignment so threads never see a mix.
         self._cache: tuple[dt.datetime, npt.NDArray[np.int8]] | None = None
+
+    @classmethod
+    def from_values(cls, expressions: Sequence[str], statuses: Sequence[str]) -> HoursTable:
+        code_of: dict[str, int] = {}
+        codes = [code_of.setdefault(e, len(code_of)) for e in expressions]
+        return cls(codes, list(code_of), [s == Status.OPEN for s in statuses])
 
     @property
     def distinct_expressions(self) -> int:

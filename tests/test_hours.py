@@ -54,7 +54,7 @@ def test_chinese_public_holidays():
 def test_table_parses_each_expression_once_and_matches_single_answers():
     expressions = ["24/7", "Mo-Fr 08:00-18:00", "24/7", "", "06:00-22:00", "Mo-Fr 08:00-18:00"]
     statuses = ["open", "open", "temporarily_closed", "open", "open", "open"]
-    table = HoursTable(expressions, statuses)
+    table = HoursTable.from_values(expressions, statuses)
     assert table.distinct_expressions == 4
     for moment in (MONDAY_NOON_CHINA, MONDAY_NOON_CHINA + dt.timedelta(hours=11)):
         states = table.states(moment)

@@ -1,0 +1,71 @@
+"""The web API: ``create_app(settings)`` builds the FastAPI application.
+
+Routers live one per module and are listed once in :data:`ROUTERS`; adding one is a one-line
+edit.  The station data is loaded when the app is created (a missing or corrupt GeoPackage
+fails right there) and watched for rebuilds while the app runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+
+from ..live import LiveStations
+from . import nearest, ogc, stations
+from .errors import install_error_handlers
+from .settings import ApiSettings
+
+ROUTERS = (
+    nearest.router,
+    stations.router,
+    ogc.router,
+)
+
+DESCRIPTION = """
+Find the nearest trade-union rest station (工会驿站 / 户外劳动者服务站点): drinking water,
+microwave, phone and e-bike charging, toilet, air conditioning, legal aid.
+
+* `GET /nearest`: the k nearest stations with distance, bearing, travel time and open now.
+  Coordinates in and out in `wgs84`, `gcj02` (Amap/高德) or `bd09` (Baidu).
+* `POST /nearest/batch`: the same for many points at once.
+* OGC API - Features at `/collections/stations` for QGIS, OWSLib and other GIS clients.
+"""
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """The application serving ``settings.data``; raises DataFileError if it cannot be read."""
+    settings = settings or ApiSettings()
+    live = LiveStations(settings.data, settings.reload_interval_s)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        live.start()
+        try:
+            yield
+        finally:
+            live.stop()
+
+    app = FastAPI(
+        title="工会驿站 Worker rest stations API",
+        version=version("stations"),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.live = live
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                       allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"],
+                       expose_headers=["ETag"])
+    if settings.fast_path:
+        # Outermost, so the most frequent request skips every other layer.
+        app.add_middleware(nearest.NearestFastPath, live=live, settings=settings)
+    return app

@@ -1,0 +1,90 @@
+"""One table from the package's own errors to HTTP status codes, and the JSON they send.
+
+Parameter errors use FastAPI's validation shape, ``{"detail": [{"type", "loc", "msg",
+"input"}]}``, so clients handle ours and FastAPI's the same way.  OGC API endpoints answer a bad
+parameter with 400, as that standard requires, and add its ``code``/``description`` members.
+"""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import FastAPI, Request, Response
+
+from ..errors import (
+    DataFileError,
+    InvalidInput,
+    PayloadTooLarge,
+    StationNotFound,
+    StationsError,
+    UnknownCoordinateSystem,
+)
+
+
+class OgcInvalidParameter(InvalidInput):
+    """A bad or unknown query parameter on an OGC API - Features endpoint."""
+
+
+STATUS_BY_ERROR: dict[type[Exception], int] = {
+    OgcInvalidParameter: 400,
+    InvalidInput: 422,
+    UnknownCoordinateSystem: 422,
+    StationNotFound: 404,
+    PayloadTooLarge: 413,
+    DataFileError: 503,
+}
+
+
+def status_for(error: Exception) -> int:
+    """The status of the most specific entry of :data:`STATUS_BY_ERROR` the error matches."""
+    for kind in type(error).__mro__:
+        if kind in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[kind]
+    return 500
+
+
+def _loc(location: str, field: str) -> list[str | int]:
+    parts = field.split(".") if field else []
+    return [location, *(int(p) if p.isdigit() else p for p in parts)]
+
+
+def error_body(error: Exception, location: str = "query") -> bytes:
+    """The JSON body for an error raised on purpose; ``location`` is ``query`` or ``body``."""
+    if isinstance(error, InvalidInput):
+        detail = [{"type": error.kind, "loc": _loc(location, error.field), "msg": error.message,
+                   "input": error.value if isinstance(error.value, str | int | float | None)
+                   else str(error.value)}]
+        if isinstance(error, OgcInvalidParameter):
+            return orjson.dumps({"code": "InvalidParameterValue",
+                                 "description": str(error), "detail": detail})
+        return orjson.dumps({"detail": detail})
+    if isinstance(error, UnknownCoordinateSystem):
+        return orjson.dumps({"detail": [{"type": "enum", "loc": [location, "crs"],
+                                         "msg": str(error), "input": None}]})
+    return orjson.dumps({"detail": str(error)})
+
+
+def error_response(error: Exception, location: str = "query") -> Response:
+    return Response(error_body(error, location), status_code=status_for(error),
+                    media_type="application/json")
+
+
+async def _handle(request: Request, error: Exception) -> Response:
+    return error_response(error, "query" if request.method in ("GET", "HEAD") else "body")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Send every :class:`StationsError` as JSON with the status from the table."""
+    app.add_exception_handler(StationsError, _handle)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI ``responses`` entries for the error statuses an operation can return."""
+    descriptions = {
+        304: "Not modified: the If-None-Match ETag is current",
+        400: "Bad or unknown query parameter (OGC API); the body names it",
+        404: "No station has this id",
+        413: "Request body larger than the configured limit",
+        422: "Invalid parameter; `detail[].loc` names it and `msg` gives the allowed values",
+        503: "Station data unavailable",
+    }
+    return {status: {"description": descriptions[status]} for status in statuses}

@@ -1,0 +1,54 @@
+"""Small HTTP pieces the routers share: ETags tied to the data version, capped bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import Request, Response
+
+from ..errors import PayloadTooLarge
+from ..hours import china_local
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+REVALIDATE = "no-cache"
+
+
+def data_etag(data_version: str, moment: dt.datetime | None = None) -> str:
+    """A weak ETag for data that changes only with the GeoPackage (or, when the answer says
+    whether stations are open now, also with the minute)."""
+    if moment is None:
+        return f'W/"{data_version}"'
+    return f'W/"{data_version}-{china_local(moment):%Y%m%d%H%M}"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Weak comparison of an ``If-None-Match`` header against our ETag."""
+    if not if_none_match:
+        return False
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip() == "*" or tag.strip().removeprefix("W/") == wanted
+               for tag in if_none_match.split(","))
+
+
+def cached_bytes(request: Request, body: bytes, etag: str, media_type: str = JSON) -> Response:
+    """``body`` with its ETag, or an empty 304 when the client already has it."""
+    headers = {"ETag": etag, "Cache-Control": REVALIDATE}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+async def read_capped_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything over ``limit`` bytes before reading it all."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body of {declared} bytes is over the {limit}-byte limit")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is over the {limit}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,202 @@
+"""``GET /nearest`` and ``POST /nearest/batch``: the stations nearest to riders.
+
+``GET /nearest`` is the request riders' phones send most, so besides the ordinary route there is
+:class:`NearestFastPath`, an ASGI layer that answers it before the framework's routing,
+dependency and response machinery (which cost more than the query itself).  Both run
+:func:`nearest_reply`, so the answers are the same byte for byte; the fast path adds the gzip and
+CORS headers that middleware adds on the ordinary route.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+
+import numpy as np
+import orjson
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..errors import InvalidInput, StationsError
+from ..hours import china_now
+from ..live import LiveStations
+from ..model import AMENITY_CODES
+from ..service import MAX_K, MAX_RADIUS_M, StationService
+from .errors import error_body, problem_responses, status_for
+from .http import GEOJSON, JSON, REVALIDATE, data_etag, etag_matches, read_capped_body
+from .params import (
+    NEAREST_OPTION_NAMES,
+    nearest_parameters,
+    options_from,
+    parse_nearest_query,
+    query_pairs,
+    reject_unknown,
+)
+from .settings import ApiSettings
+
+router = APIRouter(tags=["nearest stations"])
+
+FEATURE_COLLECTION_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {"type": "array", "items": {"type": "object"}},
+        "numberReturned": {"type": "integer"},
+        "crs": {"type": "string"},
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: bytes
+    headers: list[tuple[bytes, bytes]]
+
+
+def nearest_reply(service: StationService, raw_query: bytes,
+                  if_none_match: str | None) -> Reply:
+    """The whole answer to GET /nearest: parse, check the ETag, query, serialise."""
+    try:
+        lon, lat, options = parse_nearest_query(query_pairs(raw_query))
+        etag = data_etag(service.data_version, None if options.at else china_now())
+        headers = [(b"etag", etag.encode()), (b"cache-control", REVALIDATE.encode())]
+        if etag_matches(if_none_match, etag):
+            return Reply(304, b"", headers)
+        body = service.find_nearest(lon, lat, options)
+    except StationsError as error:
+        return Reply(status_for(error), error_body(error, "query"),
+                     [(b"content-type", JSON.encode())])
+    return Reply(200, body, [(b"content-type", GEOJSON.encode()), *headers])
+
+
+def live_stations(request: Request) -> LiveStations:
+    return request.app.state.live  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/nearest",
+    summary="Nearest stations to a point",
+    description="The k nearest stations as a GeoJSON FeatureCollection, nearest first, with "
+    "great-circle `distance_m`, `bearing_deg`, straight-line `walk_min` (4.5 km/h) and "
+    "`ebike_min` (15 km/h), and `open_now`.",
+    response_class=Response,
+    responses={200: {"description": "GeoJSON FeatureCollection, nearest first",
+                     "content": {GEOJSON: {"schema": FEATURE_COLLECTION_SCHEMA}}},
+               **problem_responses(304, 422)},
+    openapi_extra={"parameters": nearest_parameters()},
+)
+async def nearest(request: Request) -> Response:
+    reply = nearest_reply(live_stations(request).current, request.scope["query_string"],
+                          request.headers.get("if-none-match"))
+    return Response(reply.body, reply.status,
+                    headers={k.decode(): v.decode() for k, v in reply.headers})
+
+
+BATCH_BODY_SCHEMA = {
+    "type": "object",
+    "required": ["points"],
+    "additionalProperties": False,
+    "properties": {
+        "points": {"type": "array", "minItems": 1,
+                   "description": "[lon, lat] pairs in `crs`; at most STATIONS_MAX_BATCH_POINTS "
+                   "(10,000 by default)",
+                   "items": {"type": "array", "minItems": 2, "maxItems": 2,
+                             "items": {"type": "number"}}},
+        "k": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 5},
+        "radius_m": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_M},
+        "amenity": {"type": "array", "items": {"type": "string", "enum": list(AMENITY_CODES)}},
+        "open_now": {"type": "boolean", "default": False},
+        "at": {"type": "string", "format": "date-time"},
+        "city": {"type": "string"},
+        "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
+    },
+}
+
+
+def parse_points(value: object, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``points`` member as lon and lat arrays, refusing empty, oversized or ragged lists."""
+    if not isinstance(value, list) or not value:
+        raise InvalidInput("points", "must be a non-empty list of [lon, lat] pairs",
+                           "too_short", None)
+    if len(value) > limit:
+        raise InvalidInput("points", f"at most {limit} points per batch, got {len(value)}",
+                           "too_long", len(value))
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = np.empty(0)
+    if array.ndim != 2 or array.shape[1] != 2 or not np.all(np.isfinite(array)):
+        raise InvalidInput("points", "every point must be a [lon, lat] pair of finite numbers",
+                           "list_type", None)
+    return array[:, 0], array[:, 1]
+
+
+@router.post(
+    "/nearest/batch",
+    summary="Nearest stations to many points",
+    description="One FeatureCollection per point, in the order sent, inside `results`. Options "
+    "are those of GET /nearest and apply to every point.",
+    response_class=Response,
+    responses={200: {"description": "`{\"results\": [FeatureCollection, ...]}`",
+                     "content": {JSON: {"schema": {"type": "object", "properties": {
+                         "results": {"type": "array", "items": FEATURE_COLLECTION_SCHEMA},
+                         "numberOfPoints": {"type": "integer"}, "crs": {"type": "string"}}}}}},
+               **problem_responses(413, 422)},
+    openapi_extra={"requestBody": {"required": True, "content": {
+        JSON: {"schema": BATCH_BODY_SCHEMA}}}},
+)
+async def nearest_batch(request: Request) -> Response:
+    settings: ApiSettings = request.app.state.settings
+    raw = await read_capped_body(request, settings.max_body_bytes)
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput("", f"body is not valid JSON: {exc}", "json_invalid", None) from None
+    if not isinstance(body, dict):
+        raise InvalidInput("", "body must be a JSON object", "model_attributes_type", None)
+    reject_unknown(body, ("points", *NEAREST_OPTION_NAMES))
+    lon, lat = parse_points(body.get("points"), settings.max_batch_points)
+    amenities = body.get("amenity") or []
+    if not isinstance(amenities, list) or not all(isinstance(a, str) for a in amenities):
+        raise InvalidInput("amenity", "must be a list of amenity codes", "list_type", None)
+    options = options_from(body, amenities)
+    service = live_stations(request).current
+    answer = await run_in_threadpool(service.find_nearest_batch, lon, lat, options)
+    return Response(answer, media_type=JSON)
+
+
+class NearestFastPath:
+    """ASGI layer that answers ``GET /nearest`` directly and passes everything else on."""
+
+    def __init__(self, app: ASGIApp, live: LiveStations, settings: ApiSettings) -> None:
+        self.app = app
+        self.live = live
+        self.gzip_min_bytes = settings.gzip_min_bytes
+        self.any_origin = "*" in settings.cors_origins
+        self.origins = {o.encode() for o in settings.cors_origins}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/nearest" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        request_headers = dict(scope["headers"])
+        if_none_match = request_headers.get(b"if-none-match")
+        reply = nearest_reply(self.live.current, scope["query_string"],
+                              if_none_match.decode("latin-1") if if_none_match else None)
+        headers, body = reply.headers, reply.body
+        if len(body) >= self.gzip_min_bytes and b"gzip" in request_headers.get(
+                b"accept-encoding", b""):
+            body = gzip.compress(body, compresslevel=5)
+            headers = [*headers, (b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding")]
+        origin = request_headers.get(b"origin")
+        if origin is not None and (self.any_origin or origin in self.origins):
+            headers = [*headers, (b"access-control-allow-origin",
+                                  b"*" if self.any_origin else origin),
+                       (b"access-control-expose-headers", b"ETag")]
+            if not self.any_origin:
+                headers.append((b"vary", b"Origin"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,148 @@
+"""Turn query strings and JSON bodies into typed query options, naming any bad parameter.
+
+The nearest-station endpoints parse their own parameters instead of going through FastAPI's
+validation, which costs more than the query itself; the parameters are still described in the
+OpenAPI document (:func:`nearest_parameters`), and errors keep FastAPI's shape.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ..crs import CoordinateSystem
+from ..errors import InvalidInput, UnknownCoordinateSystem
+from ..hours import parse_moment
+from ..model import AMENITY_CODES
+from ..service import MAX_K, MAX_RADIUS_M, NearestOptions, check_point
+
+NEAREST_OPTION_NAMES = ("k", "radius_m", "amenity", "open_now", "at", "city", "crs")
+NEAREST_QUERY_NAMES = ("lon", "lat", *NEAREST_OPTION_NAMES)
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def query_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """Decode a raw query string (percent-encoded or raw UTF-8) into name/value pairs."""
+    return parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+def parse_float(name: str, value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidInput(name, "Input should be a valid number", "float_parsing",
+                           value) from None
+    if not math.isfinite(number) or isinstance(value, bool):
+        raise InvalidInput(name, "Input should be a finite number", "finite_number", value)
+    return number
+
+
+def parse_int(name: str, value: object) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput(name, "Input should be a valid integer", "int_type", value)
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise InvalidInput(name, "Input should be a valid integer", "int_parsing",
+                           value) from None
+
+
+def parse_bool(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise InvalidInput(name, "Input should be a valid boolean (true or false)", "bool_parsing",
+                       value)
+
+
+def parse_crs(value: object) -> CoordinateSystem:
+    try:
+        return CoordinateSystem.parse(str(value))
+    except UnknownCoordinateSystem as exc:
+        raise InvalidInput("crs", f"{exc}", "enum", value) from None
+
+
+def options_from(values: Mapping[str, Any], amenities: Iterable[str]) -> NearestOptions:
+    """NearestOptions from already-split values (query string or JSON body)."""
+    k = parse_int("k", values.get("k", 5))
+    radius = values.get("radius_m")
+    radius_m = None if radius in (None, "") else parse_float("radius_m", radius)
+    at = values.get("at")
+    city = values.get("city")
+    if city is not None and not isinstance(city, str):
+        raise InvalidInput("city", "Input should be a valid string", "string_type", city)
+    return NearestOptions(
+        k=k,
+        radius_m=radius_m,
+        amenities=tuple(amenities),
+        open_now=parse_bool("open_now", values.get("open_now", False)),
+        at=None if at in (None, "") else parse_moment(str(at)),
+        city=city or None,
+        crs=parse_crs(values.get("crs", "wgs84")),
+    )
+
+
+def reject_unknown(names: Iterable[str], allowed: tuple[str, ...], location: str = "") -> None:
+    for name in names:
+        if name not in allowed:
+            raise InvalidInput(f"{location}{name}", "unknown parameter; allowed: "
+                               + ", ".join(allowed), "extra_forbidden", name)
+
+
+def parse_nearest_query(pairs: list[tuple[str, str]]) -> tuple[float, float, NearestOptions]:
+    """lon, lat and options from GET /nearest query pairs."""
+    reject_unknown((name for name, _ in pairs), NEAREST_QUERY_NAMES)
+    single = dict(pairs)  # the last value wins for parameters given twice
+    for name in ("lon", "lat"):
+        if single.get(name, "") == "":
+            raise InvalidInput(name, "Field required", "missing", None)
+    lon, lat = parse_float("lon", single["lon"]), parse_float("lat", single["lat"])
+    check_point(lon, lat)
+    amenities = [part.strip() for name, value in pairs if name == "amenity"
+                 for part in value.split(",") if part.strip()]
+    return lon, lat, options_from(single, amenities)
+
+
+def _query_parameter(name: str, schema: dict[str, object], description: str,
+                     required: bool = False, **extra: object) -> dict[str, object]:
+    return {"name": name, "in": "query", "required": required, "schema": schema,
+            "description": description, **extra}
+
+
+def nearest_parameters() -> list[dict[str, object]]:
+    """OpenAPI parameter objects for GET /nearest."""
+    return [
+        _query_parameter("lon", {"type": "number", "minimum": -180, "maximum": 180},
+                         "Longitude of the rider, in `crs`", required=True),
+        _query_parameter("lat", {"type": "number", "minimum": -90, "maximum": 90},
+                         "Latitude of the rider, in `crs`", required=True),
+        _query_parameter("k", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 5},
+                         "How many stations, nearest first"),
+        _query_parameter("radius_m",
+                         {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_M},
+                         "Only stations within this many metres (great-circle); may return "
+                         "fewer than k"),
+        _query_parameter("amenity", {"type": "array",
+                                     "items": {"type": "string", "enum": list(AMENITY_CODES)}},
+                         "Required amenities, all of them (repeat the parameter); Chinese "
+                         "labels such as 微波炉 are accepted too", explode=True),
+        _query_parameter("open_now", {"type": "boolean", "default": False},
+                         "Only stations open (status and opening_hours) at Asia/Shanghai "
+                         "time, or at `at`"),
+        _query_parameter("at", {"type": "string", "format": "date-time"},
+                         "Moment for `open_now` and the `open_now` property; without an "
+                         "offset it is Asia/Shanghai time. Default: now"),
+        _query_parameter("city", {"type": "string"}, "Only stations in this city, e.g. 南宁市"),
+        _query_parameter("crs", {"type": "string", "enum": [c.value for c in CoordinateSystem],
+                                 "default": "wgs84"},
+                         "Coordinate system of the query point and of the returned "
+                         "coordinates: wgs84 (GPS, OsmAnd, QGIS), gcj02 (Amap/高德, Tencent), "
+                         "bd09 (Baidu)"),
+    ]

@@ -1,0 +1,143 @@
+"""Stream the station layer out of a GeoPackage with the standard library's sqlite3.
+
+The API server reads the GeoPackage at start-up and on every rebuild.  A GeoPackage is an
+SQLite database with a documented geometry encoding, so the server reads it with ``sqlite3``
+instead of GDAL: loading GDAL alone costs about 150 MB of resident memory, which would take
+half of the server's budget for 200,000 stations.  The checks match
+:func:`stations.geodata.read_stations`: the station schema must be present and the number of
+rows must equal the ``station_count`` that the build recorded, so a half-written file is
+refused.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import DataFileError
+from .model import AMENITY_COLUMNS, BUILD_INFO_TABLE, STATIONS_LAYER, TEXT_FIELDS
+
+CHUNK_ROWS = 8192
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+_WKB_POINT_TYPES = {1, 1001, 2001, 3001}
+# "GP", version, flags, srs id (8 bytes), then WKB: byte order, type, x, y (21 bytes).
+_PLAIN_POINT_BYTES = 29
+
+
+
+@dataclass(frozen=True, slots=True)
+class StationChunk:
+    """A run of stations: text fields (in :data:`TEXT_FIELDS` order), amenity bits, lon, lat."""
+
+    text: list[tuple[str, ...]]
+    amenity_bits: list[int]
+    lon: npt.NDArray[np.float64]
+    lat: npt.NDArray[np.float64]
+
+
+def point_from_gpkg_blob(blob: bytes) -> tuple[float, float]:
+    """(x, y) of a GeoPackage point geometry blob (header, optional envelope, WKB point)."""
+    if len(blob) < 8 or blob[:2] != b"GP":
+        raise ValueError("not a GeoPackage geometry")
+    flags = blob[3]
+    if flags & 0b10000:
+        raise ValueError("empty geometry")
+    envelope = _ENVELOPE_BYTES.get((flags >> 1) & 0b111)
+    if envelope is None:
+        raise ValueError("invalid envelope code")
+    start = 8 + envelope
+    order = "<" if blob[start] == 1 else ">"
+    (kind,) = struct.unpack_from(order + "I", blob, start + 1)
+    if kind not in _WKB_POINT_TYPES:
+        raise ValueError(f"geometry type {kind} is not a point")
+    x, y = struct.unpack_from(order + "dd", blob, start + 5)
+    return x, y
+
+
+def _connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    if not Path(path).is_file():
+        raise DataFileError(f"{path}: no such GeoPackage")
+    try:
+        connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise DataFileError(f"{path}: not a GeoPackage: {exc}") from exc
+    return connection
+
+
+def read_station_chunks(path: str | os.PathLike[str]
+                        ) -> tuple[dict[str, str], Iterator[StationChunk]]:
+    """The ``build_info`` table and an iterator over the stations, in chunks, in id order.
+
+    Problems found while iterating (a truncated file, a bad geometry, fewer rows than
+    ``build_info`` promises) raise :class:`DataFileError` from the iterator.
+    """
+    connection = _connect(path)
+    try:
+        info = dict(connection.execute(
+            f'SELECT "key", "value" FROM "{BUILD_INFO_TABLE}"').fetchall())
+        geometry = connection.execute(
+            "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
+            (STATIONS_LAYER,)).fetchone()
+        columns = {row[1] for row in connection.execute(f'PRAGMA table_info("{STATIONS_LAYER}")')}
+    except sqlite3.DatabaseError as exc:
+        connection.close()
+        raise DataFileError(f"{path}: not a station GeoPackage: {exc}") from exc
+    missing = [c for c in (*TEXT_FIELDS, *AMENITY_COLUMNS) if c not in columns]
+    if geometry is None or missing:
+        connection.close()
+        raise DataFileError(f"{path}: layer {STATIONS_LAYER!r} lacks columns "
+                            f"{missing or ['geometry']}")
+    return {str(k): str(v) for k, v in info.items()}, _chunks(connection, path, geometry[0], info)
+
+
+def points_from_gpkg_blobs(blobs: Sequence[bytes]) -> tuple[npt.NDArray[np.float64],
+                                                           npt.NDArray[np.float64]]:
+    """Decode many point blobs; the common layout (no envelope, little-endian 2D point) is
+    decoded with one numpy view, anything else blob by blob."""
+    if blobs and all(len(b) == _PLAIN_POINT_BYTES for b in blobs):
+        raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(-1, _PLAIN_POINT_BYTES)
+        plain = ((raw[:, 0] == ord("G")) & (raw[:, 1] == ord("P")) & (raw[:, 3] == 1)
+                 & (raw[:, 8] == 1) & (raw[:, 9] == 1) & (raw[:, 10:13] == 0).all(axis=1))
+        if plain.all():
+            xy = raw[:, 13:].copy().view("<f8")
+            return xy[:, 0].astype(np.float64), xy[:, 1].astype(np.float64)
+    points = np.array([point_from_gpkg_blob(b) for b in blobs], dtype=np.float64).reshape(-1, 2)
+    return points[:, 0].copy(), points[:, 1].copy()
+
+
+def _chunks(connection: sqlite3.Connection, path: str | os.PathLike[str], geometry: str,
+            info: dict[str, str]) -> Iterator[StationChunk]:
+    text = ", ".join(f'coalesce("{f}", \'\')' for f in TEXT_FIELDS)
+    # Amenity booleans folded into one integer of bits by SQLite itself.
+    # (SQLite gives << and | the same precedence, hence the brackets round each term.)
+    bits = " | ".join(f'((coalesce("{c}", 0) != 0) << {i})'
+                      for i, c in enumerate(AMENITY_COLUMNS))
+    # Table order: the build writes stations sorted by id.
+    query = f'SELECT {text}, {bits}, "{geometry}" FROM "{STATIONS_LAYER}"'
+    n_text = len(TEXT_FIELDS)
+    count = 0
+    try:
+        cursor = connection.execute(query)
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            try:
+                lon, lat = points_from_gpkg_blobs([row[n_text + 1] for row in rows])
+            except (ValueError, TypeError, IndexError, struct.error) as exc:
+                raise DataFileError(f"{path}: a station has no valid point: {exc}") from None
+            yield StationChunk([row[:n_text] for row in rows], [row[n_text] for row in rows],
+                               lon, lat)
+            count += len(rows)
+    except sqlite3.DatabaseError as exc:
+        raise DataFileError(f"{path}: cannot read layer {STATIONS_LAYER!r}: {exc}") from exc
+    finally:
+        connection.close()
+    if str(info.get("station_count")) != str(count):
+        raise DataFileError(f"{path}: holds {count} stations but its build_info says "
+                            f"{info.get('station_count')}; the file is incomplete")

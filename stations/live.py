@@ -1,0 +1,79 @@
+"""Keep serving the newest good GeoPackage: load once, then swap in rebuilt files.
+
+``stations build`` replaces the GeoPackage with :func:`os.replace`, which changes the file's
+inode and modification time.  A background thread notices that, loads and checks the new file
+away from the request path, and then swaps one reference.  A request reads
+:attr:`LiveStations.current` once and keeps that snapshot to the end, so requests in flight
+finish on the data they started with.  A file that cannot be loaded (corrupt, half-written,
+wrong schema) is logged and refused; the old data keeps being served, and the file is tried
+again only once it changes again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from .errors import DataFileError
+from .service import FileIdentity, StationService
+
+log = logging.getLogger(__name__)
+
+
+class LiveStations:
+    """The current :class:`StationService` for one GeoPackage path, reloaded when replaced."""
+
+    def __init__(self, path: str | os.PathLike[str], interval_s: float = 2.0) -> None:
+        self.path = Path(path)
+        self.interval_s = interval_s
+        self.current = StationService.load(self.path)
+        self.last_refused: FileIdentity | None = None
+        self.reloads = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def check_now(self) -> bool:
+        """Load the file if it changed since the data being served; True when data was swapped."""
+        with self._lock:
+            identity = FileIdentity.of(self.path)
+            if identity is None or identity in (self.current.identity, self.last_refused):
+                return False
+            try:
+                fresh = StationService.load(self.path)
+            except DataFileError as exc:
+                self.last_refused = identity
+                log.error("refused %s, still serving data version %s: %s",
+                          self.path, self.current.data_version, exc)
+                return False
+            if FileIdentity.of(self.path) != identity:
+                # Replaced again while loading: load the newer file on the next check.
+                return False
+            previous, self.current = self.current, fresh
+            self.reloads += 1
+            log.info("reloaded %s: data version %s -> %s, %d stations", self.path,
+                     previous.data_version, fresh.data_version, fresh.count)
+            return True
+
+    def start(self) -> None:
+        """Watch the file from a daemon thread (no-op when the interval is zero or less)."""
+        if self.interval_s <= 0 or self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._watch, name="stations-reload", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.check_now()
+            except Exception:  # a watcher that dies silently would freeze the data forever
+                log.exception("checking %s for a new version failed", self.path)

@@ -1,0 +1,414 @@
+"""Station queries in plain Python: nearest, batch, one station, pages of stations.
+
+The web API, the benchmarks and the tests all go through :class:`StationService`, which knows
+nothing about HTTP.  Answers are GeoJSON bytes, ready to send.
+
+Speed comes from doing the work once, at load time: each station's GeoJSON (every field and its
+amenities with Chinese and English labels) is serialised when the GeoPackage is read; a query
+only splices in what depends on the question: distance, bearing, travel times, open now and
+coordinates in the caller's system.
+
+Travel times are honest estimates from the straight-line (great-circle) distance, at
+:data:`WALK_KMH` on foot and :data:`EBIKE_KMH` by e-bike, rounded up to whole minutes; real
+routes along streets are longer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from .crs import CoordinateSystem, from_wgs84, to_wgs84
+from .errors import InvalidInput, StationNotFound
+from .gpkg_rows import StationChunk, read_station_chunks
+from .hours import OPEN, UNKNOWN, HoursTable, china_local
+from .index import StationIndex, initial_bearing_deg
+from .model import (
+    AMENITIES,
+    AMENITY_CODES,
+    AMENITY_LABEL_INDEX,
+    TEXT_FIELDS,
+    Status,
+    normalise_label,
+)
+
+WALK_KMH = 4.5
+EBIKE_KMH = 15.0
+MAX_K = 100
+MAX_RADIUS_M = 2_000_000.0
+COORDINATE_DECIMALS = 7  # about 1 cm
+DISTANCE_DECIMALS = 1
+# Fields a page of stations can be filtered on by exact value (OGC API property filters).
+FILTERABLE_FIELDS = ("province", "city", "district", "operator", "status")
+
+_WALK_M_PER_MIN = WALK_KMH * 1000 / 60
+_EBIKE_M_PER_MIN = EBIKE_KMH * 1000 / 60
+_OPEN_JSON = {OPEN: b"true", 0: b"false", UNKNOWN: b"null"}
+
+
+@dataclass(frozen=True, slots=True)
+class NearestOptions:
+    """What a rider or an app asks for beside the point itself."""
+
+    k: int = 5
+    radius_m: float | None = None
+    amenities: tuple[str, ...] = ()
+    open_now: bool = False
+    at: dt.datetime | None = None
+    city: str | None = None
+    crs: CoordinateSystem = CoordinateSystem.WGS84
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.k <= MAX_K:
+            raise InvalidInput("k", f"must be between 1 and {MAX_K}",
+                               "less_than_equal" if self.k > MAX_K else "greater_than_equal",
+                               self.k)
+        if self.radius_m is not None and not 0 < self.radius_m <= MAX_RADIUS_M:
+            raise InvalidInput("radius_m", f"must be greater than 0 and at most {MAX_RADIUS_M:g}",
+                               "value_error", self.radius_m)
+        object.__setattr__(self, "amenities", amenity_codes(self.amenities))
+
+
+def amenity_codes(labels: Sequence[str], field_name: str = "amenity") -> tuple[str, ...]:
+    """Amenity codes for codes or labels (``microwave``, ``微波炉``); unknown ones are refused."""
+    codes: list[str] = []
+    for label in labels:
+        code = AMENITY_LABEL_INDEX.get(normalise_label(label))
+        if code is None:
+            raise InvalidInput(field_name, f"unknown amenity {label!r}; allowed: "
+                               + ", ".join(AMENITY_CODES), "enum", label)
+        if code not in codes:
+            codes.append(code)
+    return tuple(codes)
+
+
+def check_point(lon: float, lat: float, where: str = "") -> None:
+    """Refuse coordinates off the globe (and NaN), naming the field."""
+    if not -180.0 <= lon <= 180.0:
+        raise InvalidInput(f"{where}lon", "must be between -180 and 180", "value_error", lon)
+    if not -90.0 <= lat <= 90.0:
+        raise InvalidInput(f"{where}lat", "must be between -90 and 90", "value_error", lat)
+
+
+@dataclass(frozen=True, slots=True)
+class FileIdentity:
+    """What changes when a GeoPackage is replaced: inode, size and modification time."""
+
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: str | os.PathLike[str]) -> FileIdentity | None:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        return cls(stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+class _Codes:
+    """A text column as small integer codes, for fast equality filters and little memory."""
+
+    def __init__(self) -> None:
+        self.code_of: dict[str, int] = {}
+        self._parts: list[npt.NDArray[np.int32]] = []
+
+    def extend(self, values: Iterable[str]) -> None:
+        code_of = self.code_of
+        self._parts.append(np.fromiter((code_of.setdefault(v, len(code_of)) for v in values),
+                                       dtype=np.int32))
+
+    @property
+    def codes(self) -> npt.NDArray[np.int32]:
+        return np.concatenate(self._parts) if self._parts else np.zeros(0, dtype=np.int32)
+
+    def freeze(self) -> tuple[dict[str, int], npt.NDArray[np.int32]]:
+        return self.code_of, self.codes
+
+
+def _amenity_fragment(bits: int) -> bytes:
+    """``"amenities":[...]`` for one combination of amenity bits."""
+    chosen = [
+        {"code": a.code, "label_zh": a.label_zh, "label_en": a.label_en, "icon": a.icon}
+        for position, a in enumerate(AMENITIES) if bits >> position & 1
+    ]
+    return b'"amenities":' + orjson.dumps(chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of stations: the features and how many matched in all."""
+
+    features: list[bytes]
+    number_matched: int
+
+
+@dataclass(eq=False)
+class StationService:
+    """An immutable, query-ready snapshot of one GeoPackage."""
+
+    data_version: str
+    ids: list[str]
+    lon: npt.NDArray[np.float64]
+    lat: npt.NDArray[np.float64]
+    amenity_bits: npt.NDArray[np.uint32]
+    filter_codes: dict[str, tuple[dict[str, int], npt.NDArray[np.int32]]]
+    hours: HoursTable
+    heads: list[bytes]
+    amenity_json: list[bytes]
+    path: Path | None = None
+    identity: FileIdentity | None = None
+    position_of: dict[str, int] = field(init=False)
+    index: StationIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.position_of = {station_id: i for i, station_id in enumerate(self.ids)}
+        self.index = StationIndex(self.lon, self.lat)
+        self._mask_cache: dict[tuple[object, ...], npt.NDArray[np.bool_]] = {}
+
+    # ----- loading -------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> StationService:
+        """Read, check and index a station GeoPackage; raises DataFileError if it is unusable."""
+        identity = FileIdentity.of(path)
+        info, chunks = read_station_chunks(path)
+        return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity)
+
+    @classmethod
+    def from_chunks(cls, chunks: Iterable[StationChunk], data_version: str,
+                    path: Path | None = None, identity: FileIdentity | None = None
+                    ) -> StationService:
+        """Build from station chunks, serialising every station's GeoJSON once."""
+        ids: list[str] = []
+        heads: list[bytes] = []
+        bits: list[int] = []
+        lon: list[npt.NDArray[np.float64]] = []
+        lat: list[npt.NDArray[np.float64]] = []
+        # Repeated text (city, hours ...) is kept as integer codes, not 200,000 strings.
+        coded = {name: _Codes() for name in ("opening_hours", "status", *FILTERABLE_FIELDS)}
+        positions = [(TEXT_FIELDS.index(name), codes) for name, codes in coded.items()]
+        for chunk in chunks:
+            # {"type":"Feature","id":..,"properties":{..fields..,   -- open for more members.
+            heads.extend(
+                orjson.dumps({"type": "Feature", "id": row[0],
+                              "properties": dict(zip(TEXT_FIELDS, row, strict=True))})[:-2]
+                + b"," for row in chunk.text)
+            ids.extend(row[0] for row in chunk.text)
+            for position, codes in positions:
+                codes.extend(row[position] for row in chunk.text)
+            bits.extend(chunk.amenity_bits)
+            lon.append(chunk.lon)
+            lat.append(chunk.lat)
+        fragments = {b: _amenity_fragment(b) for b in set(bits)}
+        status = coded.pop("status")
+        hours = coded.pop("opening_hours")
+        return cls(
+            data_version=data_version,
+            ids=ids,
+            lon=np.concatenate(lon) if lon else np.zeros(0),
+            lat=np.concatenate(lat) if lat else np.zeros(0),
+            amenity_bits=np.asarray(bits, dtype=np.uint32),
+            filter_codes={name: codes.freeze() for name, codes in coded.items()},
+            hours=HoursTable(hours.codes, list(hours.code_of),
+                             status.codes == status.code_of.get(Status.OPEN, -1)),
+            heads=heads,
+            amenity_json=[fragments[b] for b in bits],
+            path=path,
+            identity=identity,
+        )
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    # ----- masks ---------------------------------------------------------------------------
+
+    def _mask(self, amenities: Sequence[str], filters: Mapping[str, str], open_at: object
+              ) -> npt.NDArray[np.bool_] | None:
+        """Stations passing every filter, or None when there is no filter; cached per filter."""
+        key = (tuple(amenities), tuple(sorted(filters.items())), open_at)
+        cached = self._mask_cache.get(key)
+        if cached is not None:
+            return cached
+        mask: npt.NDArray[np.bool_] | None = None
+
+        def narrow(selection: npt.NDArray[np.bool_]) -> None:
+            nonlocal mask
+            mask = selection if mask is None else mask & selection
+
+        if amenities:
+            required = np.uint32(sum(1 << AMENITY_CODES.index(c) for c in amenities))
+            narrow((self.amenity_bits & required) == required)
+        for name, value in filters.items():
+            code_of, codes = self.filter_codes[name]
+            narrow(codes == code_of.get(value, -1))
+        if open_at is not None:
+            narrow(self.hours.open_mask(open_at))  # type: ignore[arg-type]
+        if len(self._mask_cache) > 256:
+            self._mask_cache.clear()
+        self._mask_cache[key] = mask  # type: ignore[assignment]
+        return mask
+
+    def _nearest_mask(self, options: NearestOptions) -> npt.NDArray[np.bool_] | None:
+        filters = {"city": options.city} if options.city else {}
+        open_at = china_local(options.at).replace(second=0, microsecond=0) \
+            if options.open_now else None
+        return self._mask(options.amenities, filters, open_at)
+
+    # ----- features ------------------------------------------------------------------------
+
+    def _geometry(self, lon: float, lat: float) -> bytes:
+        """Closes the properties, adds the point and closes the feature."""
+        return (b'},"geometry":{"type":"Point","coordinates":'
+                + orjson.dumps([round(lon, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)])
+                + b"}}")
+
+    def _output_coordinates(self, rows: npt.ArrayLike, crs: CoordinateSystem
+                            ) -> tuple[list[float], list[float]]:
+        rows = np.asarray(rows, dtype=np.int64)
+        if crs is CoordinateSystem.WGS84:
+            return self.lon[rows].tolist(), self.lat[rows].tolist()
+        out_lon, out_lat = from_wgs84(self.lon[rows], self.lat[rows], crs)
+        return np.atleast_1d(out_lon).tolist(), np.atleast_1d(out_lat).tolist()
+
+    def _nearest_features(self, lon: float, lat: float, rows: list[int], metres: list[float],
+                          crs: CoordinateSystem, states: npt.NDArray[np.int8]) -> list[bytes]:
+        if not rows:
+            return []
+        out_lon, out_lat = self._output_coordinates(rows, crs)
+        bearings = initial_bearing_deg(lon, lat, self.lon[rows], self.lat[rows]).tolist()
+        features = []
+        for row, distance, bearing, x, y in zip(rows, metres, bearings, out_lon, out_lat,
+                                                strict=True):
+            dynamic = b',"distance_m":%s,"bearing_deg":%s,"walk_min":%d,"ebike_min":%d,' \
+                b'"open_now":%s' % (
+                    orjson.dumps(round(distance, DISTANCE_DECIMALS)),
+                    orjson.dumps(round(bearing, 1)),
+                    math.ceil(distance / _WALK_M_PER_MIN),
+                    math.ceil(distance / _EBIKE_M_PER_MIN),
+                    _OPEN_JSON[int(states[row])],
+                )
+            features.append(self.heads[row] + self.amenity_json[row] + dynamic
+                            + self._geometry(x, y))
+        return features
+
+    def _plain_feature(self, row: int, x: float, y: float, extra: bytes = b"") -> bytes:
+        return (self.heads[row] + self.amenity_json[row] + self._geometry(x, y)[:-1] + extra
+                + b"}")
+
+    # ----- queries -------------------------------------------------------------------------
+
+    def find_nearest(self, lon: float, lat: float,
+                     options: NearestOptions = NearestOptions()) -> bytes:
+        """The k nearest stations as a GeoJSON FeatureCollection, nearest first."""
+        check_point(lon, lat)
+        wgs_lon, wgs_lat = self._query_point(lon, lat, options.crs)
+        rows, metres = self.index.nearest(wgs_lon, wgs_lat, options.k, options.radius_m,
+                                          self._nearest_mask(options))
+        states = self.hours.states(options.at)
+        features = self._nearest_features(wgs_lon, wgs_lat, rows, metres, options.crs, states)
+        return feature_collection(features, b',"crs":"%s"' % options.crs.value.encode())
+
+    def find_nearest_batch(self, lon: npt.ArrayLike, lat: npt.ArrayLike,
+                           options: NearestOptions = NearestOptions()) -> bytes:
+        """One FeatureCollection per point, in order, inside ``{"results": [...]}``."""
+        lon_arr = np.asarray(lon, dtype=np.float64).reshape(-1)
+        lat_arr = np.asarray(lat, dtype=np.float64).reshape(-1)
+        bad = np.flatnonzero(~((np.abs(lon_arr) <= 180) & (np.abs(lat_arr) <= 90)))
+        if bad.size:
+            first = int(bad[0])
+            check_point(float(lon_arr[first]), float(lat_arr[first]), f"points.{first}.")
+        if options.crs is not CoordinateSystem.WGS84:
+            lon_arr, lat_arr = to_wgs84(lon_arr, lat_arr, options.crs)
+        found = self.index.nearest_batch(lon_arr, lat_arr, options.k, options.radius_m,
+                                         self._nearest_mask(options))
+        states = self.hours.states(options.at)
+        index_rows = found.index.tolist()
+        metre_rows = found.distance_m.tolist()
+        results = []
+        for point, (rows, metres) in enumerate(zip(index_rows, metre_rows, strict=True)):
+            kept = [r for r in rows if r >= 0]
+            features = self._nearest_features(float(lon_arr[point]), float(lat_arr[point]),
+                                              kept, metres[:len(kept)], options.crs, states)
+            results.append(feature_collection(features))
+        return (b'{"results":[' + b",".join(results) + b'],"numberOfPoints":%d,"crs":"%s"}'
+                % (len(results), options.crs.value.encode()))
+
+    def _query_point(self, lon: float, lat: float, crs: CoordinateSystem) -> tuple[float, float]:
+        if crs is CoordinateSystem.WGS84:
+            return lon, lat
+        wgs_lon, wgs_lat = to_wgs84(lon, lat, crs)
+        return float(wgs_lon), float(wgs_lat)
+
+    def station(self, station_id: str, crs: CoordinateSystem = CoordinateSystem.WGS84,
+                extra: bytes = b"") -> bytes:
+        """One station as a GeoJSON Feature; ``extra`` adds members such as OGC links."""
+        row = self.position_of.get(station_id)
+        if row is None:
+            raise StationNotFound(f"no station has id {station_id!r}")
+        (x,), (y,) = self._output_coordinates([row], crs)
+        return self._plain_feature(row, x, y, extra)
+
+    def page(self, offset: int, limit: int, bbox: tuple[float, float, float, float] | None = None,
+             filters: Mapping[str, str] | None = None, amenities: Sequence[str] = (),
+             crs: CoordinateSystem = CoordinateSystem.WGS84) -> Page:
+        """Stations in id order, optionally inside a WGS84 bbox and matching exact filters."""
+        unknown = [name for name in (filters or {}) if name not in FILTERABLE_FIELDS]
+        if unknown:
+            raise InvalidInput(unknown[0], "is not a filterable property; allowed: "
+                               + ", ".join(FILTERABLE_FIELDS), "enum", unknown[0])
+        mask = self._mask(tuple(amenities), dict(filters or {}), None)
+        if bbox is not None:
+            inside = self._bbox_mask(bbox)
+            mask = inside if mask is None else mask & inside
+        if mask is None:
+            matched = self.count
+            rows = list(range(min(offset, matched), min(offset + limit, matched)))
+        else:
+            selected = np.flatnonzero(mask)
+            matched = int(selected.size)
+            rows = selected[offset:offset + limit].tolist()
+        out_lon, out_lat = self._output_coordinates(rows, crs) if rows else ([], [])
+        return Page([self._plain_feature(r, x, y) for r, x, y in zip(rows, out_lon, out_lat,
+                                                                       strict=True)], matched)
+
+    def _bbox_mask(self, bbox: tuple[float, float, float, float]) -> npt.NDArray[np.bool_]:
+        """Inside a bbox; a west edge greater than the east edge crosses the antimeridian."""
+        west, south, east, north = bbox
+        in_lat = (self.lat >= south) & (self.lat <= north)
+        if west <= east:
+            return in_lat & (self.lon >= west) & (self.lon <= east)
+        return in_lat & ((self.lon >= west) | (self.lon <= east))
+
+    @cached_property
+    def extent(self) -> list[float]:
+        """WGS84 bounding box of all stations (the whole world when there are none)."""
+        if not self.count:
+            return [-180.0, -90.0, 180.0, 90.0]
+        return [float(self.lon.min()), float(self.lat.min()),
+                float(self.lon.max()), float(self.lat.max())]
+
+
+def feature_collection(features: Sequence[bytes], extra: bytes = b"") -> bytes:
+    """Join ready-made features into a FeatureCollection with ``numberReturned``."""
+    return (b'{"type":"FeatureCollection","features":[' + b",".join(features)
+            + b'],"numberReturned":%d' % len(features) + extra + b"}")
+
+
+def amenity_vocabulary() -> bytes:
+    """``{"amenities": [...]}``: the vocabulary with Chinese and English labels."""
+    return orjson.dumps({"amenities": [
+        {"code": a.code, "label_zh": a.label_zh, "label_en": a.label_en, "icon": a.icon}
+        for a in AMENITIES
+    ]})
