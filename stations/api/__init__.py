@@ -1,0 +1,1 @@
+"""The web API (FastAPI): ``stations.api.app.create_app(settings)``."""
