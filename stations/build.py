@@ -101,6 +101,8 @@ def build_geopackage(
     Nothing is written when no row is valid, or when ``strict`` and any problem was found;
     the report's ``refusal`` then says why.
     """
+    if Path(output).is_dir():
+        raise DataFileError(f"{output}: is a folder; name the GeoPackage file to write")
     result = check_sources(sources, progress)
     report = BuildReport.from_validation(result, sources, output)
     if strict and result.problems:

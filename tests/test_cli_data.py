@@ -94,7 +94,8 @@ def test_max_problems_limits_the_listing(workdir, capsys):
     (["build", "s.csv", "--crs", "wgs84", "--mapping", "none.toml"], "none.toml: no such file"),
     (["build"], "geodata/sources/sources.toml: no such file"),
     (["info", "none.gpkg"], "none.gpkg: no such GeoPackage"),
-    (["build", "s.csv", "--crs", "gcj02", "-o", "."], ".: cannot write the GeoPackage"),
+    (["build", "s.csv", "--crs", "gcj02", "-o", "."], ".: is a folder"),
+    (["build", "s.csv", "--crs", "gcj02", "-o", "s.csv/x.gpkg"], "cannot write the GeoPackage"),
 ])
 def test_bad_input_is_a_clean_message_and_exit_2(workdir, capsys, args, message):
     write_csv(workdir / "s.csv", [row()])
