@@ -73,6 +73,8 @@ _STATUS_ALIASES: dict[str, Status] = {
     "停用": Status.CLOSED,
     "撤销": Status.CLOSED,
 }
+# Coordinates typed with a Chinese input method: full-width digits, a degree sign.
+_NUMBER_FOLD = str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+", "°")
 # Mobile (1xx xxxx xxxx), landline with or without area code, short hotlines (12351).
 _PHONE_PART = re.compile(r"(?:\+?86)?\d{5,12}(?:(?:转|ext\.?|x)\d{1,6})?", re.IGNORECASE)
 _PHONE_SEPARATORS = re.compile(r"[/、;,，；]| or |或")
@@ -191,8 +193,8 @@ def _check_coordinates(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Parse lon/lat; report missing, non-numeric, non-finite, swapped, out-of-range points."""
     text = {name: frame[name].to_numpy(dtype=object) for name in ("lon", "lat")}
-    numbers = {name: pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64)
-               for name in ("lon", "lat")}
+    numbers = {name: pd.to_numeric(frame[name].str.translate(_NUMBER_FOLD), errors="coerce")
+               .to_numpy(dtype=np.float64) for name in ("lon", "lat")}
     bad = skip.copy()
     for name in ("lon", "lat"):
         values, raw = numbers[name], text[name]

@@ -77,6 +77,12 @@ def test_bad_coordinates(tmp_path, cells, expected):
     assert result.stations["id"].tolist() == ["NN-102"]
 
 
+def test_full_width_digits_and_degree_signs_are_numbers(tmp_path):
+    result = check(tmp_path, [row(经度="１０８．３９６０", 纬度="22.8170°")], crs="wgs84")
+    assert result.problems == []
+    assert (result.stations.geometry.x[0], result.stations.geometry.y[0]) == (108.396, 22.817)
+
+
 def test_swapped_coordinates_within_both_ranges(tmp_path):
     # (30.93, 108.70) is a valid lon/lat pair in the Indian Ocean; swapped it is Yunyang.
     result = check(tmp_path, [row(经度="30.93", 纬度="108.70")])
