@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import StationsError
-from . import build, export, info, map, reports, synth, validate
+from . import build, export, info, map, reports, serve, synth, validate
 
-SUBCOMMAND_MODULES = (build, reports, validate, info, export, synth, map)
+SUBCOMMAND_MODULES = (build, reports, validate, info, export, synth, map, serve)
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1

@@ -1,0 +1,62 @@
+"""``stations serve``: run the nearest-station API and OGC API - Features with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import uvicorn
+
+from ..errors import StationsError
+from ..model import DEFAULT_GEOPACKAGE
+from ..service import StationService
+
+EPILOG = """examples:
+  stations serve                                  # geodata/stations.gpkg on 127.0.0.1:8000
+  stations serve --data build/stations.gpkg --host 0.0.0.0 --port 8080 --workers 2
+
+The GeoPackage is watched: rebuild it (stations build) and the server serves the new data
+without a restart; a corrupt or half-written file is refused and the old data kept.
+Other settings come from STATIONS_* environment variables (see docs/api.md).
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the nearest-station API and OGC API - Features",
+        description="Serve GET /nearest, POST /nearest/batch, /stations/{id}, /amenities, "
+        "/health and OGC API - Features (/collections/stations/items) over HTTP.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--data", default=DEFAULT_GEOPACKAGE,
+                        help=f"station GeoPackage (default: {DEFAULT_GEOPACKAGE})")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes; each holds its own copy of the data")
+    parser.add_argument("--reload-interval", type=float, default=2.0, metavar="SECONDS",
+                        help="how often to look for a rebuilt GeoPackage; 0 turns it off")
+    parser.add_argument("--log-level", default="info",
+                        choices=["critical", "error", "warning", "info", "debug"])
+    parser.set_defaults(handler=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise StationsError("--workers must be at least 1")
+    # Settings travel as environment variables so that every worker process reads the same.
+    os.environ["STATIONS_DATA"] = str(args.data)
+    os.environ["STATIONS_RELOAD_INTERVAL_S"] = str(args.reload_interval)
+    common = {"host": args.host, "port": args.port, "log_level": args.log_level,
+              "access_log": False}
+    if args.workers == 1:
+        from ..api.app import create_app  # the web stack loads only for this command
+
+        uvicorn.run(create_app(), **common)  # a bad file raises DataFileError here
+    else:
+        StationService.load(args.data)  # refuse a bad file before starting the workers
+        uvicorn.run("stations.api.app:create_app", factory=True, workers=args.workers,
+                    **common)
+    return 0
