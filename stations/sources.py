@@ -204,12 +204,14 @@ def read_source(spec: SourceSpec) -> SourceTable:
     reader = readers.get(suffix)
     if reader is None:
         raise SourceError(f"{spec.name}: unknown file type {suffix or '(none)'!r}; "
-                          "expected .csv, .xlsx or .geojson")
+                          "expected .csv, .xlsx or .geojson (save .xls and .et sheets as .xlsx)")
     try:
         headings, records, rows, problems = reader(spec)
     except OSError as exc:
         raise SourceError(f"{spec.name}: cannot read the file: {exc.strerror or exc}") from None
     if headings is None:
+        if records.empty:
+            raise SourceError(f"{spec.name}: the file is empty")
         headings, records, rows = _split_heading_row(records, rows, spec.mapping)
     frame = _to_fields(spec, headings, records)
     return SourceTable(spec, frame, np.asarray(rows, dtype=np.int64), problems)
@@ -391,9 +393,7 @@ def _read_xlsx(spec: SourceSpec) -> RawTable:
                 numbers.append(number)
     finally:
         workbook.close()
-    if not records:
-        raise SourceError(f"{spec.name}: the first sheet is empty")
-    width = max(len(r) for r in records)
+    width = max((len(r) for r in records), default=0)
     return None, _text_records(records, width), np.asarray(numbers), []
 
 

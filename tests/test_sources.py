@@ -111,6 +111,19 @@ def test_defaults_fill_empty_cells_only(tmp_path):
     assert frame["operator"].tolist() == ["南宁市建设工会"] * 2
 
 
+@pytest.mark.parametrize("content", [b"", b"\n\n", b",,\n,,\n"])
+def test_empty_csv(tmp_path, content):
+    (tmp_path / "s.csv").write_bytes(content)
+    with pytest.raises(SourceError, match=r"s\.csv: the file is empty"):
+        read_source(make_spec(tmp_path / "s.csv", "wgs84", label="s.csv"))
+
+
+def test_empty_workbook(tmp_path):
+    openpyxl.Workbook().save(tmp_path / "s.xlsx")
+    with pytest.raises(SourceError, match=r"s\.xlsx: the file is empty"):
+        read_source(make_spec(tmp_path / "s.xlsx", "wgs84", label="s.xlsx"))
+
+
 def test_tab_separated_text(tmp_path):
     path = tmp_path / "s.txt"
     path.write_text("名称\t经度\t纬度\n驿站\t108.3\t22.8\n", encoding="utf-8")
