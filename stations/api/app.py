@@ -16,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 
 from ..live import LiveStations
-from . import nearest, ogc, stations
+from . import feeds, nearest, ogc, reports, stations, web
 from .errors import install_error_handlers
 from .settings import ApiSettings
 
@@ -24,6 +24,9 @@ ROUTERS = (
     nearest.router,
     stations.router,
     ogc.router,
+    feeds.router,
+    reports.router,
+    web.router,
 )
 
 DESCRIPTION = """

@@ -10,6 +10,7 @@ itself knows nothing of HTTP (:mod:`stations.export`).
 from __future__ import annotations
 
 import enum
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -17,12 +18,14 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
+import geopandas as gpd
 from fastapi import APIRouter, Request, Response
 
 from ..errors import DataFileError
-from ..export import EXPORTERS, default_filename, export_bytes, get_exporter
+from ..export import EXPORTERS, Exporter, default_filename, export_bytes, get_exporter
 from ..geodata import read_stations
 
+log = logging.getLogger(__name__)
 FeedFormat = enum.StrEnum("FeedFormat", {name: name for name in EXPORTERS})
 # Clients may keep a copy but must ask (cheaply, with the validators) before using it.
 FEED_CACHE_CONTROL = "public, no-cache"
@@ -43,40 +46,55 @@ class Feed:
 
 @dataclass
 class FeedStore:
-    """Feeds of one GeoPackage, built on demand and dropped when the file is replaced."""
+    """Feeds of one GeoPackage, built on demand and dropped when the file is replaced.
+
+    A replacement that cannot be read (half-copied, corrupt) is logged and the feeds of the last
+    good file keep being served, as the nearest-station API keeps serving its data.
+    """
 
     path: Path
     _identity: tuple[int, int, int] | None = None
+    _modified: datetime | None = None
+    _stations: gpd.GeoDataFrame | None = None
     _feeds: dict[str, Feed] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def feed(self, name: str) -> Feed:
         exporter = get_exporter(name)
         with self._lock:
-            identity, modified = self._stat()
-            if identity != self._identity:
-                self._feeds.clear()
-                self._identity = identity
+            self._refresh()
             if exporter.name not in self._feeds:
-                stations = read_stations(self.path)
-                version = stations.attrs.get("data_version", "")
-                self._feeds[exporter.name] = Feed(
-                    body=export_bytes(exporter, stations),
-                    media_type=exporter.media_type,
-                    filename=default_filename(exporter),
-                    etag=f'W/"{version}-{exporter.name}"',
-                    last_modified=modified,
-                )
+                self._feeds[exporter.name] = self._build(exporter)
             return self._feeds[exporter.name]
 
-    def _stat(self) -> tuple[tuple[int, int, int], datetime]:
+    def _refresh(self) -> None:
         try:
             stat = os.stat(self.path)
-        except OSError as exc:
-            raise DataFileError(f"{self.path}: no such GeoPackage") from exc
+            identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            if identity == self._identity:
+                return
+            stations = read_stations(self.path)
+        except (OSError, DataFileError) as exc:
+            if self._stations is None:
+                raise DataFileError(f"{self.path}: cannot read the station GeoPackage: {exc}"
+                                    ) from exc
+            log.error("feeds: still serving %s as last read: %s", self.path, exc)
+            return
+        self._identity, self._stations = identity, stations
         # HTTP dates have whole seconds; truncate so If-Modified-Since compares equal.
-        modified = datetime.fromtimestamp(int(stat.st_mtime), tz=UTC)
-        return (stat.st_ino, stat.st_size, stat.st_mtime_ns), modified
+        self._modified = datetime.fromtimestamp(int(stat.st_mtime), tz=UTC)
+        self._feeds.clear()
+
+    def _build(self, exporter: Exporter) -> Feed:
+        assert self._stations is not None and self._modified is not None
+        version = self._stations.attrs.get("data_version", "")
+        return Feed(
+            body=export_bytes(exporter, self._stations),
+            media_type=exporter.media_type,
+            filename=default_filename(exporter),
+            etag=f'W/"{version}-{exporter.name}"',
+            last_modified=self._modified,
+        )
 
 
 def feed_store(request: Request) -> FeedStore:

@@ -1,0 +1,102 @@
+"""``GET /feeds/{format}`` through the real API app: same bytes as the exporter, validators."""
+
+from __future__ import annotations
+
+import os
+import time
+from email.utils import format_datetime, parsedate_to_datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from pmtiles.reader import MemorySource, Reader
+
+from stations.api.app import create_app
+from stations.api.settings import ApiSettings
+from stations.export import EXPORTERS, default_filename, export_bytes, get_exporter
+from stations.geodata import read_stations, write_stations
+
+
+@pytest.fixture
+def client(sample_gpkg):
+    settings = ApiSettings(data=sample_gpkg, reload_interval_s=0, fast_path=False)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("name", list(EXPORTERS))
+def test_each_feed_is_the_export_with_its_media_type(client, sample_gpkg, name):
+    exporter = get_exporter(name)
+    response = client.get(f"/feeds/{name}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == exporter.media_type
+    assert response.content == export_bytes(exporter, read_stations(sample_gpkg))
+    assert default_filename(exporter) in response.headers["content-disposition"]
+    version = read_stations(sample_gpkg).attrs["data_version"]
+    assert response.headers["etag"] == f'W/"{version}-{name}"'
+    assert parsedate_to_datetime(response.headers["last-modified"]).timestamp() == int(
+        os.stat(sample_gpkg).st_mtime)
+
+
+def test_listing_links_every_feed(client):
+    feeds = client.get("/feeds").json()["feeds"]
+    assert [f["format"] for f in feeds] == list(EXPORTERS)
+    bd09 = next(f for f in feeds if f["format"] == "csv-bd09")
+    assert bd09["crs"] == "bd09" and bd09["filename"] == "stations-bd09.csv"
+    assert client.get(bd09["href"]).status_code == 200
+
+
+def test_conditional_requests_get_304_without_a_body(client):
+    first = client.get("/feeds/kml")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    again = client.get("/feeds/kml", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    assert client.get("/feeds/kml", headers={"If-None-Match": f'"other", {etag}'}
+                      ).status_code == 304
+    assert client.get("/feeds/kml", headers={"If-Modified-Since": modified}).status_code == 304
+    # If-None-Match decides when both are sent: a stale tag means a full answer.
+    stale = client.get("/feeds/kml", headers={"If-None-Match": 'W/"old-kml"',
+                                             "If-Modified-Since": modified})
+    assert stale.status_code == 200 and stale.content == first.content
+    earlier = format_datetime(parsedate_to_datetime(modified).replace(year=2020), usegmt=True)
+    assert client.get("/feeds/kml", headers={"If-Modified-Since": earlier}).status_code == 200
+    assert client.get("/feeds/kml", headers={"If-Modified-Since": "yesterday"}).status_code == 200
+
+
+def test_a_rebuilt_geopackage_changes_the_feed_and_its_validators(client, sample_gpkg):
+    first = client.get("/feeds/geojson")
+    stations = read_stations(sample_gpkg)
+    stations.loc[stations["id"] == "NN-001", "name"] = "新名字工会驿站"
+    time.sleep(1.1)  # Last-Modified has whole seconds
+    write_stations(stations, sample_gpkg)
+    second = client.get("/feeds/geojson", headers={"If-None-Match": first.headers["etag"]})
+    assert second.status_code == 200
+    assert second.headers["etag"] != first.headers["etag"]
+    assert parsedate_to_datetime(second.headers["last-modified"]) > parsedate_to_datetime(
+        first.headers["last-modified"])
+    assert "新名字工会驿站" in second.content.decode("utf-8")
+
+
+def test_a_corrupt_replacement_keeps_the_last_good_feed(client, sample_gpkg):
+    good = client.get("/feeds/gpx")
+    sample_gpkg.write_bytes(b"not a geopackage")
+    still = client.get("/feeds/gpx")
+    assert still.status_code == 200 and still.content == good.content
+
+
+def test_unknown_format_is_422_naming_the_parameter(client):
+    response = client.get("/feeds/shapefile")
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert detail["loc"] == ["path", "format"]
+    assert "geojson" in detail["msg"] and "pmtiles" in detail["msg"]
+
+
+def test_feeds_are_gzipped_on_request_and_pmtiles_reads_back(client):
+    response = client.get("/feeds/pmtiles", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    reader = Reader(MemorySource(response.content))
+    assert reader.header()["max_zoom"] == 12
+    kml = client.get("/feeds/kml", headers={"Accept-Encoding": "gzip"})
+    assert kml.headers.get("content-encoding") == "gzip"
+    assert kml.content.startswith(b"<?xml")
