@@ -24,10 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "build",
         help="validate source tables and write the station GeoPackage",
-        description="Read station tables (CSV in UTF-8/GB18030, XLSX, GeoJSON), validate every "
-        "row, convert coordinates to WGS84 and write the GeoPackage atomically: the old file "
-        "stays until the new one is complete. Good rows are kept; bad rows are listed as "
-        "FILE:ROW: FIELD: PROBLEM and skipped.",
+        description="Read station tables (CSV in UTF-8/GB18030, XLSX, GeoJSON), validate every\n"
+        "row, convert coordinates to WGS84 and write the GeoPackage atomically: the old\n"
+        "file stays until the new one is complete. Good rows are kept; bad rows are\n"
+        "listed as FILE:ROW: FIELD: PROBLEM and skipped.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

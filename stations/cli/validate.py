@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "validate",
         help="check source tables and report problems, without writing anything",
-        description="Read and validate station tables exactly as 'stations build' does and "
+        description="Read and validate station tables exactly as 'stations build' does and\n"
         "print every problem as FILE:ROW: FIELD: PROBLEM. Nothing is written.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
