@@ -15,14 +15,15 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import BinaryIO, NamedTuple, Protocol, runtime_checkable
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+from lxml import etree
 
 from ..crs import CoordinateSystem, from_wgs84
-from ..model import AMENITIES, STATUS_LABELS_ZH, Status
+from ..model import AMENITIES, STATUS_LABELS_ZH, TEXT_FIELDS, Status
 
 # Seven decimal places of a degree are about 1 cm on the ground: finer digits are noise, and
 # RFC 7946 recommends not publishing more precision than the data has.
@@ -37,6 +38,9 @@ CRS_LABELS = {
 }
 
 Target = BinaryIO | str | os.PathLike[str]
+_LABEL_ZH = {a.code: a.label_zh for a in AMENITIES}
+# Characters XML 1.0 cannot hold at all, not even escaped.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @runtime_checkable
@@ -120,9 +124,6 @@ def text_columns(stations: gpd.GeoDataFrame, fields: tuple[str, ...]) -> dict[st
     return {field: stations[field].astype(str).tolist() for field in fields}
 
 
-_LABEL_ZH = {a.code: a.label_zh for a in AMENITIES}
-
-
 def summary_zh(codes: list[str], opening_hours: str, status: str) -> str:
     """One line a person reads in a list or balloon: amenities, hours and status, in Chinese."""
     parts = [f"服务设施：{'、'.join(amenity_labels_zh(codes)) or '无'}"]
@@ -132,9 +133,36 @@ def summary_zh(codes: list[str], opening_hours: str, status: str) -> str:
     return "；".join(parts)
 
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def xml_text(text: str) -> str:
     """Drop the control characters XML 1.0 cannot hold (they carry no meaning in a name)."""
     return _XML_INVALID.sub("", text)
+
+
+class StationRow(NamedTuple):
+    """One station as the writers need it: text fields, amenity codes, coordinates."""
+
+    values: dict[str, str]
+    codes: list[str]
+    lon: float
+    lat: float
+
+
+def station_rows(stations: gpd.GeoDataFrame, crs: CoordinateSystem,
+                 for_xml: bool = False) -> Iterator[StationRow]:
+    """Every station with its coordinates in ``crs``; ``for_xml`` drops XML-illegal characters."""
+    lon, lat = coordinates(stations, crs)
+    columns = text_columns(stations, TEXT_FIELDS)
+    for i, codes in enumerate(amenity_codes(stations)):
+        values = {field: columns[field][i] for field in TEXT_FIELDS}
+        if for_xml:
+            values = {field: xml_text(value) for field, value in values.items()}
+        yield StationRow(values, codes, float(lon[i]), float(lat[i]))
+
+
+@contextlib.contextmanager
+def xml_document(target: Target) -> Iterator[etree.xmlfile]:
+    """An incremental UTF-8 XML writer on ``target``, declaration written: the whole feed is
+    never held in memory as one tree."""
+    with binary_output(target) as stream, etree.xmlfile(stream, encoding="utf-8") as xf:
+        xf.write_declaration()
+        yield xf

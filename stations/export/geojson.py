@@ -13,17 +13,14 @@ import geopandas as gpd
 import orjson
 
 from ..crs import CoordinateSystem
-from ..model import TEXT_FIELDS
 from .base import (
     CRS_LABELS,
     FEED_NAME_ZH,
     Target,
-    amenity_codes,
     amenity_labels_zh,
     binary_output,
-    coordinates,
+    station_rows,
     status_label_zh,
-    text_columns,
 )
 
 
@@ -38,21 +35,20 @@ class GeoJSONExporter:
     extension: str = ".geojson"
 
     def write(self, stations: gpd.GeoDataFrame, target: Target) -> None:
-        lon_array, lat_array = coordinates(stations, self.crs)
-        lon, lat = lon_array.tolist(), lat_array.tolist()
-        columns = text_columns(stations, TEXT_FIELDS)
-        features = []
-        for i, codes in enumerate(amenity_codes(stations)):
-            properties: dict[str, object] = {field: columns[field][i] for field in TEXT_FIELDS}
-            properties["status_zh"] = status_label_zh(properties["status"])  # type: ignore[arg-type]
-            properties["amenities"] = codes
-            properties["amenities_zh"] = amenity_labels_zh(codes)
-            features.append({
+        features = [
+            {
                 "type": "Feature",
-                "id": columns["id"][i],
-                "geometry": {"type": "Point", "coordinates": [lon[i], lat[i]]},
-                "properties": properties,
-            })
+                "id": row.values["id"],
+                "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
+                "properties": {
+                    **row.values,
+                    "status_zh": status_label_zh(row.values["status"]),
+                    "amenities": row.codes,
+                    "amenities_zh": amenity_labels_zh(row.codes),
+                },
+            }
+            for row in station_rows(stations, self.crs)
+        ]
         collection: dict[str, object] = {"type": "FeatureCollection", "name": FEED_NAME_ZH}
         if self.crs is not CoordinateSystem.WGS84:
             collection["coordinate_system"] = CRS_LABELS[self.crs]

@@ -14,17 +14,13 @@ import geopandas as gpd
 from lxml import etree
 
 from ..crs import CoordinateSystem
-from ..model import TEXT_FIELDS
 from .base import (
     CATEGORY_ZH,
     FEED_NAME_ZH,
     Target,
-    amenity_codes,
-    binary_output,
-    coordinates,
+    station_rows,
     summary_zh,
-    text_columns,
-    xml_text,
+    xml_document,
 )
 
 GPX_NAMESPACE = "http://www.topografix.com/GPX/1/1"
@@ -46,23 +42,19 @@ class GPXExporter:
     extension: str = ".gpx"
 
     def write(self, stations: gpd.GeoDataFrame, target: Target) -> None:
-        lon, lat = coordinates(stations, self.crs)
-        columns = text_columns(stations, TEXT_FIELDS)
         # Children are built without a namespace and written inside the root's default
         # namespace, so they serialise as plain <wpt> and parsers read them as GPX.
         g = ""
         root_attributes = {"version": "1.1", "creator": "stations",
                            f"{{{_XSI}}}schemaLocation": GPX_SCHEMA_LOCATION}
         nsmap = {None: GPX_NAMESPACE, "xsi": _XSI, "station": STATION_NAMESPACE}
-        with binary_output(target) as stream, etree.xmlfile(stream, encoding="utf-8") as xf:
-            xf.write_declaration()
-            with xf.element(f"{{{GPX_NAMESPACE}}}gpx", root_attributes, nsmap=nsmap):
-                metadata = etree.Element(g + "metadata")
-                etree.SubElement(metadata, g + "name").text = FEED_NAME_ZH
-                xf.write(metadata)
-                for i, codes in enumerate(amenity_codes(stations)):
-                    values = {field: xml_text(columns[field][i]) for field in TEXT_FIELDS}
-                    xf.write(_waypoint(g, values, codes, lon[i], lat[i]))
+        with xml_document(target) as xf, \
+                xf.element(f"{{{GPX_NAMESPACE}}}gpx", root_attributes, nsmap=nsmap):
+            metadata = etree.Element(g + "metadata")
+            etree.SubElement(metadata, g + "name").text = FEED_NAME_ZH
+            xf.write(metadata)
+            for row in station_rows(stations, self.crs, for_xml=True):
+                xf.write(_waypoint(g, row.values, row.codes, row.lon, row.lat))
 
 
 def _waypoint(g: str, values: dict[str, str], codes: list[str],

@@ -19,13 +19,10 @@ from ..model import FIELD_LABELS_ZH, TEXT_FIELDS, Status
 from .base import (
     FEED_NAME_ZH,
     Target,
-    amenity_codes,
     amenity_labels_zh,
-    binary_output,
-    coordinates,
+    station_rows,
     status_label_zh,
-    text_columns,
-    xml_text,
+    xml_document,
 )
 
 KML_NAMESPACE = "http://www.opengis.net/kml/2.2"
@@ -87,22 +84,18 @@ class KMLExporter:
     extension: str = ".kml"
 
     def write(self, stations: gpd.GeoDataFrame, target: Target) -> None:
-        lon, lat = coordinates(stations, self.crs)
-        columns = text_columns(stations, TEXT_FIELDS)
         # Children are built without a namespace and written inside the root's default
         # namespace, so they serialise as plain <Placemark> and parsers read them as KML.
         k = ""
-        with binary_output(target) as stream, etree.xmlfile(stream, encoding="utf-8") as xf:
-            xf.write_declaration()
-            with xf.element(f"{{{KML_NAMESPACE}}}kml", nsmap={None: KML_NAMESPACE}), \
-                    xf.element("Document"):
-                xf.write(_text(k + "name", FEED_NAME_ZH))
-                for style_id, (_legend, colour, icon) in STYLES.items():
-                    xf.write(_style(k, style_id, colour, icon))
-                xf.write(_schema(k))
-                for i, codes in enumerate(amenity_codes(stations)):
-                    values = {field: xml_text(columns[field][i]) for field in TEXT_FIELDS}
-                    xf.write(_placemark(k, values, codes, f"{lon[i]:.7f},{lat[i]:.7f}"))
+        with xml_document(target) as xf, \
+                xf.element(f"{{{KML_NAMESPACE}}}kml", nsmap={None: KML_NAMESPACE}), \
+                xf.element("Document"):
+            xf.write(_text(k + "name", FEED_NAME_ZH))
+            for style_id, (_legend, colour, icon) in STYLES.items():
+                xf.write(_style(k, style_id, colour, icon))
+            xf.write(_schema(k))
+            for row in station_rows(stations, self.crs, for_xml=True):
+                xf.write(_placemark(k, row.values, row.codes, f"{row.lon:.7f},{row.lat:.7f}"))
 
 
 def _text(tag: str, text: str) -> etree._Element:

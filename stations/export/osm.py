@@ -20,16 +20,13 @@ import geopandas as gpd
 from lxml import etree
 
 from ..crs import CoordinateSystem
-from ..model import TEXT_FIELDS, Status
+from ..model import Status
 from .base import (
     Target,
-    amenity_codes,
     amenity_labels_zh,
-    binary_output,
-    coordinates,
+    station_rows,
     status_label_zh,
-    text_columns,
-    xml_text,
+    xml_document,
 )
 
 FACILITY_TAGS: tuple[tuple[str, str], ...] = (
@@ -93,16 +90,11 @@ class OSMExporter:
     extension: str = ".osm"
 
     def write(self, stations: gpd.GeoDataFrame, target: Target) -> None:
-        lon, lat = coordinates(stations, self.crs)
-        columns = text_columns(stations, TEXT_FIELDS)
         root = {"version": "0.6", "generator": "stations", "upload": "false"}
-        with binary_output(target) as stream, etree.xmlfile(stream, encoding="utf-8") as xf:
-            xf.write_declaration()
-            with xf.element("osm", root):
-                for i, codes in enumerate(amenity_codes(stations)):
-                    values = {field: xml_text(columns[field][i]) for field in TEXT_FIELDS}
-                    node = etree.Element("node", id=str(-(i + 1)), lat=f"{lat[i]:.7f}",
-                                         lon=f"{lon[i]:.7f}")
-                    for key, value in station_tags(values, codes):
-                        etree.SubElement(node, "tag", k=key, v=value)
-                    xf.write(node)
+        with xml_document(target) as xf, xf.element("osm", root):
+            rows = station_rows(stations, self.crs, for_xml=True)
+            for number, (values, codes, lon, lat) in enumerate(rows, start=1):
+                node = etree.Element("node", id=str(-number), lat=f"{lat:.7f}", lon=f"{lon:.7f}")
+                for key, value in station_tags(values, codes):
+                    etree.SubElement(node, "tag", k=key, v=value)
+                xf.write(node)

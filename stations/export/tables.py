@@ -24,18 +24,15 @@ from dataclasses import dataclass
 import geopandas as gpd
 
 from ..crs import CoordinateSystem
-from ..model import TEXT_FIELDS
 from .base import (
     CATEGORY_ZH,
     CRS_LABELS,
     Target,
-    amenity_codes,
     amenity_labels_zh,
     binary_output,
-    coordinates,
+    station_rows,
     status_label_zh,
     summary_zh,
-    text_columns,
 )
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -64,19 +61,16 @@ class PoiTableExporter:
                 "描述", "服务设施", "编号", "省份", "城市", "区县", "运营单位", "状态", "坐标系")
 
     def write(self, stations: gpd.GeoDataFrame, target: Target) -> None:
-        lon, lat = coordinates(stations, self.crs)
-        columns = text_columns(stations, TEXT_FIELDS)
         crs_label = CRS_LABELS[self.crs]
         text = io.StringIO(newline="")
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(self.headings)
-        for i, codes in enumerate(amenity_codes(stations)):
-            value = {field: columns[field][i] for field in TEXT_FIELDS}
+        for value, codes, lon, lat in station_rows(stations, self.crs):
             writer.writerow((
                 neutralise_formula(value["name"]),
                 neutralise_formula(value["address"]),
-                f"{lon[i]:.7f}",
-                f"{lat[i]:.7f}",
+                f"{lon:.7f}",
+                f"{lat:.7f}",
                 neutralise_formula(value["phone"]),
                 neutralise_formula(value["opening_hours"]),
                 CATEGORY_ZH,
