@@ -26,6 +26,7 @@ from .http import GEOJSON, JSON, cached_bytes, data_etag
 from .nearest import live_stations
 from .params import parse_crs, query_pairs
 from .settings import ApiSettings
+from .web import page_response, wants_html
 
 router = APIRouter(tags=["OGC API - Features"])
 
@@ -95,6 +96,8 @@ F_PARAMETER = _plain_parameter("f", "Response format; JSON is the default",
                        **problem_responses(400)},
             openapi_extra={"parameters": [F_PARAMETER]})
 def landing_page(request: Request) -> Response:
+    if wants_html(request):
+        return page_response(request)
     _check_plain(request)
     base = _base(request)
     return _json(request, {

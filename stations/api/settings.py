@@ -16,6 +16,9 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STATIONS_", extra="ignore")
 
     data: Path = Field(Path(DEFAULT_GEOPACKAGE), description="station GeoPackage to serve")
+    reports: Path | None = Field(
+        None, description="SQLite file for riders' problem reports; default reports.sqlite "
+        "beside the GeoPackage")
     reload_interval_s: float = Field(
         2.0, description="how often to check the GeoPackage for a rebuild; 0 turns it off")
     max_batch_points: int = Field(10_000, ge=1, description="points per POST /nearest/batch")

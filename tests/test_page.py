@@ -1,0 +1,364 @@
+"""The rider page in real headless Chromium against the real API served by uvicorn.
+
+The server runs on 127.0.0.1 on a free port with the sample GeoPackage (stations in Nanning and
+Yunyang).  Map tiles are answered with a blank image unless a test blocks them; every test
+fails on a console error or an uncaught page error.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from conftest import make_sample_frame
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+
+from stations.api.app import create_app
+from stations.api.settings import ApiSettings
+from stations.geodata import write_stations
+from stations.reports import ReportStore, default_reports_path
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+    # A name that is not localhost: the page is then an insecure origin, as on a plain-HTTP site.
+    "--host-resolver-rules=MAP insecure.test 127.0.0.1",
+]
+PHONE = {"width": 360, "height": 740}
+NANNING = {"longitude": 108.3700, "latitude": 22.8150}
+YUNYANG = {"longitude": 108.6990, "latitude": 30.9330}
+TILES = "https://tile.openstreetmap.org/**"
+BLANK_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg=="
+)
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "img"
+PAGE_WEIGHT_LIMIT = 100_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("geodata")
+    write_stations(make_sample_frame(), folder / "stations.gpkg")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(data_dir: Path) -> Iterator[str]:
+    """The real app under uvicorn in a thread; yields its base URL."""
+    port = _free_port()
+    app = create_app(ApiSettings(data=data_dir / "stations.gpkg"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            access_log=False)
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+class PageProblems:
+    """Console errors and uncaught exceptions seen by a page."""
+
+    def __init__(self, page: Page) -> None:
+        self.messages: list[str] = []
+        self.tile_failures = 0
+        self.dialogs: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.messages.append(f"page error: {error}"))
+        page.on("dialog", self._dialog)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        if message.location.get("url", "").startswith("https://tile.openstreetmap.org/"):
+            self.tile_failures += 1
+        else:
+            self.messages.append(f"console: {message.text} at {message.location}")
+
+    def _dialog(self, dialog) -> None:  # type: ignore[no-untyped-def]
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+
+def open_page(browser: Browser, url: str, *, where: dict[str, float] | None,
+              tiles: bool = True) -> tuple[Page, PageProblems]:
+    """A phone-sized page; ``where`` is the mocked position, None means location denied."""
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+        locale="zh-CN", timezone_id="Asia/Shanghai",
+        geolocation=where, permissions=["geolocation"] if where else [],
+    )
+    if tiles:
+        context.route(TILES, lambda route: route.fulfill(body=BLANK_PNG, content_type="image/png"))
+    else:
+        context.route(TILES, lambda route: route.abort("internetdisconnected"))
+    page = context.new_page()
+    problems = PageProblems(page)
+    page.goto(url)
+    return page, problems
+
+
+def listed_ids(page: Page) -> list[str]:
+    return page.locator("#list .station").evaluate_all("cards => cards.map(c => c.dataset.id)")
+
+
+def api_ids(server: str, **params: object) -> list[str]:
+    answer = httpx.get(f"{server}/nearest", params=params).raise_for_status().json()
+    return [feature["id"] for feature in answer["features"]]
+
+
+def wait_for_ids(page: Page, expected: list[str]) -> None:
+    page.wait_for_function(
+        "ids => JSON.stringify([...document.querySelectorAll('#list .station')]"
+        ".map(c => c.dataset.id)) === JSON.stringify(ids)", arg=expected, timeout=10_000)
+
+
+def nanning_query(**extra: object) -> dict[str, object]:
+    return {"lon": f"{NANNING['longitude']:.6f}", "lat": f"{NANNING['latitude']:.6f}",
+            "k": 8, **extra}
+
+
+def test_located_rider_gets_the_api_nearest_stations_in_order(
+    browser: Browser, server: str
+) -> None:
+    page, problems = open_page(browser, server + "/", where=NANNING)
+    page.wait_for_selector("#list .station")
+    expected = api_ids(server, **nanning_query(open_now="true"))
+    assert expected[:2] == ["NN-001", "NN-002"]  # the sample is laid out so that order matters
+    assert "NN-004" not in expected  # temporarily closed
+    assert listed_ids(page) == expected
+
+    first = page.locator("#list .station").first
+    assert first.locator("h2").text_content() == "民族大道枫林路口工会驿站"
+    assert first.locator(".distance").text_content() == "2.7 km"
+    assert "微波炉" in first.locator(".amenities").text_content()
+    assert first.locator("a.tel").get_attribute("href") == "tel:0771-12351"
+    # One numbered marker per listed station, and the rider's own position.
+    assert page.locator("#map .rank-marker").all_text_contents() == [
+        str(n) for n in range(1, len(expected) + 1)]
+    assert page.locator("#map path.you-are-here").count() == 1
+    page.screenshot(path=str(SCREENSHOTS / "phone-list.png"))
+    assert problems.messages == [] and problems.tile_failures == 0
+
+
+def test_navigate_links_carry_the_coordinates_the_api_gives_for_each_map_app(
+    browser: Browser, server: str
+) -> None:
+    page, problems = open_page(browser, server + "/", where=NANNING)
+    page.wait_for_selector("#list .station")
+    for crs, link in (("gcj02", "a.amap"), ("bd09", "a.baidu")):
+        answer = httpx.get(f"{server}/nearest",
+                           params=nanning_query(open_now="true", crs=crs)).json()
+        for feature in answer["features"]:
+            card = page.locator(f"#list .station[data-id='{feature['id']}']")
+            lon, lat = map(float, card.locator(link).get_attribute("data-lon-lat").split(","))
+            assert lon == pytest.approx(feature["geometry"]["coordinates"][0], abs=2e-6)
+            assert lat == pytest.approx(feature["geometry"]["coordinates"][1], abs=2e-6)
+    amap = page.locator("#list .station").first.locator("a.amap").get_attribute("href")
+    assert amap.startswith("https://uri.amap.com/navigation?to=")
+    baidu = page.locator("#list .station").first.locator("a.baidu").get_attribute("href")
+    assert baidu.startswith("https://api.map.baidu.com/direction?")
+    assert "coord_type=bd09ll" in baidu
+    assert problems.messages == []
+
+
+def test_amenity_chips_and_open_now_refine_the_list_as_the_api_says(
+    browser: Browser, server: str
+) -> None:
+    page, problems = open_page(browser, server + "/", where=NANNING)
+    page.wait_for_selector("#list .station")
+    before = listed_ids(page)
+
+    page.locator(".chip[data-code='ebike_charging']").click()
+    expected = api_ids(server, **nanning_query(open_now="true", amenity="ebike_charging"))
+    assert expected != before
+    wait_for_ids(page, expected)
+    assert page.locator(".chip[data-code='ebike_charging']").get_attribute("aria-pressed") == "true"
+
+    page.locator(".chip[data-code='toilet']").click()
+    expected = api_ids(server, **nanning_query(
+        open_now="true", amenity=["ebike_charging", "toilet"]))
+    wait_for_ids(page, expected)
+    if not expected:
+        assert "没有符合条件" in page.locator("#summary").text_content()
+
+    page.locator(".chip[data-code='ebike_charging']").click()
+    page.locator(".chip[data-code='toilet']").click()
+    page.locator("#open-now").uncheck()
+    everything = api_ids(server, **nanning_query())
+    assert "NN-004" in everything
+    wait_for_ids(page, everything)
+    closed = page.locator("#list .station[data-id='NN-004'] .hours")
+    assert "暂停开放" in closed.text_content()
+    assert problems.messages == []
+
+
+def test_denied_location_shows_the_fallback_and_coordinates_work(
+    browser: Browser, server: str
+) -> None:
+    page, problems = open_page(browser, server + "/", where=None)
+    notice = page.locator("#notice")
+    notice.wait_for(state="visible")
+    assert "没有得到定位权限" in notice.text_content()
+    assert page.locator("#manual").get_attribute("open") is not None
+    assert page.locator("#list .station").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "phone-fallback.png"))
+
+    # Coordinates copied from Amap are GCJ-02: the page converts them before asking.
+    gcj = httpx.get(f"{server}/nearest", params=nanning_query(crs="gcj02", k=1)).json()
+    lon, lat = gcj["features"][0]["geometry"]["coordinates"]
+    page.fill("#lon", f"{lon:.6f}")
+    page.fill("#lat", f"{lat:.6f}")
+    page.select_option("#crs", "gcj02")
+    page.get_by_role("button", name="查找").click()
+    page.wait_for_selector("#list .station")
+    first = page.locator("#list .station").first
+    assert first.get_attribute("data-id") == gcj["features"][0]["id"]
+    assert first.locator(".distance").text_content() == "0 m"
+
+    page.fill("#lat", "95")
+    page.get_by_role("button", name="查找").click()
+    assert "纬度" in notice.text_content()
+    assert problems.messages == []
+
+
+def test_tapping_the_map_sets_the_position_even_without_tiles(
+    browser: Browser, server: str
+) -> None:
+    page, problems = open_page(browser, server + "/", where=None, tiles=False)
+    page.locator("#notice").wait_for(state="visible")
+    page.locator("#map").click(position={"x": 180, "y": 90})
+    page.wait_for_selector("#list .station")
+    assert len(listed_ids(page)) > 0
+    assert page.locator("#map .rank-marker").count() == len(listed_ids(page))
+    assert page.locator("#map path.you-are-here").count() == 1
+    assert problems.tile_failures > 0  # tiles really failed, and nothing else did
+    assert problems.messages == []
+
+
+def test_insecure_origin_explains_why_there_is_no_position(
+    browser: Browser, server: str
+) -> None:
+    insecure = server.replace("127.0.0.1", "insecure.test")
+    page, problems = open_page(browser, insecure + "/", where=NANNING)
+    notice = page.locator("#notice")
+    notice.wait_for(state="visible")
+    assert "HTTPS" in notice.text_content()
+    assert page.evaluate("window.isSecureContext") is False
+    assert problems.messages == []
+
+
+def test_report_a_problem_in_two_taps(browser: Browser, server: str, data_dir: Path) -> None:
+    store = ReportStore(default_reports_path(data_dir / "stations.gpkg"))
+    before = len(store.reports(include_resolved=True))
+    page, problems = open_page(browser, server + "/", where=NANNING)
+    page.wait_for_selector("#list .station")
+    station = page.locator("#list .station").first
+    station_id = station.get_attribute("data-id")
+    station.locator("button.report").click()
+    sheet = page.locator("#report")
+    sheet.wait_for(state="visible")
+    assert page.locator("#report-send").is_disabled()
+    sheet.get_by_role("button", name="微波炉坏了").click()              # tap 1: the kind
+    page.fill("#report-note", "<b>晚上</b> 不热")
+    page.screenshot(path=str(SCREENSHOTS / "phone-report.png"))
+    page.locator("#report-send").click()                               # tap 2: confirm
+    page.locator("#toast").wait_for(state="visible")
+    assert "谢谢" in page.locator("#toast").text_content()
+    assert not sheet.is_visible()
+
+    reports = store.reports(include_resolved=True)
+    assert len(reports) == before + 1
+    assert (reports[-1].station_id, reports[-1].kind, reports[-1].note) == (
+        station_id, "microwave_broken", "<b>晚上</b> 不热")
+    assert problems.messages == []
+
+
+def test_hostile_station_name_is_shown_as_text(browser: Browser, server: str) -> None:
+    page, problems = open_page(browser, server + "/", where=YUNYANG)
+    page.wait_for_selector("#list .station")
+    page.locator("#open-now").uncheck()  # YY-002 keeps 06:00-22:00: show it at any hour
+    page.wait_for_selector("#list .station[data-id='YY-002']")
+    card = page.locator("#list .station[data-id='YY-002']")
+    assert card.locator("h2").text_content() == "<img src=x onerror=alert(1)>"
+    assert page.locator("#list img, #map .leaflet-tooltip img").count() == 0
+    card.locator("button.report").click()
+    assert page.locator("#report-station").text_content() == "<img src=x onerror=alert(1)>"
+    assert page.locator("#report img").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "phone-hostile-name.png"))
+    assert problems.dialogs == []
+    assert problems.messages == []
+
+
+def test_english_toggle_keeps_chinese_names_and_is_remembered(
+    browser: Browser, server: str
+) -> None:
+    page, problems = open_page(browser, server + "/", where=NANNING)
+    page.wait_for_selector("#list .station")
+    page.locator("#lang").click()
+    assert page.locator(".chip[data-code='microwave']").text_content() == "🍲 Microwave"
+    first = page.locator("#list .station").first
+    assert first.locator("h2").text_content() == "民族大道枫林路口工会驿站"
+    assert first.locator(".name-en").text_content() == "Minzu Avenue Fenglin Road Station"
+    assert "Microwave" in first.locator(".amenities").text_content()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    page.screenshot(path=str(SCREENSHOTS / "phone-list-en.png"))
+    page.reload()
+    page.wait_for_selector("#list .station")
+    assert page.locator("#lang").text_content() == "中文"
+    assert problems.messages == []
+
+
+def test_page_weight_is_under_100_kb_compressed(browser: Browser, server: str) -> None:
+    """Everything the page fetches from our server (page, code, styles, Leaflet, the station
+    answer), counted as transferred bytes of compressed bodies, tiles excluded."""
+    page, problems = open_page(browser, server + "/", where=NANNING)
+    sizes: dict[str, int] = {}
+    page.on("requestfinished", lambda request: sizes.__setitem__(
+        request.url, request.sizes()["responseBodySize"] + request.sizes()["responseHeadersSize"]))
+    page.reload()
+    page.wait_for_selector("#list .station")
+    page.wait_for_load_state("networkidle")
+    ours = {url: size for url, size in sizes.items() if url.startswith(server)}
+    total = sum(ours.values())
+    print(json.dumps({"page_weight_bytes": total, "files": ours}, indent=1))
+    assert {url.split("?")[0].rsplit("/", 1)[-1] for url in ours} >= {
+        "", "app.js", "app.css", "leaflet.js", "leaflet.css", "nearest"}
+    assert total < PAGE_WEIGHT_LIMIT
+    assert problems.messages == []
