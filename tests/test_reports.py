@@ -8,11 +8,15 @@ import threading
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from stations.api.app import create_app
+from stations.api.settings import ApiSettings
 from stations.cli import main
 from stations.errors import ReportNotFound, ReportRateLimited, ReportRejected
 from stations.reports import (
     MAX_NOTE_CHARS,
+    RATE_LIMIT_COUNT,
     REPORT_KIND_CODES,
     ReportStore,
     default_reports_path,
@@ -192,3 +196,67 @@ def test_cli_errors_are_messages_not_tracebacks(
     assert main(["reports", "list", "--db", str(missing)]) == 0
     assert "no reports yet" in capsys.readouterr().err
     assert not missing.exists()
+
+
+@pytest.fixture
+def api(sample_gpkg: Path) -> TestClient:
+    return TestClient(create_app(ApiSettings(data=sample_gpkg)))
+
+
+def test_api_stores_a_report_beside_the_geopackage_and_leaves_stations_alone(
+    api: TestClient, sample_gpkg: Path
+) -> None:
+    gpkg_bytes = sample_gpkg.read_bytes()
+    station_before = api.get("/stations/NN-001").json()
+    response = api.post("/stations/NN-001/reports",
+                        json={"kind": "wrong_location", "note": "<script>x</script> 在对面"})
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["station_id"], body["kind"], body["note"], body["open"]) == (
+        "NN-001", "wrong_location", "<script>x</script> 在对面", True)
+    [stored] = ReportStore(sample_gpkg.with_name("reports.sqlite")).reports()
+    assert stored.id == body["id"] and stored.note == body["note"]
+    assert api.get("/stations/NN-001").json() == station_before
+    assert sample_gpkg.read_bytes() == gpkg_bytes
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "status", "loc"),
+    [
+        ("/stations/NOPE-9/reports", {"kind": "other"}, 404, None),
+        ("/stations/NN-001/reports", {"kind": "on_fire"}, 422, ["body", "kind"]),
+        ("/stations/NN-001/reports", {}, 422, ["body", "kind"]),
+        ("/stations/NN-001/reports", {"kind": "other", "note": "字" * 281}, 422, ["body", "note"]),
+        ("/stations/NN-001/reports", {"kind": "other", "station": "x"}, 422, ["body", "station"]),
+        ("/stations/NN-001/reports", {"kind": "other", "note": "x" * 5000}, 413, None),
+    ],
+)
+def test_api_refuses_bad_reports_with_json(
+    api: TestClient, sample_gpkg: Path, path: str, payload: dict[str, str], status: int,
+    loc: list[str] | None,
+) -> None:
+    response = api.post(path, json=payload)
+    assert response.status_code == status
+    detail = response.json()["detail"]
+    if loc is None:
+        assert isinstance(detail, str) and detail
+    else:
+        assert [error["loc"] for error in detail] == [loc]
+    assert open_report_counts(sample_gpkg.with_name("reports.sqlite")) == {}
+
+
+def test_api_refuses_malformed_json(api: TestClient) -> None:
+    response = api.post("/stations/NN-001/reports", content=b"{kind: other",
+                        headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][0] == "body"
+
+
+def test_api_rate_limits_each_client(api: TestClient) -> None:
+    for _ in range(RATE_LIMIT_COUNT):
+        assert api.post("/stations/NN-002/reports", json={"kind": "other"}).status_code == 201
+    limited = api.post("/stations/NN-002/reports", json={"kind": "other"})
+    assert limited.status_code == 429
+    assert 0 < limited.json()["retry_after_s"] <= 600
+    assert limited.headers["retry-after"] == str(limited.json()["retry_after_s"])
+    assert "too many reports" in limited.json()["detail"]
