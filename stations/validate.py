@@ -193,8 +193,7 @@ def _check_coordinates(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Parse lon/lat; report missing, non-numeric, non-finite, swapped, out-of-range points."""
     text = {name: frame[name].to_numpy(dtype=object) for name in ("lon", "lat")}
-    numbers = {name: pd.to_numeric(frame[name].str.translate(_NUMBER_FOLD), errors="coerce")
-               .to_numpy(dtype=np.float64) for name in ("lon", "lat")}
+    numbers = {name: _parse_numbers(frame[name]) for name in ("lon", "lat")}
     bad = skip.copy()
     for name in ("lon", "lat"):
         values, raw = numbers[name], text[name]
@@ -227,6 +226,16 @@ def _check_coordinates(
         f"({text['lon'][i]}, {text['lat'][i]}) is far outside China; check the coordinates "
         "and their order (lon, lat)"))
     return lon, lat
+
+
+def _parse_numbers(column: pd.Series) -> np.ndarray:
+    """Numbers from text, NaN where there is none; full-width digits are tried second."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, copy=True)
+    retry = np.isnan(values) & (column.to_numpy() != "")
+    if retry.any():
+        folded = column[retry].str.translate(_NUMBER_FOLD)
+        values[retry] = pd.to_numeric(folded, errors="coerce").to_numpy(dtype=np.float64)
+    return values
 
 
 def _looks_like_nan(raw: np.ndarray) -> np.ndarray:
