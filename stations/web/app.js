@@ -11,7 +11,11 @@
   var vocabulary = JSON.parse(document.getElementById("vocabulary").textContent);
   var TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
   var LIST_SIZE = 8;
-  var FRAMED_STATIONS = 3;     // the map frames the rider and this many nearest stations
+  // The map frames the rider and up to three nearest stations, leaving out any that are far
+  // beyond the nearest one (a station in another city would shrink the map to a dot).
+  var FRAMED_STATIONS = 3;
+  var FRAMED_DISTANCE_FACTOR = 3;
+  var FRAMED_MIN_M = 2000;
   var LONGEST_WALK_MIN = 90;   // beyond this, walking is not an option worth showing
 
   var TEXT = {
@@ -36,7 +40,7 @@
       badCoords: "请输入有效的经度（-180 到 180）和纬度（-90 到 90）。", mapLabel: "驿站地图"
     },
     en: {
-      title: "Nearest union rest stations", locate: "📍 Use my location",
+      title: "Rest stations nearby", locate: "📍 Use my location",
       manual: "Enter coordinates / tap the map",
       manualHint: "Tap your position on the map, or type longitude and latitude.",
       lon: "Longitude", lat: "Latitude", crs: "Coordinates from", search: "Search",
@@ -256,12 +260,17 @@
       }
       youMarker.unbindTooltip().bindTooltip(el("span", null, t("you")));
     }
+    var nearest = state.features.length ? state.features[0].properties.distance_m : 0;
+    var framedLimit = Math.max(FRAMED_MIN_M, FRAMED_DISTANCE_FACTOR * nearest);
     state.features.forEach(function (feature, index) {
       var lonLat = feature.geometry.coordinates;
       var latLng = [lonLat[1], lonLat[0]];
-      if (index < FRAMED_STATIONS) { points.push(latLng); }
-      var marker = L.circleMarker(latLng, {
-        radius: 11, color: "#fff", weight: 2, fillColor: "#a50e0e", fillOpacity: 1
+      if (index === 0 || (index < FRAMED_STATIONS && feature.properties.distance_m <= framedLimit)) {
+        points.push(latLng);
+      }
+      var marker = L.marker(latLng, {
+        icon: L.divIcon({ className: "rank-marker", html: el("span", null, index + 1), iconSize: [28, 28] }),
+        keyboard: false
       });
       var label = el("span", null, (index + 1) + ". " + feature.properties.name);
       marker.bindTooltip(label, { direction: "top" });
@@ -269,10 +278,11 @@
       stationLayer.addLayer(marker);
     });
     if (points.length) { showTiles(); }
+    // No animation: a weak phone would fetch tiles for every step of it.
     if (points.length === 1) {
-      map.setView(points[0], 14);
+      map.setView(points[0], 14, { animate: false });
     } else if (points.length > 1) {
-      map.fitBounds(points, { padding: [24, 24], maxZoom: 16 });
+      map.fitBounds(points, { padding: [24, 24], maxZoom: 16, animate: false });
     }
   }
 
