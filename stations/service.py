@@ -211,7 +211,7 @@ class StationService:
             lon.append(chunk.lon)
             lat.append(chunk.lat)
         fragments = {b: _amenity_fragment(b) for b in set(bits)}
-        status = coded.pop("status")
+        status = coded["status"]  # also a filter of the OGC items endpoint
         hours = coded.pop("opening_hours")
         return cls(
             data_version=data_version,
