@@ -103,7 +103,9 @@ BATCH_BODY_SCHEMA = {
                    "description": "[lon, lat] pairs in `crs`; at most STATIONS_MAX_BATCH_POINTS "
                    "(10,000 by default)",
                    "items": {"type": "array", "minItems": 2, "maxItems": 2,
-                             "items": {"type": "number"}}},
+                             "prefixItems": [
+                                 {"type": "number", "minimum": -180, "maximum": 180},
+                                 {"type": "number", "minimum": -90, "maximum": 90}]}},
         "k": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 5},
         "radius_m": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_M},
         "amenity": {"type": "array", "items": {"type": "string", "enum": list(AMENITY_CODES)}},

@@ -45,6 +45,8 @@ def parse_int(name: str, value: object) -> int:
         raise InvalidInput(name, "Input should be a valid integer", "int_type", value)
     if isinstance(value, int):
         return value
+    if isinstance(value, float) and value.is_integer():  # JSON Schema counts 5.0 as an integer
+        return int(value)
     try:
         return int(str(value).strip())
     except ValueError:
