@@ -233,7 +233,8 @@ def _parse_bbox(value: str) -> tuple[float, float, float, float]:
 @router.get(f"/collections/{COLLECTION_ID}/items", summary="Stations (paged)",
             response_class=Response,
             responses={200: {"description": "GeoJSON FeatureCollection with numberMatched, "
-                             "numberReturned and paging links", "content": {GEOJSON: {}}},
+                             "numberReturned and paging links; plain JSON with f=json",
+                             "content": {GEOJSON: {}, JSON: {}}},
                        **problem_responses(304, 400)},
             openapi_extra={"parameters": items_parameters()})
 def items(request: Request) -> Response:

@@ -29,7 +29,8 @@ def get_station(
     request: Request,
     station_id: Annotated[str, Path(description="Station id, e.g. NN-001", max_length=200)],
     crs: Annotated[str, Query(description="Coordinate system of the returned point: wgs84, "
-                              "gcj02 or bd09")] = "wgs84",
+                              "gcj02 or bd09",
+                              json_schema_extra={"enum": ["wgs84", "gcj02", "bd09"]})] = "wgs84",
 ) -> Response:
     service = live_stations(request).current
     body = service.station(station_id, parse_crs(crs))
