@@ -9,13 +9,14 @@ on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from ..errors import StationsError
 from . import build, export, info, map, reports, serve, synth, validate
 
-SUBCOMMAND_MODULES = (build, reports, validate, info, export, synth, map, serve)
+SUBCOMMAND_MODULES = (build, validate, info, synth, serve, map, export, reports)
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -46,6 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"stations {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``stations info | head``): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":
