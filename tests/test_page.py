@@ -145,6 +145,14 @@ def open_page(browser: Browser, url: str, *, where: dict[str, float] | None,
     return page, problems
 
 
+def open_located(browser: Browser, server: str, where: dict[str, float]
+                 ) -> tuple[Page, PageProblems]:
+    """The page with a granted position, once it lists stations."""
+    page, problems = open_page(browser, server + "/", where=where)
+    page.wait_for_selector("#list .station")
+    return page, problems
+
+
 def listed_ids(page: Page) -> list[str]:
     return page.locator("#list .station").evaluate_all("cards => cards.map(c => c.dataset.id)")
 
@@ -168,8 +176,7 @@ def nanning_query(**extra: object) -> dict[str, object]:
 def test_located_rider_gets_the_api_nearest_stations_in_order(
     browser: Browser, server: str
 ) -> None:
-    page, problems = open_page(browser, server + "/", where=NANNING)
-    page.wait_for_selector("#list .station")
+    page, problems = open_located(browser, server, NANNING)
     expected = api_ids(server, **nanning_query(open_now="true"))
     assert expected[:2] == ["NN-001", "NN-002"]  # the sample is laid out so that order matters
     assert "NN-004" not in expected  # temporarily closed
@@ -191,8 +198,7 @@ def test_located_rider_gets_the_api_nearest_stations_in_order(
 def test_navigate_links_carry_the_coordinates_the_api_gives_for_each_map_app(
     browser: Browser, server: str
 ) -> None:
-    page, problems = open_page(browser, server + "/", where=NANNING)
-    page.wait_for_selector("#list .station")
+    page, problems = open_located(browser, server, NANNING)
     for crs, link in (("gcj02", "a.amap"), ("bd09", "a.baidu")):
         answer = httpx.get(f"{server}/nearest",
                            params=nanning_query(open_now="true", crs=crs)).json()
@@ -212,8 +218,7 @@ def test_navigate_links_carry_the_coordinates_the_api_gives_for_each_map_app(
 def test_amenity_chips_and_open_now_refine_the_list_as_the_api_says(
     browser: Browser, server: str
 ) -> None:
-    page, problems = open_page(browser, server + "/", where=NANNING)
-    page.wait_for_selector("#list .station")
+    page, problems = open_located(browser, server, NANNING)
     before = listed_ids(page)
 
     page.locator(".chip[data-code='ebike_charging']").click()
@@ -298,8 +303,7 @@ def test_insecure_origin_explains_why_there_is_no_position(
 def test_report_a_problem_in_two_taps(browser: Browser, server: str, data_dir: Path) -> None:
     store = ReportStore(default_reports_path(data_dir / "stations.gpkg"))
     before = len(store.reports(include_resolved=True))
-    page, problems = open_page(browser, server + "/", where=NANNING)
-    page.wait_for_selector("#list .station")
+    page, problems = open_located(browser, server, NANNING)
     station = page.locator("#list .station").first
     station_id = station.get_attribute("data-id")
     station.locator("button.report").click()
@@ -322,8 +326,7 @@ def test_report_a_problem_in_two_taps(browser: Browser, server: str, data_dir: P
 
 
 def test_hostile_station_name_is_shown_as_text(browser: Browser, server: str) -> None:
-    page, problems = open_page(browser, server + "/", where=YUNYANG)
-    page.wait_for_selector("#list .station")
+    page, problems = open_located(browser, server, YUNYANG)
     page.locator("#open-now").uncheck()  # YY-002 keeps 06:00-22:00: show it at any hour
     page.wait_for_selector("#list .station[data-id='YY-002']")
     card = page.locator("#list .station[data-id='YY-002']")
@@ -340,8 +343,7 @@ def test_hostile_station_name_is_shown_as_text(browser: Browser, server: str) ->
 def test_english_toggle_keeps_chinese_names_and_is_remembered(
     browser: Browser, server: str
 ) -> None:
-    page, problems = open_page(browser, server + "/", where=NANNING)
-    page.wait_for_selector("#list .station")
+    page, problems = open_located(browser, server, NANNING)
     page.locator("#lang").click()
     assert page.locator(".chip[data-code='microwave']").text_content() == "🍲 Microwave"
     first = page.locator("#list .station").first
