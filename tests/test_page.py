@@ -332,10 +332,10 @@ def test_hostile_station_name_is_shown_as_text(browser: Browser, server: str) ->
     card = page.locator("#list .station[data-id='YY-002']")
     assert card.locator("h2").text_content() == "<img src=x onerror=alert(1)>"
     assert page.locator("#list img, #map .leaflet-tooltip img").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "phone-hostile-name.png"))
     card.locator("button.report").click()
     assert page.locator("#report-station").text_content() == "<img src=x onerror=alert(1)>"
     assert page.locator("#report img").count() == 0
-    page.screenshot(path=str(SCREENSHOTS / "phone-hostile-name.png"))
     assert problems.dialogs == []
     assert problems.messages == []
 
