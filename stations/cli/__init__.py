@@ -53,6 +53,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
 
-
-if __name__ == "__main__":
-    sys.exit(main())

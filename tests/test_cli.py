@@ -1,0 +1,60 @@
+"""Every subcommand is registered, documents itself, and a broken pipe is not a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from stations.cli import SUBCOMMAND_MODULES, main, make_parser
+
+EXPECTED_COMMANDS = {"build", "validate", "info", "synth", "serve", "map", "export", "reports"}
+
+
+def _registered_commands() -> set[str]:
+    parser = make_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    return set(subparsers.choices)
+
+
+def test_all_subcommands_registered():
+    assert _registered_commands() == EXPECTED_COMMANDS
+    assert len(SUBCOMMAND_MODULES) == len(EXPECTED_COMMANDS)
+
+
+@pytest.mark.parametrize("command", sorted(EXPECTED_COMMANDS))
+def test_every_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert f"usage: stations {command}" in out
+    assert "--help" in out
+
+
+def test_unknown_subcommand_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fly"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_closed_pipe_ends_quietly(tmp_path):
+    """``stations validate big.csv | head -1`` must not end in a BrokenPipeError traceback."""
+    table = tmp_path / "bad.csv"
+    lines = ["id,name,address,city,lon,lat"]
+    lines += [f"X{i},驿站{i},某路,南宁市,not-a-number,22.8" for i in range(20_000)]
+    table.write_text("\n".join(lines), encoding="utf-8")
+    producer = subprocess.Popen(
+        [sys.executable, "-m", "stations", "validate", str(table), "--crs", "wgs84"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert producer.stdout is not None
+    first = producer.stdout.readline()
+    producer.stdout.close()  # far more than a pipe buffer is still unwritten
+    _, err = producer.communicate(timeout=120)
+    assert b"lon" in first
+    assert b"Traceback" not in err
+    assert b"BrokenPipeError" not in err
