@@ -100,3 +100,12 @@ def test_feeds_are_gzipped_on_request_and_pmtiles_reads_back(client):
     kml = client.get("/feeds/kml", headers={"Accept-Encoding": "gzip"})
     assert kml.headers.get("content-encoding") == "gzip"
     assert kml.content.startswith(b"<?xml")
+
+
+def test_head_sends_the_validators_and_openapi_lists_the_route(client):
+    head = client.head("/feeds/gpx")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == client.get("/feeds/gpx").headers["etag"]
+    operation = client.get("/openapi.json").json()["paths"]["/feeds/{format}"]
+    assert set(operation) == {"get"}
+    assert {"200", "304", "422"} <= set(operation["get"]["responses"])

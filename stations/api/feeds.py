@@ -122,8 +122,12 @@ def list_feeds(request: Request) -> dict[str, object]:
     ]}
 
 
-@router.api_route("/feeds/{format}", methods=["GET", "HEAD"], name="get_feed",
-                  response_class=Response)
+@router.get("/feeds/{format}", name="get_feed", response_class=Response, responses={
+    200: {"description": "the feed, in the format's media type",
+          "content": {e.media_type: {} for e in EXPORTERS.values()}},
+    304: {"description": "the client's copy (If-None-Match / If-Modified-Since) is current"},
+})
+@router.head("/feeds/{format}", include_in_schema=False)
 def get_feed(format: FeedFormat, request: Request) -> Response:
     """One feed; 304 when the client's copy is current."""
     feed = feed_store(request).feed(format.value)
