@@ -8,10 +8,13 @@ import io
 import pandas as pd
 import pyogrio
 import pytest
-from export_checks import assert_round_trip, codes_from_labels, hostile_frame
+from export_checks import assert_round_trip, codes_from_labels, ground_distance_m, hostile_frame
 
+from stations.cli import main
 from stations.export import default_filename, get_exporter
 from stations.export.tables import neutralise_formula
+from stations.geodata import read_stations
+from stations.model import AMENITY_COLUMNS, TEXT_FIELDS
 
 
 @pytest.fixture
@@ -84,3 +87,19 @@ def test_formulas_are_neutralised_in_every_text_cell(frame, tmp_path):
 ])
 def test_neutralise_formula(text, expected):
     assert neutralise_formula(text) == expected
+
+
+@pytest.mark.parametrize(("name", "crs"), [("csv-gcj02", "gcj02"), ("csv-bd09", "bd09")])
+def test_stations_build_reads_the_table_back_to_the_same_stations(sample_gpkg, tmp_path, name,
+                                                                  crs):
+    table = tmp_path / f"stations-{crs}.csv"
+    rebuilt = tmp_path / "rebuilt.gpkg"
+    assert main(["export", "--format", name, "--data", str(sample_gpkg),
+                 "--output", str(table)]) == 0
+    assert main(["build", str(table), "--crs", crs, "--output", str(rebuilt)]) == 0
+    before, after = read_stations(sample_gpkg), read_stations(rebuilt)
+    columns = [*TEXT_FIELDS, *AMENITY_COLUMNS]
+    pd.testing.assert_frame_equal(before[columns], after[columns])
+    distance = ground_distance_m(before.geometry.x, before.geometry.y,
+                                 after.geometry.x, after.geometry.y)
+    assert distance.max() < 0.5

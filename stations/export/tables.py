@@ -58,7 +58,8 @@ class PoiTableExporter:
     @property
     def headings(self) -> tuple[str, ...]:
         return ("名称", "地址", "经度", "纬度", "电话", "营业时间", self.category_heading,
-                "描述", "服务设施", "编号", "省份", "城市", "区县", "运营单位", "状态", "坐标系")
+                "描述", "服务设施", "编号", "英文名称", "省份", "城市", "区县", "运营单位", "状态",
+                "来源", "更新时间", "坐标系")
 
     def write(self, stations: gpd.GeoDataFrame, target: Target) -> None:
         crs_label = CRS_LABELS[self.crs]
@@ -77,11 +78,14 @@ class PoiTableExporter:
                 neutralise_formula(summary_zh(codes, value["opening_hours"], value["status"])),
                 AMENITY_SEPARATOR.join(amenity_labels_zh(codes)),
                 neutralise_formula(value["id"]),
+                neutralise_formula(value["name_en"]),
                 neutralise_formula(value["province"]),
                 neutralise_formula(value["city"]),
                 neutralise_formula(value["district"]),
                 neutralise_formula(value["operator"]),
                 status_label_zh(value["status"]),
+                neutralise_formula(value["source"]),
+                neutralise_formula(value["updated_at"]),
                 crs_label,
             ))
         with binary_output(target) as stream:
