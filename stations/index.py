@@ -15,7 +15,14 @@ force over just those stations, which is then cheaper than walking the tree.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+
+# pykdtree parallelises queries with OpenMP.  By default idle OpenMP threads spin, waiting for
+# work; between a server's single queries they would take the CPU from the event loop and, on
+# a busy machine, make each query wait milliseconds for its thread team.  Sleeping threads cost
+# nothing between queries.  (Read when OpenMP starts, so it is set before pykdtree loads.)
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import numpy as np
 import numpy.typing as npt

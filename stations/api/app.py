@@ -14,6 +14,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from threadpoolctl import threadpool_limits
 
 from ..live import LiveStations
 from . import feeds, nearest, ogc, reports, stations, web
@@ -47,6 +48,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The event loop's thread answers one point per request; handing that to an OpenMP
+        # thread team only adds latency (batches run on other threads and keep their team).
+        threadpool_limits(1, user_api="openmp")
         live.start()
         try:
             yield
