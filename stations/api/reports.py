@@ -10,8 +10,7 @@ full.  Clients are told apart by ``request.client``: behind a proxy, run uvicorn
 
 from __future__ import annotations
 
-import enum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,7 +31,9 @@ from .nearest import live_stations
 
 MAX_BODY_BYTES = 4096
 
-ReportKindCode = enum.StrEnum("ReportKindCode", {code: code for code in REPORT_KIND_CODES})
+# Literal of the codes (not an Enum): its schema is inline, with no $ref the OpenAPI document
+# would have to resolve.
+ReportKindCode = Literal[REPORT_KIND_CODES]  # type: ignore[valid-type]
 
 
 class ReportIn(BaseModel):
@@ -71,7 +72,7 @@ async def create_report(
         ) from None
     client = request.client.host if request.client else "unknown"
     try:
-        report = report_store(request).add(station_id, report_in.kind.value, report_in.note,
+        report = report_store(request).add(station_id, report_in.kind, report_in.note,
                                            client=client)
     except ReportRateLimited as exc:
         return JSONResponse({"detail": str(exc), "retry_after_s": exc.retry_after_s},
