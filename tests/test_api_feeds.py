@@ -8,9 +8,10 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from pmtiles.reader import MemorySource, Reader
+from pmtiles.reader import Reader
 
 from stations.api.app import create_app
+from stations.api.feeds import accepts_gzip, byte_range
 from stations.api.settings import ApiSettings
 from stations.export import EXPORTERS, default_filename, export_bytes, get_exporter
 from stations.geodata import read_stations, write_stations
@@ -92,14 +93,61 @@ def test_unknown_format_is_422_naming_the_parameter(client):
     assert "geojson" in detail["msg"] and "pmtiles" in detail["msg"]
 
 
-def test_feeds_are_gzipped_on_request_and_pmtiles_reads_back(client):
-    response = client.get("/feeds/pmtiles", headers={"Accept-Encoding": "gzip"})
-    assert response.status_code == 200
-    reader = Reader(MemorySource(response.content))
+def test_text_feeds_are_sent_gzipped_or_plain_as_the_client_asks(client, sample_gpkg):
+    expected = export_bytes(get_exporter("kml"), read_stations(sample_gpkg))
+    packed = client.get("/feeds/kml", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["vary"]
+    assert packed.content == expected  # httpx unpacks it
+    plain = client.get("/feeds/kml", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == expected
+    refused = client.get("/feeds/kml", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused.headers
+
+
+def test_map_clients_read_the_pmtiles_archive_by_byte_range(client, sample_gpkg):
+    whole = client.get("/feeds/pmtiles").content
+    assert whole == export_bytes(get_exporter("pmtiles"), read_stations(sample_gpkg))
+
+    def get_bytes(offset: int, length: int) -> bytes:
+        response = client.get("/feeds/pmtiles",
+                              headers={"Range": f"bytes={offset}-{offset + length - 1}"})
+        assert response.status_code == 206
+        assert response.headers["content-range"] == (
+            f"bytes {offset}-{offset + length - 1}/{len(whole)}")
+        assert response.headers["accept-ranges"] == "bytes"
+        return response.content
+
+    reader = Reader(get_bytes)
     assert reader.header()["max_zoom"] == 12
-    kml = client.get("/feeds/kml", headers={"Accept-Encoding": "gzip"})
-    assert kml.headers.get("content-encoding") == "gzip"
-    assert kml.content.startswith(b"<?xml")
+    assert reader.metadata()["vector_layers"][0]["id"] == "stations"
+    assert client.get("/feeds/pmtiles", headers={"Range": "bytes=-10"}).content == whole[-10:]
+    beyond = client.get("/feeds/pmtiles", headers={"Range": f"bytes={len(whole)}-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["content-range"] == f"bytes */{len(whole)}"
+    # If-Range with a (weak) validator cannot be honoured: the whole archive comes back.
+    guarded = client.get("/feeds/pmtiles", headers={"Range": "bytes=0-9", "If-Range": 'W/"x"'})
+    assert guarded.status_code == 200 and guarded.content == whole
+
+
+@pytest.mark.parametrize(("header", "size", "expected"), [
+    ("bytes=0-99", 1000, (0, 99)), ("bytes=900-", 1000, (900, 999)),
+    ("bytes=990-2000", 1000, (990, 999)), ("bytes=-100", 1000, (900, 999)),
+    ("bytes=-5000", 1000, (0, 999)), ("bytes=1000-", 1000, None), ("bytes=5-1", 1000, None),
+    ("bytes=0-1,5-6", 1000, None), ("items=0-1", 1000, None), ("bytes=a-b", 1000, None),
+    ("bytes=-0", 1000, None),
+])
+def test_byte_range(header, size, expected):
+    assert byte_range(header, size) == expected
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("gzip", True), ("gzip, deflate, br", True), ("br;q=1.0, gzip;q=0.5", True), ("*", True),
+    ("gzip;q=0", False), ("identity", False), ("", False), ("deflate", False),
+])
+def test_accepts_gzip(header, expected):
+    assert accepts_gzip(header) is expected
 
 
 def test_head_sends_the_validators_and_openapi_lists_the_route(client):

@@ -10,6 +10,7 @@ itself knows nothing of HTTP (:mod:`stations.export`).
 from __future__ import annotations
 
 import enum
+import gzip
 import logging
 import os
 import threading
@@ -29,19 +30,31 @@ log = logging.getLogger(__name__)
 FeedFormat = enum.StrEnum("FeedFormat", {name: name for name in EXPORTERS})
 # Clients may keep a copy but must ask (cheaply, with the validators) before using it.
 FEED_CACHE_CONTROL = "public, no-cache"
+# Archives that are compressed inside and read by byte range (the PMTiles map protocol).
+RANGE_MEDIA_TYPES = frozenset({"application/vnd.pmtiles"})
 
 router = APIRouter(tags=["feeds for map apps"])
 
 
 @dataclass(frozen=True, slots=True)
 class Feed:
-    """One built feed and the validators that describe it."""
+    """One built feed and the validators that describe it.
 
-    body: bytes
+    Text feeds are kept gzipped only (a national KML is 250 MB plain, about a tenth gzipped)
+    and sent as they are to the clients that accept gzip, which is nearly all; the others get
+    them unpacked.  Feeds that are compressed inside (PMTiles) are kept plain, so that map
+    clients can fetch byte ranges of them.
+    """
+
     media_type: str
     filename: str
     etag: str
     last_modified: datetime
+    plain: bytes | None = None
+    gzipped: bytes | None = None
+
+    def body(self) -> bytes:
+        return self.plain if self.plain is not None else gzip.decompress(self.gzipped or b"")
 
 
 @dataclass
@@ -88,12 +101,15 @@ class FeedStore:
     def _build(self, exporter: Exporter) -> Feed:
         assert self._stations is not None and self._modified is not None
         version = self._stations.attrs.get("data_version", "")
+        body = export_bytes(exporter, self._stations)
+        stored = ({"plain": body} if exporter.media_type in RANGE_MEDIA_TYPES
+                  else {"gzipped": gzip.compress(body, compresslevel=6, mtime=0)})
         return Feed(
-            body=export_bytes(exporter, self._stations),
             media_type=exporter.media_type,
             filename=default_filename(exporter),
             etag=f'W/"{version}-{exporter.name}"',
             last_modified=self._modified,
+            **stored,
         )
 
 
@@ -129,7 +145,7 @@ def list_feeds(request: Request) -> dict[str, object]:
 })
 @router.head("/feeds/{format}", include_in_schema=False)
 def get_feed(format: FeedFormat, request: Request) -> Response:
-    """One feed; 304 when the client's copy is current."""
+    """One feed; 304 when the client's copy is current, 206 for a byte range of an archive."""
     feed = feed_store(request).feed(format.value)
     headers = {
         "ETag": feed.etag,
@@ -137,9 +153,58 @@ def get_feed(format: FeedFormat, request: Request) -> Response:
         "Cache-Control": FEED_CACHE_CONTROL,
         "Content-Disposition": f'inline; filename="{feed.filename}"',
     }
+    if feed.gzipped is not None:
+        headers["Vary"] = "Accept-Encoding"
+    else:
+        headers["Accept-Ranges"] = "bytes"
     if not_modified(request, feed):
         return Response(status_code=304, headers=headers)
-    return Response(feed.body, media_type=feed.media_type, headers=headers)
+    if feed.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding", "")):
+        return Response(feed.gzipped, media_type=feed.media_type,
+                        headers={**headers, "Content-Encoding": "gzip"})
+    body = feed.body()
+    wanted = request.headers.get("range")
+    if feed.plain is not None and wanted and "if-range" not in request.headers:
+        # (A weak ETag cannot satisfy If-Range, so a request with one gets the whole feed.)
+        span = byte_range(wanted, len(body))
+        if span is None:
+            return Response(status_code=416, headers={
+                **headers, "Content-Range": f"bytes */{len(body)}"})
+        start, end = span
+        return Response(body[start:end + 1], status_code=206, media_type=feed.media_type,
+                        headers={**headers, "Content-Range": f"bytes {start}-{end}/{len(body)}"})
+    return Response(body, media_type=feed.media_type, headers=headers)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header allows gzip (``gzip`` or ``*``, not with ``q=0``)."""
+    for item in accept_encoding.split(","):
+        coding, _, parameters = item.partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
+            quality = parameters.strip().lower().removeprefix("q=")
+            try:
+                return not parameters.strip() or float(quality) > 0
+            except ValueError:
+                return False
+    return False
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The one range of ``bytes=first-last``, ``bytes=first-`` or ``bytes=-suffix`` as
+    inclusive offsets, or None when it cannot be satisfied (several ranges are not offered)."""
+    unit, _, spec = header.partition("=")
+    first, dash, last = spec.strip().partition("-")
+    if unit.strip().lower() != "bytes" or not dash or "," in spec:
+        return None
+    try:
+        if first == "":
+            suffix = int(last)
+            return (max(size - suffix, 0), size - 1) if suffix > 0 and size else None
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    except ValueError:
+        return None
+    return (start, end) if 0 <= start <= end else None
 
 
 def not_modified(request: Request, feed: Feed) -> bool:
