@@ -73,7 +73,8 @@
     selectedId: null,
     request: null,
     reportStation: null,
-    reportKind: null
+    reportKind: null,
+    notice: null             // text keys of the notice shown, redrawn when the language changes
   };
 
   var $ = function (id) { return document.getElementById(id); };
@@ -149,8 +150,6 @@
     }
     return [x, y];
   }
-
-  window.stationCoordinates = { wgs84ToGcj02: wgs84ToGcj02, wgs84ToBd09: wgs84ToBd09, toWgs84: toWgs84 };
 
   /* ---------- text on the page ---------- */
 
