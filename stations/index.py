@@ -60,16 +60,17 @@ def haversine_m(lon1: npt.ArrayLike, lat1: npt.ArrayLike,
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(half, 0.0, 1.0)))
 
 
-def initial_bearing_deg(lon1: npt.ArrayLike, lat1: npt.ArrayLike,
-                        lon2: npt.ArrayLike, lat2: npt.ArrayLike) -> FloatArray:
-    """Compass bearing (0 = north, 90 = east) to set off on from point 1 towards point 2."""
-    lon1_r, lat1_r, lon2_r, lat2_r = (
-        np.radians(np.asarray(v, dtype=np.float64)) for v in (lon1, lat1, lon2, lat2)
-    )
-    d_lon = lon2_r - lon1_r
-    y = np.sin(d_lon) * np.cos(lat2_r)
-    x = np.cos(lat1_r) * np.sin(lat2_r) - np.sin(lat1_r) * np.cos(lat2_r) * np.cos(d_lon)
-    return np.degrees(np.arctan2(y, x)) % 360.0
+def initial_bearing_deg(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Compass bearing (0 = north, 90 = east) to set off on from point 1 towards point 2.
+
+    Plain floats on purpose: it runs a few times per request, where numpy's per-call
+    overhead would cost more than the arithmetic.
+    """
+    lat1_r, lat2_r = math.radians(lat1), math.radians(lat2)
+    d_lon = math.radians(lon2 - lon1)
+    y = math.sin(d_lon) * math.cos(lat2_r)
+    x = math.cos(lat1_r) * math.sin(lat2_r) - math.sin(lat1_r) * math.cos(lat2_r) * math.cos(d_lon)
+    return math.degrees(math.atan2(y, x)) % 360.0
 
 
 def chord_for_distance(distance_m: float) -> float:

@@ -45,14 +45,17 @@ WALK_KMH = 4.5
 EBIKE_KMH = 15.0
 MAX_K = 100
 MAX_RADIUS_M = 2_000_000.0
-COORDINATE_DECIMALS = 7  # about 1 cm
-DISTANCE_DECIMALS = 1
 # Fields a page of stations can be filtered on by exact value (OGC API property filters).
 FILTERABLE_FIELDS = ("province", "city", "district", "operator", "status")
 
 _WALK_M_PER_MIN = WALK_KMH * 1000 / 60
 _EBIKE_M_PER_MIN = EBIKE_KMH * 1000 / 60
 _OPEN_JSON = {OPEN: b"true", 0: b"false", UNKNOWN: b"null"}
+# Everything of a feature after its static properties, filled in per answer with % so that
+# each feature costs one formatting call.  Coordinates get 7 decimals (about 1 cm).
+_GEOMETRY = b'},"geometry":{"type":"Point","coordinates":[%.7f,%.7f]}}'
+_NEAREST_TAIL = (b',"distance_m":%.1f,"bearing_deg":%.1f,"walk_min":%d,"ebike_min":%d,'
+                 b'"open_now":%s' + _GEOMETRY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,11 +271,10 @@ class StationService:
 
     # ----- features ------------------------------------------------------------------------
 
-    def _geometry(self, lon: float, lat: float) -> bytes:
+    @staticmethod
+    def _geometry(lon: float, lat: float) -> bytes:
         """Closes the properties, adds the point and closes the feature."""
-        return (b'},"geometry":{"type":"Point","coordinates":'
-                + orjson.dumps([round(lon, COORDINATE_DECIMALS), round(lat, COORDINATE_DECIMALS)])
-                + b"}}")
+        return _GEOMETRY % (lon, lat)
 
     def _output_coordinates(self, rows: npt.ArrayLike, crs: CoordinateSystem
                             ) -> tuple[list[float], list[float]]:
@@ -287,21 +289,16 @@ class StationService:
         if not rows:
             return []
         out_lon, out_lat = self._output_coordinates(rows, crs)
-        bearings = initial_bearing_deg(lon, lat, self.lon[rows], self.lat[rows]).tolist()
-        features = []
-        for row, distance, bearing, x, y in zip(rows, metres, bearings, out_lon, out_lat,
-                                                strict=True):
-            dynamic = b',"distance_m":%s,"bearing_deg":%s,"walk_min":%d,"ebike_min":%d,' \
-                b'"open_now":%s' % (
-                    orjson.dumps(round(distance, DISTANCE_DECIMALS)),
-                    orjson.dumps(round(bearing, 1)),
-                    math.ceil(distance / _WALK_M_PER_MIN),
-                    math.ceil(distance / _EBIKE_M_PER_MIN),
-                    _OPEN_JSON[int(states[row])],
-                )
-            features.append(self.heads[row] + self.amenity_json[row] + dynamic
-                            + self._geometry(x, y))
-        return features
+        heads, amenity_json, station_lon, station_lat = (
+            self.heads, self.amenity_json, self.lon, self.lat)
+        return [
+            heads[row] + amenity_json[row] + _NEAREST_TAIL % (
+                distance,
+                initial_bearing_deg(lon, lat, float(station_lon[row]), float(station_lat[row])),
+                math.ceil(distance / _WALK_M_PER_MIN), math.ceil(distance / _EBIKE_M_PER_MIN),
+                _OPEN_JSON[states[row]], x, y)
+            for row, distance, x, y in zip(rows, metres, out_lon, out_lat, strict=True)
+        ]
 
     def _plain_feature(self, row: int, x: float, y: float, extra: bytes = b"") -> bytes:
         return (self.heads[row] + self.amenity_json[row] + self._geometry(x, y)[:-1] + extra
