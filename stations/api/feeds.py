@@ -13,6 +13,7 @@ import enum
 import gzip
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -164,15 +165,18 @@ def get_feed(format: FeedFormat, request: Request) -> Response:
                         headers={**headers, "Content-Encoding": "gzip"})
     body = feed.body()
     wanted = request.headers.get("range")
+    # A weak ETag cannot satisfy If-Range, so a request with one gets the whole feed.
     if feed.plain is not None and wanted and "if-range" not in request.headers:
-        # (A weak ETag cannot satisfy If-Range, so a request with one gets the whole feed.)
-        span = byte_range(wanted, len(body))
-        if span is None:
+        try:
+            span = byte_range(wanted, len(body))
+        except RangeNotSatisfiable:
             return Response(status_code=416, headers={
                 **headers, "Content-Range": f"bytes */{len(body)}"})
-        start, end = span
-        return Response(body[start:end + 1], status_code=206, media_type=feed.media_type,
-                        headers={**headers, "Content-Range": f"bytes {start}-{end}/{len(body)}"})
+        if span is not None:
+            start, end = span
+            return Response(body[start:end + 1], status_code=206, media_type=feed.media_type,
+                            headers={**headers,
+                                     "Content-Range": f"bytes {start}-{end}/{len(body)}"})
     return Response(body, media_type=feed.media_type, headers=headers)
 
 
@@ -189,22 +193,35 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return False
 
 
+class RangeNotSatisfiable(Exception):
+    """A byte range that starts past the end of the feed (answered with 416)."""
+
+
+_SINGLE_BYTE_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.IGNORECASE)
+
+
 def byte_range(header: str, size: int) -> tuple[int, int] | None:
-    """The one range of ``bytes=first-last``, ``bytes=first-`` or ``bytes=-suffix`` as
-    inclusive offsets, or None when it cannot be satisfied (several ranges are not offered)."""
-    unit, _, spec = header.partition("=")
-    first, dash, last = spec.strip().partition("-")
-    if unit.strip().lower() != "bytes" or not dash or "," in spec:
+    """The inclusive offsets of ``bytes=first-last``, ``bytes=first-`` or ``bytes=-suffix``.
+
+    None when the header is not one byte range (another unit, several ranges, malformed): the
+    whole feed is sent then, as RFC 9110 allows.  :class:`RangeNotSatisfiable` when it asks for
+    nothing inside the feed.
+    """
+    match = _SINGLE_BYTE_RANGE.fullmatch(header)
+    if match is None or match.groups() == ("", ""):
         return None
-    try:
-        if first == "":
-            suffix = int(last)
-            return (max(size - suffix, 0), size - 1) if suffix > 0 and size else None
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-    except ValueError:
-        return None
-    return (start, end) if 0 <= start <= end else None
+    first, last = match.groups()
+    if first == "":
+        if int(last) == 0 or size == 0:
+            raise RangeNotSatisfiable(header)
+        return max(size - int(last), 0), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start > end:
+        if last and int(last) < start:
+            return None  # last before first: invalid, so ignored
+        raise RangeNotSatisfiable(header)
+    return start, end
 
 
 def not_modified(request: Request, feed: Feed) -> bool:
