@@ -44,31 +44,30 @@ class GPXExporter:
     def write(self, stations: gpd.GeoDataFrame, target: Target) -> None:
         # Children are built without a namespace and written inside the root's default
         # namespace, so they serialise as plain <wpt> and parsers read them as GPX.
-        g = ""
         root_attributes = {"version": "1.1", "creator": "stations",
                            f"{{{_XSI}}}schemaLocation": GPX_SCHEMA_LOCATION}
         nsmap = {None: GPX_NAMESPACE, "xsi": _XSI, "station": STATION_NAMESPACE}
         with xml_document(target) as xf, \
                 xf.element(f"{{{GPX_NAMESPACE}}}gpx", root_attributes, nsmap=nsmap):
-            metadata = etree.Element(g + "metadata")
-            etree.SubElement(metadata, g + "name").text = FEED_NAME_ZH
+            metadata = etree.Element("metadata")
+            etree.SubElement(metadata, "name").text = FEED_NAME_ZH
             xf.write(metadata)
             for row in station_rows(stations, self.crs, for_xml=True):
-                xf.write(_waypoint(g, row.values, row.codes, row.lon, row.lat))
+                xf.write(_waypoint(row.values, row.codes, row.lon, row.lat))
 
 
-def _waypoint(g: str, values: dict[str, str], codes: list[str],
+def _waypoint(values: dict[str, str], codes: list[str],
               lon: float, lat: float) -> etree._Element:
-    waypoint = etree.Element(g + "wpt", lat=f"{lat:.7f}", lon=f"{lon:.7f}")
-    etree.SubElement(waypoint, g + "name").text = values["name"]
-    etree.SubElement(waypoint, g + "cmt").text = values["address"]
+    waypoint = etree.Element("wpt", lat=f"{lat:.7f}", lon=f"{lon:.7f}")
+    etree.SubElement(waypoint, "name").text = values["name"]
+    etree.SubElement(waypoint, "cmt").text = values["address"]
     description = summary_zh(codes, values["opening_hours"], values["status"])
     if values["phone"]:
         description += f"；电话：{values['phone']}"
-    etree.SubElement(waypoint, g + "desc").text = description
-    etree.SubElement(waypoint, g + "sym").text = WAYPOINT_SYMBOL
-    etree.SubElement(waypoint, g + "type").text = CATEGORY_ZH
-    extensions = etree.SubElement(waypoint, g + "extensions")
+    etree.SubElement(waypoint, "desc").text = description
+    etree.SubElement(waypoint, "sym").text = WAYPOINT_SYMBOL
+    etree.SubElement(waypoint, "type").text = CATEGORY_ZH
+    extensions = etree.SubElement(waypoint, "extensions")
     s = f"{{{STATION_NAMESPACE}}}"
     station_ns = {"station": STATION_NAMESPACE}
     etree.SubElement(extensions, s + "id", nsmap=station_ns).text = values["id"]

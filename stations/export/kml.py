@@ -86,55 +86,49 @@ class KMLExporter:
     def write(self, stations: gpd.GeoDataFrame, target: Target) -> None:
         # Children are built without a namespace and written inside the root's default
         # namespace, so they serialise as plain <Placemark> and parsers read them as KML.
-        k = ""
         with xml_document(target) as xf, \
                 xf.element(f"{{{KML_NAMESPACE}}}kml", nsmap={None: KML_NAMESPACE}), \
                 xf.element("Document"):
-            xf.write(_text(k + "name", FEED_NAME_ZH))
+            with xf.element("name"):
+                xf.write(FEED_NAME_ZH)
             for style_id, (_legend, colour, icon) in STYLES.items():
-                xf.write(_style(k, style_id, colour, icon))
-            xf.write(_schema(k))
+                xf.write(_style(style_id, colour, icon))
+            xf.write(_schema())
             for row in station_rows(stations, self.crs, for_xml=True):
-                xf.write(_placemark(k, row.values, row.codes, f"{row.lon:.7f},{row.lat:.7f}"))
+                xf.write(_placemark(row.values, row.codes, f"{row.lon:.7f},{row.lat:.7f}"))
 
 
-def _text(tag: str, text: str) -> etree._Element:
-    element = etree.Element(tag)
-    element.text = text
-    return element
-
-
-def _style(k: str, style_id: str, colour: str, icon: str) -> etree._Element:
-    style = etree.Element(k + "Style", id=style_id)
-    icon_style = etree.SubElement(style, k + "IconStyle")
-    etree.SubElement(icon_style, k + "color").text = colour
-    etree.SubElement(icon_style, k + "scale").text = "1.1"
-    etree.SubElement(etree.SubElement(icon_style, k + "Icon"), k + "href").text = _ICON_BASE + icon
+def _style(style_id: str, colour: str, icon: str) -> etree._Element:
+    style = etree.Element("Style", id=style_id)
+    icon_style = etree.SubElement(style, "IconStyle")
+    etree.SubElement(icon_style, "color").text = colour
+    etree.SubElement(icon_style, "scale").text = "1.1"
+    etree.SubElement(etree.SubElement(icon_style, "Icon"), "href").text = _ICON_BASE + icon
     return style
 
 
-def _schema(k: str) -> etree._Element:
+def _schema() -> etree._Element:
     """The typed field list, declared once so placemarks carry only values (half the size)."""
-    schema = etree.Element(k + "Schema", name=SCHEMA_ID, id=SCHEMA_ID)
+    schema = etree.Element("Schema", name=SCHEMA_ID, id=SCHEMA_ID)
     for field, label in EXTENDED_FIELDS:
-        simple_field = etree.SubElement(schema, k + "SimpleField", type="string", name=field)
-        etree.SubElement(simple_field, k + "displayName").text = label
+        simple_field = etree.SubElement(schema, "SimpleField", type="string", name=field)
+        etree.SubElement(simple_field, "displayName").text = label
     return schema
 
 
-def _placemark(k: str, values: dict[str, str], codes: list[str], lon_lat: str) -> etree._Element:
-    placemark = etree.Element(k + "Placemark")
-    etree.SubElement(placemark, k + "name").text = values["name"]
-    etree.SubElement(placemark, k + "address").text = values["address"]
-    etree.SubElement(placemark, k + "phoneNumber").text = values["phone"]
-    etree.SubElement(placemark, k + "description").text = etree.CDATA(balloon_html(values, codes))
-    etree.SubElement(placemark, k + "styleUrl").text = "#" + style_for(codes, values["status"])
-    schema_data = etree.SubElement(etree.SubElement(placemark, k + "ExtendedData"),
-                                   k + "SchemaData", schemaUrl="#" + SCHEMA_ID)
+def _placemark(values: dict[str, str], codes: list[str], lon_lat: str) -> etree._Element:
+    placemark = etree.Element("Placemark")
+    etree.SubElement(placemark, "name").text = values["name"]
+    etree.SubElement(placemark, "address").text = values["address"]
+    etree.SubElement(placemark, "phoneNumber").text = values["phone"]
+    etree.SubElement(placemark, "description").text = etree.CDATA(balloon_html(values, codes))
+    etree.SubElement(placemark, "styleUrl").text = "#" + style_for(codes, values["status"])
+    schema_data = etree.SubElement(etree.SubElement(placemark, "ExtendedData"),
+                                   "SchemaData", schemaUrl="#" + SCHEMA_ID)
     row = {**values, STATION_ID_FIELD: values["id"], "amenities": ",".join(codes),
            "amenities_zh": "、".join(amenity_labels_zh(codes))}
     for field, _label in EXTENDED_FIELDS:
-        etree.SubElement(schema_data, k + "SimpleData", name=field).text = row[field]
-    point = etree.SubElement(placemark, k + "Point")
-    etree.SubElement(point, k + "coordinates").text = lon_lat
+        etree.SubElement(schema_data, "SimpleData", name=field).text = row[field]
+    point = etree.SubElement(placemark, "Point")
+    etree.SubElement(point, "coordinates").text = lon_lat
     return placemark
