@@ -155,6 +155,7 @@ def test_station_map_clusters_popups_and_filters(browser, station_map_file, samp
     # Clicking a pin opens that station's popup.
     page.keyboard.press("Escape")
     page.evaluate("() => document.querySelector('.leaflet-popup-close-button')?.click()")
+    page.wait_for_selector(".station-popup", state="detached")
     pins_in_view(page)[0].click()
     popup.wait_for()
     assert popup.locator(".station-name").inner_text() in set(sample_frame["name"])

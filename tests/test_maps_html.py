@@ -10,7 +10,7 @@ import pytest
 from stations.crs import wgs84_to_bd09, wgs84_to_gcj02
 from stations.errors import MapError
 from stations.maps import Basemap, build_station_map, parse_basemap, render_html
-from stations.maps.assets import ASSETS, UNUSED_FOLIUM_ASSETS
+from stations.maps.assets import ASSETS, UNUSED_FOLIUM_ASSETS, asset_text
 from stations.maps.coverage_map import build_coverage_map
 from stations.maps.payload import COORDINATE_SCALE, decode_payload
 from stations.model import AMENITIES
@@ -42,9 +42,10 @@ def test_offline_station_map_links_nothing_outside(station_page):
     assert external_urls(station_page) == []
     for library in ("jquery", "bootstrap", "font-awesome", "fontawesome", "awesome-markers"):
         assert library not in station_page.lower()
-    # Leaflet and markercluster are inlined, once each.
-    assert station_page.count("L.MarkerClusterGroup=L.FeatureGroup.extend") == 1
-    assert station_page.count("Leaflet 1.9.3, a JS library for interactive maps") == 1
+    # Leaflet, the cluster styles and our scripts are inlined, once each.
+    for name in ("leaflet", "leaflet_css", "markerclusterdefaultcss", "grid_cluster_js",
+                 "station_layer_js"):
+        assert station_page.count(asset_text(name)) == 1, name
     # Leaflet's CSS images became data URIs, so nothing is fetched relative to the file.
     assert "url(images/" not in station_page
     assert "data:image/png;base64," in station_page
@@ -62,8 +63,7 @@ def test_cdn_mode_links_only_the_libraries_the_maps_use(sample_frame):
     urls = external_urls(page)
     assert sorted(urls) == sorted(
         ASSETS[name].cdn_url for name in
-        ("leaflet", "leaflet_css", "markerclusterjs", "markerclustercss",
-         "markerclusterdefaultcss"))
+        ("leaflet", "leaflet_css", "markerclustercss", "markerclusterdefaultcss"))
     assert not any(name in " ".join(urls) for name in UNUSED_FOLIUM_ASSETS)
     # Our own controls are inlined in both modes.
     assert "window.StationsMap" in page

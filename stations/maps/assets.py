@@ -1,8 +1,8 @@
 """JavaScript and CSS the maps need, inlined from installed packages or linked from CDNs.
 
 Many riders in China cannot reach the usual CDNs, so by default every script and style sheet is
-written into the HTML file itself: Leaflet and Leaflet.markercluster from the XStatic packages,
-Leaflet.heat from the copy folium ships, and this package's own controls.  Images that
+written into the HTML file itself: Leaflet and the Leaflet.markercluster styles from the XStatic
+packages, Leaflet.heat from the copy folium ships, and this package's own scripts.  Images that
 Leaflet's CSS refers to become data URIs.  Base-map tiles are then the only outside requests.
 
 Folium's page template also links jQuery, Bootstrap, Font Awesome and awesome-markers from
@@ -61,6 +61,7 @@ ASSETS: dict[str, Asset] = {
         "folium", "templates/leaflet_heat.min.js"),
     "map_controls_js": Asset("js", None, "stations.maps", "static/map_controls.js"),
     "map_controls_css": Asset("css", None, "stations.maps", "static/map_controls.css"),
+    "grid_cluster_js": Asset("js", None, "stations.maps", "static/grid_cluster.js"),
     "station_layer_js": Asset("js", None, "stations.maps", "static/station_layer.js"),
 }
 

@@ -48,10 +48,10 @@ class CoverageSummary:
 
 @dataclass(frozen=True)
 class Coverage:
-    """Merged service areas and grid cells in WGS84, with the summary."""
+    """Merged service areas, the study area and grid cells in WGS84, with the summary."""
 
     service_areas: dict[int, shapely.Geometry]
-    uncovered: shapely.Geometry
+    study_area: shapely.Geometry
     cells: gpd.GeoDataFrame
     summary: CoverageSummary
 
@@ -157,9 +157,14 @@ def compute_coverage(stations: gpd.GeoDataFrame, radii_m: Sequence[float] = DEFA
     gap_lon, gap_lat = inverse.transform(gap_x, gap_y)
 
     def to_wgs84(geometry: shapely.Geometry) -> shapely.Geometry:
-        simplified = shapely.simplify(geometry, radii[0] / 50)
-        return shapely.transform(simplified, lambda xy: np.column_stack(
-            inverse.transform(xy[:, 0], xy[:, 1])))
+        # Rounded to 1e-6 degrees (0.1 m): what a map can show, at half the page size.
+        return shapely.transform(geometry, lambda xy: np.column_stack(
+            inverse.transform(xy[:, 0], xy[:, 1])).round(6))
+
+    def for_drawing(geometry: shapely.Geometry) -> shapely.Geometry:
+        # Simplified part by part: one call on a national multipolygon takes a minute.
+        parts = shapely.simplify(shapely.get_parts(geometry), radii[0] / 50)
+        return to_wgs84(shapely.multipolygons(parts))
 
     summary = CoverageSummary(
         station_count=len(stations),
@@ -170,9 +175,9 @@ def compute_coverage(stations: gpd.GeoDataFrame, radii_m: Sequence[float] = DEFA
         cell_size_m=cell,
     )
     return Coverage(
-        service_areas={r: to_wgs84(areas[r]) for r in radii},
-        uncovered=to_wgs84(shapely.difference(study, areas[radii[-1]])),
-        cells=gpd.GeoDataFrame(columns, geometry=[to_wgs84(c) for c in cells], crs=CRS_WGS84),
+        service_areas={r: for_drawing(areas[r]) for r in radii},
+        study_area=for_drawing(study),
+        cells=gpd.GeoDataFrame(columns, geometry=to_wgs84(cells), crs=CRS_WGS84),
         summary=summary,
     )
 

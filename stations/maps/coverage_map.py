@@ -120,7 +120,7 @@ def build_coverage_map(stations: gpd.GeoDataFrame, basemap: Basemap = Basemap.OS
         tooltip=folium.GeoJsonTooltip(fields=tooltip_fields, aliases=tooltip_aliases),
     ).add_to(fmap)
     folium.GeoJson(
-        _geojson(basemap, coverage.uncovered), name=f"{radii[-1]} m 外未覆盖 Uncovered",
+        _geojson(basemap, coverage.study_area), name="研究区（红色为未覆盖）Study area",
         style_function=lambda _f: {"color": "#b2182b", "weight": 1, "fillColor": "#b2182b",
                                    "fillOpacity": 0.08, "dashArray": "4 4"},
         interactive=False,

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import base64
 import gzip
-import json
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import orjson
+import pandas as pd
 
 from ..crs import wgs84_to_bd09, wgs84_to_gcj02
 from ..model import AMENITIES, STATUS_LABELS_ZH, Status
@@ -50,16 +51,16 @@ def _micro(values: npt.ArrayLike) -> npt.NDArray[np.int64]:
     return np.round(np.asarray(values, dtype=np.float64) * COORDINATE_SCALE).astype(np.int64)
 
 
-def _running(values: npt.NDArray[np.int64]) -> list[int]:
-    return np.diff(values, prepend=0).tolist()
+def _running(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    return np.diff(values, prepend=0)
 
 
-def _text_column(values: npt.NDArray[np.object_]) -> object:
+def _text_column(values: pd.Series) -> object:
     """A plain list, or distinct values plus codes when that is much shorter."""
-    levels, codes = np.unique(values.astype(str), return_inverse=True)
+    codes, levels = pd.factorize(values.astype(str), sort=False)
     if len(levels) * 2 > len(values):
         return values.astype(str).tolist()
-    return {"levels": levels.tolist(), "codes": codes.tolist()}
+    return {"levels": levels.tolist(), "codes": codes}
 
 
 def station_payload(stations: gpd.GeoDataFrame) -> dict[str, object]:
@@ -74,29 +75,30 @@ def station_payload(stations: gpd.GeoDataFrame) -> dict[str, object]:
         mask |= stations[amenity.column].to_numpy(dtype=bool).astype(np.int64) << bit
     status_codes = {s["code"]: code for code, s in enumerate(status_legend())}
     unknown = len(status_codes) - 1
-    status = [status_codes.get(value, unknown) for value in stations["status"].astype(str)]
+    status = stations["status"].astype(str).map(status_codes).fillna(unknown).astype(np.int64)
     return {
         "count": len(stations),
         "scale": COORDINATE_SCALE,
         "lon": _running(wgs_lon),
         "lat": _running(wgs_lat),
-        "gcj_dlon": (_micro(gcj_lon) - wgs_lon).tolist(),
-        "gcj_dlat": (_micro(gcj_lat) - wgs_lat).tolist(),
-        "bd_dlon": (_micro(bd_lon) - wgs_lon).tolist(),
-        "bd_dlat": (_micro(bd_lat) - wgs_lat).tolist(),
-        "mask": mask.tolist(),
-        "status": status,
-        "text": {field: _text_column(stations[field].to_numpy())
+        "gcj_dlon": (_micro(gcj_lon) - wgs_lon),
+        "gcj_dlat": (_micro(gcj_lat) - wgs_lat),
+        "bd_dlon": (_micro(bd_lon) - wgs_lon),
+        "bd_dlat": (_micro(bd_lat) - wgs_lat),
+        "mask": mask,
+        "status": status.to_numpy(),
+        "text": {field: _text_column(stations[field])
                  for field in POPUP_TEXT_FIELDS},
     }
 
 
 def encode_payload(payload: dict[str, object]) -> str:
     """Gzipped JSON as base64 text: safe inside a script element, and small."""
-    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
+    raw = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
+    # Level 3: most of the size gain of level 6 at a quarter of the time on 150,000 stations.
+    return base64.b64encode(gzip.compress(raw, compresslevel=3, mtime=0)).decode("ascii")
 
 
 def decode_payload(encoded: str) -> dict[str, object]:
     """The inverse of :func:`encode_payload`, for tests and tools that inspect a map."""
-    return json.loads(gzip.decompress(base64.b64decode(encoded)).decode("utf-8"))
+    return orjson.loads(gzip.decompress(base64.b64decode(encoded)))

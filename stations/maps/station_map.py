@@ -1,8 +1,8 @@
 """The station map for riders: every station, clustered, with popups, search and filters.
 
 The map carries the station table once in compact form (:mod:`stations.maps.payload`); the
-page's own script (``static/station_layer.js``) makes the markers, feeds them to
-Leaflet.markercluster in chunks and builds each popup when it is opened.  That keeps a national
+page's own scripts cluster the stations in view (``static/grid_cluster.js``) and make pins
+and popups only when they are shown (``static/station_layer.js``).  That keeps a national
 map of 150,000 stations small and quick to build and to open.
 """
 
@@ -32,7 +32,7 @@ class StationLayer(AssetUser):
 
     def __init__(self, stations: gpd.GeoDataFrame, basemap: Basemap) -> None:
         super().__init__(
-            js=("leaflet", "markerclusterjs", "map_controls_js", "station_layer_js"),
+            js=("leaflet", "map_controls_js", "grid_cluster_js", "station_layer_js"),
             css=("leaflet_css", "markerclustercss", "markerclusterdefaultcss",
                  "map_controls_css"),
         )

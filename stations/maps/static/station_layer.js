@@ -1,6 +1,6 @@
 /* The station layer: decodes the compact station table shipped in the page, clusters the
- * stations with Leaflet.markercluster, and builds popups, tooltips and search results on
- * demand.  Amenity filters rebuild the cluster from the filtered stations, so filtering and
+ * stations in view (grid_cluster.js), and builds pins, popups, tooltips and search results on
+ * demand.  Amenity filters hand the clustering the filtered stations, so filtering and
  * clustering always agree.  Every text from the data is set with textContent. */
 (function () {
   "use strict";
@@ -129,50 +129,35 @@
         return L.divIcon({ className: "station-pin station-pin-" + code, iconSize: [16, 16],
                            html: "" });
       });
-      var markers = new Array(st.n);
-      for (var i = 0; i < st.n; i++) {
-        markers[i] = L.marker(st.displayLatLng(i), { icon: icons[st.status[i]],
-                                                     keyboard: false });
-        markers[i].stationIndex = i;
-      }
+      var latlngs = new Array(st.n);
+      for (var i = 0; i < st.n; i++) { latlngs[i] = st.displayLatLng(i); }
       state.total = st.n;
       var countNode;
-      var cluster = L.markerClusterGroup({
-        chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 60,
-        chunkProgress: function (done, total) {
-          if (done === total) {
-            setTimeout(function () { state.ready = true; map.fire("stationsready"); }, 0);
-          }
-        }
-      }).addTo(map);
 
-      function openPopup(i) {
-        L.popup({ maxWidth: 320, offset: [0, -4] }).setLatLng(markers[i].getLatLng())
-          .setContent(popupContent(st, i)).openOn(map);
+      function openPopup(k) {
+        L.popup({ maxWidth: 320, offset: [0, -4] }).setLatLng(latlngs[k])
+          .setContent(popupContent(st, k)).openOn(map);
       }
-      cluster.on("click", function (event) { openPopup(event.layer.stationIndex); });
-      cluster.on("mouseover", function (event) {
-        var marker = event.layer;
-        if (!marker.getTooltip()) {
-          marker.bindTooltip(el("span", "station-tooltip", st.text.name[marker.stationIndex]),
-                             { direction: "top", offset: [0, -8] });
-        }
-        marker.openTooltip();
-      });
+      function makePin(k) {
+        var pin = L.marker(latlngs[k], { icon: icons[st.status[k]], keyboard: false });
+        pin.on("click", function () { openPopup(k); });
+        pin.bindTooltip(el("span", "station-tooltip", st.text.name[k]),
+                        { direction: "top", offset: [0, -8] });
+        return pin;
+      }
+      var cluster = new SM.GridCluster(latlngs, makePin);
+      cluster.on("redraw", function () { state.ready = true; });
 
       var required = 0;
       function applyFilter() {
         var shown = [];
         for (var k = 0; k < st.n; k++) {
-          if ((st.mask[k] & required) === required) { shown.push(markers[k]); }
+          if ((st.mask[k] & required) === required) { shown.push(k); }
         }
-        state.ready = false;
         state.visible = shown.length;
         countNode.textContent = "显示 " + shown.length + " / " + st.n + " 个驿站";
         countNode.dataset.visible = shown.length;
-        cluster.clearLayers();
-        cluster.addLayers(shown);
-        if (shown.length === 0) { state.ready = true; }
+        cluster.setActive(Int32Array.from(shown));
       }
 
       SM.control("topright", function () {
@@ -211,13 +196,9 @@
         L.DomEvent.on(results, "click", function (event) {
           var item = event.target.closest("li[data-index]");
           if (!item) { return; }
-          var k = Number(item.dataset.index), marker = markers[k];
-          if (cluster.hasLayer(marker)) {
-            cluster.zoomToShowLayer(marker, function () { openPopup(k); });
-          } else {
-            map.setView(marker.getLatLng(), 17);
-            openPopup(k);
-          }
+          var k = Number(item.dataset.index);
+          map.setView(latlngs[k], Math.max(map.getZoom(), cluster.options.allPinsFromZoom));
+          openPopup(k);
         });
         return box;
       }).addTo(map);
@@ -256,6 +237,7 @@
       SM.addLocateControl(map, config.crs);
       SM.addFullscreenControl(map);
       applyFilter();
+      cluster.addTo(map);
       return st;
     });
   }
