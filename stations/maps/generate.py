@@ -17,7 +17,7 @@ import geopandas as gpd
 
 from ..errors import MapError
 from .basemaps import Basemap
-from .coverage import DEFAULT_RADII_M
+from .coverage import DEFAULT_RADII_M, check_cell_size, check_radii
 from .coverage_map import build_coverage_map
 from .render import save_map
 from .station_map import build_station_map
@@ -35,6 +35,11 @@ class MapOptions:
     radii_m: tuple[int, ...] = DEFAULT_RADII_M
     cell_size_m: float | None = None
     kinds: tuple[str, ...] = MAP_KINDS
+
+    def __post_init__(self) -> None:
+        """Check the options before any file is written."""
+        check_radii(self.radii_m)
+        check_cell_size(self.cell_size_m)
 
 
 def safe_file_stem(place: str) -> str:
