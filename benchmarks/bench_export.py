@@ -1,6 +1,7 @@
 """Time every feed format on a synthetic national table (default 150,000 stations).
 
-For each format it prints the time to write the file and its size.  As a peer in the same run,
+For each format it prints the time to write the file, its size, and its size gzipped (what
+the API sends to clients that accept gzip).  As a peer in the same run,
 GDAL (pyogrio) writes the same frame as GeoJSON, KML, GPX and CSV without our fields, labels or
 coordinate conversion, so the cost of what the feeds add shows.
 
@@ -10,6 +11,7 @@ coordinate conversion, so the cost of what the feeds add shows.
 from __future__ import annotations
 
 import argparse
+import gzip
 import tempfile
 import time
 from pathlib import Path
@@ -43,15 +45,16 @@ def main() -> None:
 
     stations = synthetic_stations(args.count, args.seed)
     print(f"{len(stations):,} synthetic stations (stations.synth, seed {args.seed})")
-    print(f"{'format':<16}{'seconds':>9}{'MiB':>10}  file")
+    print(f"{'format':<16}{'seconds':>9}{'MiB':>10}{'gzip MiB':>10}  file")
     with tempfile.TemporaryDirectory() as folder:
         for exporter in EXPORTERS.values():
             path = Path(folder) / default_filename(exporter)
             start = time.perf_counter()
             exporter.write(stations, path)
             elapsed = time.perf_counter() - start
-            print(f"{exporter.name:<16}{elapsed:>9.2f}{path.stat().st_size / 2**20:>10.1f}  "
-                  f"{path.name}")
+            packed = len(gzip.compress(path.read_bytes(), compresslevel=6)) / 2**20
+            print(f"{exporter.name:<16}{elapsed:>9.2f}{path.stat().st_size / 2**20:>10.1f}"
+                  f"{packed:>10.1f}  {path.name}")
         print("peer: GDAL writing the plain frame (no labels, no conversion)")
         gdal_frame = stations[[*TEXT_FIELDS, "geometry"]]
         for driver, extension in GDAL_PEERS.items():
@@ -63,7 +66,7 @@ def main() -> None:
                                     dataset_options=dataset_options)
             elapsed = time.perf_counter() - start
             print(f"{'gdal-' + driver.lower():<16}{elapsed:>9.2f}"
-                  f"{path.stat().st_size / 2**20:>10.1f}  {path.name}")
+                  f"{path.stat().st_size / 2**20:>10.1f}{'':>10}  {path.name}")
 
 
 if __name__ == "__main__":
