@@ -53,3 +53,4 @@ def test_bad_input_is_a_clear_message_and_exit_2(arguments, message, capsys, tmp
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
