@@ -10,7 +10,9 @@ from ..geodata import read_stations
 from ..maps.basemaps import Basemap
 from ..maps.coverage import DEFAULT_RADII_M
 from ..maps.generate import MAP_KINDS, MapOptions, write_maps
+from ..maps.payload import OPEN_REPORTS_COLUMN
 from ..model import DEFAULT_GEOPACKAGE, DEFAULT_MAPS_DIR
+from ..reports import default_reports_path, open_report_counts
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,12 +43,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="grid cell size of the coverage map (default: chosen from the area)")
     parser.add_argument("--kind", choices=MAP_KINDS, action="append",
                         help="draw only this kind of map; repeat for both (default: both)")
+    parser.add_argument("--reports", type=Path, metavar="DB",
+                        help="problem report file whose open reports are marked on the station "
+                        "map (default: reports.sqlite beside the GeoPackage)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     stations = read_stations(args.data)
+    open_reports = open_report_counts(args.reports or default_reports_path(args.data))
+    stations[OPEN_REPORTS_COLUMN] = stations["id"].map(open_reports).fillna(0).astype(int)
     options = MapOptions(
         basemap=Basemap(args.basemap), offline=not args.cdn,
         radii_m=tuple(args.radius or DEFAULT_RADII_M), cell_size_m=args.cell_size,

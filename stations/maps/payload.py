@@ -24,6 +24,8 @@ from ..crs import wgs84_to_bd09, wgs84_to_gcj02
 from ..model import AMENITIES, STATUS_LABELS_ZH, Status
 
 COORDINATE_SCALE = 1_000_000
+# Optional column: open problem reports per station (stations.reports); marked on the map.
+OPEN_REPORTS_COLUMN = "open_reports"
 POPUP_TEXT_FIELDS = ("id", "name", "name_en", "address", "opening_hours", "phone", "operator")
 
 STATUS_COLOURS = {
@@ -76,6 +78,9 @@ def station_payload(stations: gpd.GeoDataFrame) -> dict[str, object]:
     status_codes = {s["code"]: code for code, s in enumerate(status_legend())}
     unknown = len(status_codes) - 1
     status = stations["status"].astype(str).map(status_codes).fillna(unknown).astype(np.int64)
+    reports = (stations[OPEN_REPORTS_COLUMN].to_numpy(dtype=np.int64)
+               if OPEN_REPORTS_COLUMN in stations else np.zeros(len(stations), dtype=np.int64))
+    reported = np.flatnonzero(reports > 0)
     return {
         "count": len(stations),
         "scale": COORDINATE_SCALE,
@@ -87,6 +92,7 @@ def station_payload(stations: gpd.GeoDataFrame) -> dict[str, object]:
         "bd_dlat": (_micro(bd_lat) - wgs_lat),
         "mask": mask,
         "status": status.to_numpy(),
+        "reports": np.column_stack([reported, reports[reported]]),  # [station index, count]
         "text": {field: _text_column(stations[field])
                  for field in POPUP_TEXT_FIELDS},
     }

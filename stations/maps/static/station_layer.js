@@ -5,6 +5,7 @@
 (function () {
   "use strict";
   var SM = window.StationsMap;
+  var REPORTED_COLOR = "#ffd600";  /* ring around stations with open problem reports */
   var el = SM.el;
 
   function base64ToBytes(b64) {
@@ -42,6 +43,8 @@
     this.scale = scale;
     this.mask = payload.mask;
     this.status = payload.status;
+    this.reports = {};  /* station index -> open problem reports */
+    (payload.reports || []).forEach(function (pair) { this.reports[pair[0]] = pair[1]; }, this);
     this.text = {};
     for (var key in payload.text) { this.text[key] = column(payload.text[key]); }
     this.config = config;
@@ -96,6 +99,10 @@
     var statusNode = el("span", "station-status", status.label);
     statusNode.style.color = status.color;
     row("状态", statusNode);
+    if (st.reports[i]) {
+      row("问题报告", el("span", "station-reports",
+                         "⚠ " + st.reports[i] + " 个未处理 open report(s)"));
+    }
     if (t.phone[i]) {
       var phone = el("a", "station-phone", t.phone[i]);
       phone.href = "tel:" + t.phone[i].replace(/[^0-9+]/g, "");
@@ -123,12 +130,16 @@
       var st = new Stations(payload, config);
       var pinStyle = el("style", null, config.statuses.map(function (status, code) {
         return ".station-pin-" + code + " { background: " + status.color + "; }";
-      }).join("\n"));
+      }).concat([".station-pin-reported { outline: 3px solid " + REPORTED_COLOR + "; }"])
+        .join("\n"));
       document.head.appendChild(pinStyle);
-      var icons = config.statuses.map(function (status, code) {
-        return L.divIcon({ className: "station-pin station-pin-" + code, iconSize: [16, 16],
-                           html: "" });
-      });
+      function pinIcons(extraClass) {
+        return config.statuses.map(function (status, code) {
+          return L.divIcon({ className: "station-pin station-pin-" + code + extraClass,
+                             iconSize: [16, 16], html: "" });
+        });
+      }
+      var icons = pinIcons(""), reportedIcons = pinIcons(" station-pin-reported");
       var latlngs = new Array(st.n);
       for (var i = 0; i < st.n; i++) { latlngs[i] = st.displayLatLng(i); }
       state.total = st.n;
@@ -139,7 +150,8 @@
           .setContent(popupContent(st, k)).openOn(map);
       }
       function makePin(k) {
-        var pin = L.marker(latlngs[k], { icon: icons[st.status[k]], keyboard: false });
+        var icon = (st.reports[k] ? reportedIcons : icons)[st.status[k]];
+        var pin = L.marker(latlngs[k], { icon: icon, keyboard: false });
         pin.on("click", function () { openPopup(k); });
         pin.bindTooltip(el("span", "station-tooltip", st.text.name[k]),
                         { direction: "top", offset: [0, -8] });
@@ -232,8 +244,10 @@
 
       SM.addLegend(map, "图例 Legend", config.statuses.map(function (status) {
         return { swatch: status.color, label: status.label };
-      }).concat([{ swatch: "rgba(110, 204, 57, 0.8)", icon: "n",
-                   label: "聚合：该处 n 个驿站 Cluster of n stations" }]));
+      }).concat([{ swatch: "rgba(241, 128, 23, 0.8)", icon: "n",
+                   label: "气泡：该处 n 个驿站，点击放大 Cluster of n stations" }],
+                Object.keys(st.reports).length ? [{ swatch: REPORTED_COLOR, icon: "⚠",
+                  label: "有未处理的问题报告 Open problem reports" }] : []));
       SM.addLocateControl(map, config.crs);
       SM.addFullscreenControl(map);
       applyFilter();
