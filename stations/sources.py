@@ -73,6 +73,10 @@ MAX_XLSX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
 MAX_XLSX_COMPRESSION_RATIO = 200
 _RATIO_CHECK_MIN_BYTES = 16 * 1024 * 1024
 
+# A station sheet has a few dozen columns.  A line with a million cells would make a table of
+# millions of empty cells (minutes and gigabytes) before any row could be checked.
+MAX_COLUMNS = 1000
+
 _BRACKETED = re.compile(r"[(（\[【].*?[)）\]】]")
 
 
@@ -293,6 +297,13 @@ def _stripped(values: np.ndarray) -> np.ndarray:
     return np.array([str(v).strip() for v in values], dtype=object)
 
 
+def check_width(width: int, name: str) -> None:
+    """Refuse a table wider than :data:`MAX_COLUMNS` before it is laid out."""
+    if width > MAX_COLUMNS:
+        raise SourceError(f"{name}: refused: {width:,} columns (at most {MAX_COLUMNS:,}); "
+                          "is the delimiter right?")
+
+
 def _text_records(rows: list[list[str]], width: int) -> pd.DataFrame:
     padded = [(r + [""] * width)[:width] for r in rows]
     return pd.DataFrame(padded, columns=range(width), dtype=object)
@@ -323,6 +334,7 @@ def _read_csv(spec: SourceSpec) -> RawTable:
     text = decode_text(spec.path.read_bytes(), spec.encoding, spec.name)
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first_line.count)
+    check_width(first_line.count(delimiter) + 1, spec.name)  # pandas sizes rows by this line
     try:
         table = pd.read_csv(
             io.StringIO(text), sep=delimiter, dtype=object, keep_default_na=False,
@@ -394,6 +406,7 @@ def _read_xlsx(spec: SourceSpec) -> RawTable:
     finally:
         workbook.close()
     width = max((len(r) for r in records), default=0)
+    check_width(width, spec.name)
     return None, _text_records(records, width), np.asarray(numbers), []
 
 
@@ -411,6 +424,7 @@ def _read_geojson(spec: SourceSpec) -> RawTable:
     headings: list[str] = []
     for feature_properties in properties:
         headings += [key for key in feature_properties if key not in headings]
+    check_width(len(headings), spec.name)
     headings += ["lon", "lat"]
     records: list[list[str]] = []
     problems: list[Problem] = []
