@@ -321,13 +321,29 @@ def decode_text(data: bytes, encoding: str, name: str) -> str:
                               f"(byte {exc.start}); save the file as UTF-8") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SourceError(f"{name}: the file is UTF-16; save it as CSV UTF-8 or GB18030")
-    for candidate in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(candidate)
-        except UnicodeDecodeError:
-            continue
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        valid_utf8 = data[:exc.start]
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None:
+        _refuse_mixed_encodings(valid_utf8, name)
+        return text
     raise SourceError(f"{name}: unreadable text encoding (neither UTF-8 nor GB18030); "
                       "save the file as CSV UTF-8")
+
+
+def _refuse_mixed_encodings(valid_utf8: bytes, name: str) -> None:
+    """A file that is UTF-8 Chinese up to some line and then not (rows pasted from a GB18030
+    sheet) would decode as GB18030 into garbled names and cities; refuse it instead."""
+    chinese = sum(ord(c) > 0x7F for c in valid_utf8.decode("utf-8", "ignore"))
+    if chinese >= 4:  # GB18030 text is almost never several valid UTF-8 characters in a row
+        line = valid_utf8.count(b"\n") + 1
+        raise SourceError(f"{name}: mixed text encodings: line {line} is not UTF-8 but the lines "
+                          "before it are; save the whole file as CSV UTF-8")
 
 
 def _read_csv(spec: SourceSpec) -> RawTable:
