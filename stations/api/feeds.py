@@ -58,68 +58,87 @@ class Feed:
         return self.plain if self.plain is not None else gzip.decompress(self.gzipped or b"")
 
 
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """The GeoPackage as last read: which file it was, its stations, when it was written."""
+
+    identity: tuple[int, int, int]
+    stations: gpd.GeoDataFrame
+    modified: datetime
+
+
 @dataclass
 class FeedStore:
     """Feeds of one GeoPackage, built on demand and dropped when the file is replaced.
 
-    A replacement that cannot be read (half-copied, corrupt) is logged and the feeds of the last
-    good file keep being served, as the nearest-station API keeps serving its data.
+    Each format is built under its own lock, so a slow first build of one feed does not hold up
+    requests for the others.  A replacement that cannot be read (half-copied, corrupt) is
+    logged and the feeds of the last good file keep being served, as the nearest-station API
+    keeps serving its data.
     """
 
     path: Path
-    _identity: tuple[int, int, int] | None = None
-    _modified: datetime | None = None
-    _stations: gpd.GeoDataFrame | None = None
-    _feeds: dict[str, Feed] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _snapshot: _Snapshot | None = None
+    _feeds: dict[str, tuple[_Snapshot, Feed]] = field(default_factory=dict)
+    _read_lock: threading.Lock = field(default_factory=threading.Lock)
+    _build_locks: dict[str, threading.Lock] = field(
+        default_factory=lambda: {name: threading.Lock() for name in EXPORTERS})
 
     def feed(self, name: str) -> Feed:
         exporter = get_exporter(name)
-        with self._lock:
-            self._refresh()
-            if exporter.name not in self._feeds:
-                self._feeds[exporter.name] = self._build(exporter)
-            return self._feeds[exporter.name]
+        snapshot = self._current()
+        with self._build_locks[exporter.name]:
+            cached = self._feeds.get(exporter.name)
+            if cached is None or cached[0] is not snapshot:
+                cached = (snapshot, _build(exporter, snapshot))
+                self._feeds[exporter.name] = cached
+            return cached[1]
 
-    def _refresh(self) -> None:
-        try:
-            stat = os.stat(self.path)
-            identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-            if identity == self._identity:
-                return
-            stations = read_stations(self.path)
-        except (OSError, DataFileError) as exc:
-            if self._stations is None:
-                raise DataFileError(f"{self.path}: cannot read the station GeoPackage: {exc}"
-                                    ) from exc
-            log.error("feeds: still serving %s as last read: %s", self.path, exc)
-            return
-        self._identity, self._stations = identity, stations
-        # HTTP dates have whole seconds; truncate so If-Modified-Since compares equal.
-        self._modified = datetime.fromtimestamp(int(stat.st_mtime), tz=UTC)
-        self._feeds.clear()
+    def _current(self) -> _Snapshot:
+        with self._read_lock:
+            try:
+                stat = os.stat(self.path)
+                identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+                if self._snapshot is not None and identity == self._snapshot.identity:
+                    return self._snapshot
+                stations = read_stations(self.path)
+            except (OSError, DataFileError) as exc:
+                if self._snapshot is None:
+                    raise DataFileError(
+                        f"{self.path}: cannot read the station GeoPackage: {exc}") from exc
+                log.error("feeds: still serving %s as last read: %s", self.path, exc)
+                return self._snapshot
+            # HTTP dates have whole seconds; truncate so If-Modified-Since compares equal.
+            modified = datetime.fromtimestamp(int(stat.st_mtime), tz=UTC)
+            self._snapshot = _Snapshot(identity, stations, modified)
+            self._feeds.clear()  # let the old stations go; each feed is rebuilt on request
+            return self._snapshot
 
-    def _build(self, exporter: Exporter) -> Feed:
-        assert self._stations is not None and self._modified is not None
-        version = self._stations.attrs.get("data_version", "")
-        body = export_bytes(exporter, self._stations)
-        stored = ({"plain": body} if exporter.media_type in RANGE_MEDIA_TYPES
-                  else {"gzipped": gzip.compress(body, compresslevel=6, mtime=0)})
-        return Feed(
-            media_type=exporter.media_type,
-            filename=default_filename(exporter),
-            etag=f'W/"{version}-{exporter.name}"',
-            last_modified=self._modified,
-            **stored,
-        )
+
+def _build(exporter: Exporter, snapshot: _Snapshot) -> Feed:
+    version = snapshot.stations.attrs.get("data_version", "")
+    body = export_bytes(exporter, snapshot.stations)
+    stored = ({"plain": body} if exporter.media_type in RANGE_MEDIA_TYPES
+              else {"gzipped": gzip.compress(body, compresslevel=6, mtime=0)})
+    return Feed(
+        media_type=exporter.media_type,
+        filename=default_filename(exporter),
+        etag=f'W/"{version}-{exporter.name}"',
+        last_modified=snapshot.modified,
+        **stored,
+    )
+
+
+_STORE_LOCK = threading.Lock()
 
 
 def feed_store(request: Request) -> FeedStore:
     """The app's feed store, made on first use for the GeoPackage in the app's settings."""
     state = request.app.state
-    store = getattr(state, "feed_store", None)
-    if store is None:
-        store = state.feed_store = FeedStore(Path(state.settings.data))
+    with _STORE_LOCK:
+        store = getattr(state, "feed_store", None)
+        if store is None:
+            store = state.feed_store = FeedStore(Path(state.settings.data))
     return store
 
 
