@@ -10,7 +10,8 @@ from .source_args import add_source_arguments, exit_code, print_problems, source
 EPILOG = """exit codes:
   0  every row is valid
   1  some rows have problems (errors would reject them in a build; warnings would not)
-  2  a source could not be read at all (missing file, wrong column, unreadable encoding)
+  2  a source could not be read at all (missing file, wrong column, unreadable encoding),
+     or no row is valid, so a build would write nothing
 """
 
 
@@ -30,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     sources = source_specs(args)
     report = BuildReport.from_validation(check_sources(sources, progress=args.progress), sources)
-    report.refusal = "nothing written (validation only)"
+    usable = report.rows_stored > 0
+    report.refusal = ("nothing written (validation only)" if usable
+                      else "no valid station: a build would write nothing")
     print_problems(report.problems, args.max_problems)
     print(report.summary())
-    return exit_code(report.problems)
+    return exit_code(report.problems, usable)
