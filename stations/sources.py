@@ -332,8 +332,9 @@ def decode_text(data: bytes, encoding: str, name: str) -> str:
     if text is not None:
         _refuse_mixed_encodings(valid_utf8, name)
         return text
-    raise SourceError(f"{name}: unreadable text encoding (neither UTF-8 nor GB18030); "
-                      "save the file as CSV UTF-8")
+    line = valid_utf8.count(b"\n") + 1
+    raise SourceError(f"{name}: unreadable text encoding (neither UTF-8 nor GB18030) at line "
+                      f"{line}; save the file as CSV UTF-8")
 
 
 def _refuse_mixed_encodings(valid_utf8: bytes, name: str) -> None:
