@@ -36,7 +36,6 @@ from .model import (
     AMENITIES,
     AMENITY_CODES,
     AMENITY_LABEL_INDEX,
-    TEXT_FIELDS,
     Status,
     normalise_label,
 )
@@ -47,6 +46,7 @@ MAX_K = 100
 MAX_RADIUS_M = 2_000_000.0
 # Fields a page of stations can be filtered on by exact value (OGC API property filters).
 FILTERABLE_FIELDS = ("province", "city", "district", "operator", "status")
+CODED_FIELDS = ("opening_hours", *FILTERABLE_FIELDS)
 
 _WALK_M_PER_MIN = WALK_KMH * 1000 / 60
 _EBIKE_M_PER_MIN = EBIKE_KMH * 1000 / 60
@@ -126,10 +126,12 @@ class _Codes:
         self.code_of: dict[str, int] = {}
         self._parts: list[npt.NDArray[np.int32]] = []
 
-    def extend(self, values: Iterable[str]) -> None:
+    def extend(self, values: Sequence[str]) -> None:
         code_of = self.code_of
-        self._parts.append(np.fromiter((code_of.setdefault(v, len(code_of)) for v in values),
-                                       dtype=np.int32))
+        for value in dict.fromkeys(values):  # new distinct values only; the loop is short
+            code_of.setdefault(value, len(code_of))
+        self._parts.append(np.fromiter(map(code_of.__getitem__, values), dtype=np.int32,
+                                       count=len(values)))
 
     @property
     def codes(self) -> npt.NDArray[np.int32]:
@@ -185,7 +187,7 @@ class StationService:
     def load(cls, path: str | os.PathLike[str]) -> StationService:
         """Read, check and index a station GeoPackage; raises DataFileError if it is unusable."""
         identity = FileIdentity.of(path)
-        info, chunks = read_station_chunks(path)
+        info, chunks = read_station_chunks(path, ("id", *CODED_FIELDS))
         return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity)
 
     @classmethod
@@ -199,17 +201,14 @@ class StationService:
         lon: list[npt.NDArray[np.float64]] = []
         lat: list[npt.NDArray[np.float64]] = []
         # Repeated text (city, hours ...) is kept as integer codes, not 200,000 strings.
-        coded = {name: _Codes() for name in ("opening_hours", "status", *FILTERABLE_FIELDS)}
-        positions = [(TEXT_FIELDS.index(name), codes) for name, codes in coded.items()]
+        coded = {name: _Codes() for name in CODED_FIELDS}
         for chunk in chunks:
             # {"type":"Feature","id":..,"properties":{..fields..,   -- open for more members.
-            heads.extend(
-                orjson.dumps({"type": "Feature", "id": row[0],
-                              "properties": dict(zip(TEXT_FIELDS, row, strict=True))})[:-2]
-                + b"," for row in chunk.text)
-            ids.extend(row[0] for row in chunk.text)
-            for position, codes in positions:
-                codes.extend(row[position] for row in chunk.text)
+            heads.extend(b'{"type":"Feature","id":%s,"properties":%s,' % (i, p[:-1])
+                         for i, p in zip(chunk.id_json, chunk.properties_json, strict=True))
+            ids.extend(chunk.text["id"])
+            for name, codes in coded.items():
+                codes.extend(chunk.text[name])
             bits.extend(chunk.amenity_bits)
             lon.append(chunk.lon)
             lat.append(chunk.lat)
