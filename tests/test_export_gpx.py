@@ -53,7 +53,10 @@ def test_round_trip_through_gpxpy(frame, gpx_path):
     })
     assert_round_trip(frame, read_back, "wgs84", xml_names=True)
     first = next(w for w in gpx.waypoints if _extension(w, "id") == "NN-001")
-    assert first.symbol == "Lodge"
+    assert first.symbol == "Drinking Water"
+    by_id = {_extension(w, "id"): w.symbol for w in gpx.waypoints}
+    assert by_id["XX-001"] == "Restroom"      # a toilet, no drinking water
+    assert by_id["XX-002"] == "Building"      # no amenities
     assert first.type == "户外劳动者服务站点"
     assert first.comment == "南宁市青秀区民族大道枫林路口工会驿站旁"
     assert "服务设施：饮水、冰箱、微波炉" in first.description
@@ -64,4 +67,4 @@ def test_gdal_reads_the_waypoints(frame, gpx_path):
     table = pyogrio.read_dataframe(gpx_path, layer="waypoints")
     assert len(table) == len(frame)
     assert "月光草坪工会驿站" in set(table["name"])
-    assert set(table["sym"]) == {"Lodge"}
+    assert set(table["sym"]) == {"Drinking Water", "Restroom", "Building"}

@@ -27,8 +27,19 @@ GPX_NAMESPACE = "http://www.topografix.com/GPX/1/1"
 GPX_SCHEMA_LOCATION = f"{GPX_NAMESPACE} http://www.topografix.com/GPX/1/1/gpx.xsd"
 STATION_NAMESPACE = "urn:x-stations:gpx:1"
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
-# A symbol name that Garmin devices and OsmAnd both know; the station kind is in ``type``.
-WAYPOINT_SYMBOL = "Lodge"
+# Garmin waypoint symbol names (the set GPX readers share), chosen by what a rider needs
+# first; the station kind itself is in ``type``.
+SYMBOLS_BY_AMENITY: tuple[tuple[str, str], ...] = (
+    ("drinking_water", "Drinking Water"),
+    ("toilet", "Restroom"),
+)
+DEFAULT_SYMBOL = "Building"
+
+
+def symbol_for(codes: list[str]) -> str:
+    """``Drinking Water`` when the station has it, else ``Restroom``, else ``Building``."""
+    return next((symbol for code, symbol in SYMBOLS_BY_AMENITY if code in codes),
+                DEFAULT_SYMBOL)
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ def _waypoint(values: dict[str, str], codes: list[str],
     if values["phone"]:
         description += f"；电话：{values['phone']}"
     etree.SubElement(waypoint, "desc").text = description
-    etree.SubElement(waypoint, "sym").text = WAYPOINT_SYMBOL
+    etree.SubElement(waypoint, "sym").text = symbol_for(codes)
     etree.SubElement(waypoint, "type").text = CATEGORY_ZH
     extensions = etree.SubElement(waypoint, "extensions")
     s = f"{{{STATION_NAMESPACE}}}"
