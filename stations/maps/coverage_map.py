@@ -42,6 +42,9 @@ def share_colour(share: float) -> str:
 
 
 def _percent(share: float) -> str:
+    """One decimal, or two significant digits for the tiny shares of a national table."""
+    if 0 < share < 0.001:
+        return f"{share * 100:.2g} %"
     return f"{share * 100:.1f} %"
 
 

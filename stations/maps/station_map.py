@@ -54,8 +54,9 @@ def build_station_map(stations: gpd.GeoDataFrame, basemap: Basemap = Basemap.OSM
                               stations.geometry.y.to_numpy())
     centre = (float(np.median(stations.geometry.y)), float(np.median(stations.geometry.x)))
     fmap = new_map(basemap, centre, zoom=12)
+    # The right-hand padding keeps stations clear of the search and filter panels.
     fmap.fit_bounds([[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]],
-                    max_zoom=16)
+                    max_zoom=16, padding_top_left=(60, 30), padding_bottom_right=(320, 30))
     StationLayer(stations, basemap).add_to(fmap)
     set_title(fmap, title)
     return fmap

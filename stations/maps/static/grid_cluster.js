@@ -18,6 +18,29 @@
                        iconSize: L.point(40, 40) });
   }
 
+  /* Points near a cell edge make neighbouring cells whose bubbles overlap; fold each cell
+   * into a bigger one whose centre is closer than ``distancePx``.  There are at most a few
+   * hundred cells in view, so the quadratic pass is cheap. */
+  function mergeNeighbours(cells, distancePx) {
+    cells.sort(function (a, b) { return b.n - a.n; });
+    var kept = [];
+    cells.forEach(function (cell) {
+      var cx = cell.sx / cell.n, cy = cell.sy / cell.n;
+      for (var k = 0; k < kept.length; k++) {
+        var other = kept[k];
+        var dx = other.sx / other.n - cx, dy = other.sy / other.n - cy;
+        if (dx * dx + dy * dy < distancePx * distancePx) {
+          other.n += cell.n; other.sx += cell.sx; other.sy += cell.sy;
+          other.minX = Math.min(other.minX, cell.minX); other.maxX = Math.max(other.maxX, cell.maxX);
+          other.minY = Math.min(other.minY, cell.minY); other.maxY = Math.max(other.maxY, cell.maxY);
+          return;
+        }
+      }
+      kept.push(cell);
+    });
+    return kept;
+  }
+
   window.StationsMap.GridCluster = L.Layer.extend({
     options: { cellPx: 64, allPinsFromZoom: 17 },
 
@@ -78,7 +101,7 @@
       }
       var group = this._group, self = this;
       group.clearLayers();
-      cells.forEach(function (cell) {
+      mergeNeighbours(Array.from(cells.values()), cellPx * 0.75).forEach(function (cell) {
         if (cell.n === 1) { pins.push(cell.first); return; }
         group.addLayer(self._clusterMarker(cell, zoom));
       });
