@@ -144,6 +144,8 @@ def _chunks(connection: sqlite3.Connection, path: str | os.PathLike[str], geomet
                 lon, lat = points_from_gpkg_blobs(blobs)
             except (ValueError, TypeError, IndexError, struct.error) as exc:
                 raise DataFileError(f"{path}: a station has no valid point: {exc}") from None
+            if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+                raise DataFileError(f"{path}: a station has no finite coordinates")
             yield StationChunk(dict(zip(text_columns, columns, strict=True)), id_json,
                                properties_json, amenity_bits, lon, lat)
             count += len(rows)
