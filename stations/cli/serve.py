@@ -38,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="worker processes; each holds its own copy of the data")
     parser.add_argument("--reload-interval", type=float, default=2.0, metavar="SECONDS",
                         help="how often to look for a rebuilt GeoPackage; 0 turns it off")
+    parser.add_argument("--limit-concurrency", type=int, default=1000, metavar="N",
+                        help="connections and requests at once per worker; more get 503 "
+                        "(default: %(default)s)")
+    parser.add_argument("--timeout-keep-alive", type=float, default=5.0, metavar="SECONDS",
+                        help="close idle keep-alive connections after this long "
+                        "(default: %(default)s)")
     parser.add_argument("--log-level", default="info",
                         choices=["critical", "error", "warning", "info", "debug"])
     parser.set_defaults(handler=serve)
@@ -46,17 +52,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise StationsError("--workers must be at least 1")
-    # Settings travel as environment variables so that every worker process reads the same.
-    os.environ["STATIONS_DATA"] = str(args.data)
-    os.environ["STATIONS_RELOAD_INTERVAL_S"] = str(args.reload_interval)
     common = {"host": args.host, "port": args.port, "log_level": args.log_level,
               "access_log": False}
     if args.workers == 1:
         from ..api.app import create_app  # the web stack loads only for this command
+        from ..api.settings import ApiSettings
 
-        uvicorn.run(create_app(), **common)  # a bad file raises DataFileError here
+        settings = ApiSettings(data=args.data, reload_interval_s=args.reload_interval)
+        uvicorn.run(create_app(settings), **common)  # a bad file raises DataFileError here
     else:
         StationService.load(args.data)  # refuse a bad file before starting the workers
+        # Worker processes build their own app from the environment.
+        os.environ["STATIONS_DATA"] = str(args.data)
+        os.environ["STATIONS_RELOAD_INTERVAL_S"] = str(args.reload_interval)
         uvicorn.run("stations.api.app:create_app", factory=True, workers=args.workers,
                     **common)
     return 0
