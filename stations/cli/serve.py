@@ -52,8 +52,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise StationsError("--workers must be at least 1")
+    if args.limit_concurrency < 1 or args.timeout_keep_alive <= 0:
+        raise StationsError("--limit-concurrency and --timeout-keep-alive must be positive")
+    # Bounded so that a flood of slow or idle clients cannot hold every socket; request bodies
+    # are capped by STATIONS_MAX_BODY_BYTES.
     common = {"host": args.host, "port": args.port, "log_level": args.log_level,
-              "access_log": False}
+              "access_log": False, "limit_concurrency": args.limit_concurrency,
+              "timeout_keep_alive": args.timeout_keep_alive, "timeout_graceful_shutdown": 10}
     if args.workers == 1:
         from ..api.app import create_app  # the web stack loads only for this command
         from ..api.settings import ApiSettings
