@@ -100,6 +100,7 @@ BATCH_BODY_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "points": {"type": "array", "minItems": 1,
+                   "maxItems": ApiSettings.model_fields["max_batch_points"].default,
                    "description": "[lon, lat] pairs in `crs`; at most STATIONS_MAX_BATCH_POINTS "
                    "(10,000 by default)",
                    "items": {"type": "array", "minItems": 2, "maxItems": 2,
@@ -146,8 +147,10 @@ def parse_points(value: object, limit: int) -> tuple[np.ndarray, np.ndarray]:
                          "results": {"type": "array", "items": FEATURE_COLLECTION_SCHEMA},
                          "numberOfPoints": {"type": "integer"}, "crs": {"type": "string"}}}}}},
                **problem_responses(413, 422)},
-    openapi_extra={"requestBody": {"required": True, "content": {
-        JSON: {"schema": BATCH_BODY_SCHEMA}}}},
+    openapi_extra={"requestBody": {
+        "required": True,
+        "description": "At most STATIONS_MAX_BODY_BYTES (1,000,000 by default); larger is 413",
+        "content": {JSON: {"schema": BATCH_BODY_SCHEMA}}}},
 )
 async def nearest_batch(request: Request) -> Response:
     settings: ApiSettings = request.app.state.settings
