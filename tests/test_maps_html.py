@@ -127,3 +127,13 @@ def test_unknown_base_map_and_empty_table_are_clear_errors(sample_frame):
         parse_basemap("google")
     with pytest.raises(MapError, match="no stations"):
         build_station_map(sample_frame.iloc[0:0])
+
+
+def test_template_syntax_in_data_is_not_evaluated(sample_frame):
+    frame = sample_frame.copy()
+    frame["city"] = "{{ 7 * 7 }}{% if true %}x{% endif %}"
+    page = render_html(build_coverage_map(frame, place=frame.loc[0, "city"]))
+    assert '"{{ 7 * 7 }}{% if true %}x{% endif %}"' in page
+    frame.loc[0, "name"] = "{{ 6 * 7 }}"
+    payload = payload_of(render_html(build_station_map(frame)))
+    assert payload["text"]["name"][0] == "{{ 6 * 7 }}"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from branca.element import Element, Figure
 from folium.elements import JSCSSMixin
+from jinja2 import Template
 
 from ..errors import StationsError
 
@@ -119,7 +120,17 @@ def resolve_assets(figure: Figure, offline: bool) -> None:
         element.default_css = []
     needed.sort(key=_load_order)
     for name in needed:
-        figure.header.add_child(Element(_asset_tag(name, offline)), name=f"asset_{name}")
+        figure.header.add_child(RawHtml(_asset_tag(name, offline)), name=f"asset_{name}")
+
+
+class RawHtml(Element):
+    """Markup written into the page as is (``Element(text)`` would parse it as a template)."""
+
+    _template = Template("{{ this.html }}")
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.html = html
 
 
 def _load_order(name: str) -> int:
@@ -143,10 +154,24 @@ def _asset_tag(name: str, offline: bool) -> str:
 
 
 class AssetUser(JSCSSMixin):
-    """Base for this package's map elements: declares assets by name only."""
+    """Base for this package's map elements: declares assets by name only.
+
+    Its ``script`` macro is added to the page as is.  Branca would wrap it in a new template
+    and parse it again: slow for a national station table, and any ``{{`` in text from the
+    data would then be evaluated as a template expression.
+    """
 
     def __init__(self, js: tuple[str, ...] = (), css: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.default_js = [(name, ASSETS[name].cdn_url or "") for name in js]
         self.default_css = [(name, ASSETS[name].cdn_url or "") for name in css]
+
+    def render(self, **kwargs: object) -> None:
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise StationsError("a map element can only be rendered inside a folium map")
+        if self.default_js or self.default_css:
+            raise StationsError("render the map with stations.maps.render_html")
+        script = self._template.module.__dict__["script"]
+        figure.script.add_child(RawHtml(script(self, kwargs)), name=self.get_name())
 
