@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import orjson
 import pytest
 from conftest import make_sample_frame
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stations.api.app import create_app
+from stations.api.params import query_pairs
 from stations.api.settings import ApiSettings
 from stations.crs import wgs84_to_bd09, wgs84_to_gcj02
 from stations.errors import DataFileError
@@ -227,3 +231,9 @@ def test_unreadable_data_fails_at_creation(tmp_path):
     bad.write_bytes(b"garbage")
     with pytest.raises(DataFileError):
         create_app(ApiSettings(data=bad))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="abk=&%+;2E5南", max_size=30))
+def test_query_string_split_matches_the_standard_parser(text):
+    assert query_pairs(text.encode()) == parse_qsl(text, keep_blank_values=True)

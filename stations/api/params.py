@@ -26,7 +26,11 @@ _FALSE = {"false", "0", "no", "off"}
 
 def query_pairs(raw: bytes) -> list[tuple[str, str]]:
     """Decode a raw query string (percent-encoded or raw UTF-8) into name/value pairs."""
-    return parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    text = raw.decode("utf-8", "replace")
+    if "%" in text or "+" in text or ";" in text:
+        return parse_qsl(text, keep_blank_values=True)
+    # Nothing to unquote, as in the plain lon/lat/k queries apps send most: split directly.
+    return [(name, value) for name, _, value in (p.partition("=") for p in text.split("&") if p)]
 
 
 def parse_float(name: str, value: object) -> float:
