@@ -273,7 +273,9 @@ def bench_http(path: Path, service: StationService, seconds: int, workdir: Path)
                 results[name] = run_wrk(url, paths_file, 64, seconds)
         for name, r in results.items():
             print(f"{workers} worker(s)  {name:24s} {r['rps']:9,.0f} req/s   p50 {r['p50']:6.2f} ms"
-                  f"   p99 {r['p99']:6.2f} ms   non-2xx {r['errors']:.0f}")
+                  f"   p99 {r['p99']:6.2f} ms   non-2xx {r['errors']:.0f}"
+                  + ("  (wrk printed no latency line: requests timed out)"
+                     if np.isnan(r["p99"]) else ""))
         ratio = results["stations serve"]["rps"] / max(results["bare FastAPI + orjson"]["rps"], 1)
         print(f"{workers} worker(s)  ours / bare = {ratio:.2f}x")
 
