@@ -79,6 +79,7 @@ class FeedStore:
 
     path: Path
     _snapshot: _Snapshot | None = None
+    _refused: tuple[int, int, int] | None = None  # a broken file is read and logged once
     _feeds: dict[str, tuple[_Snapshot, Feed]] = field(default_factory=dict)
     _read_lock: threading.Lock = field(default_factory=threading.Lock)
     _build_locks: dict[str, threading.Lock] = field(
@@ -99,7 +100,8 @@ class FeedStore:
             try:
                 stat = os.stat(self.path)
                 identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-                if self._snapshot is not None and identity == self._snapshot.identity:
+                if self._snapshot is not None and identity in (self._snapshot.identity,
+                                                               self._refused):
                     return self._snapshot
                 stations = read_stations(self.path)
             except (OSError, DataFileError) as exc:
@@ -107,6 +109,7 @@ class FeedStore:
                     raise DataFileError(
                         f"{self.path}: cannot read the station GeoPackage: {exc}") from exc
                 log.error("feeds: still serving %s as last read: %s", self.path, exc)
+                self._refused = identity if isinstance(exc, DataFileError) else None
                 return self._snapshot
             # HTTP dates have whole seconds; truncate so If-Modified-Since compares equal.
             modified = datetime.fromtimestamp(int(stat.st_mtime), tz=UTC)
