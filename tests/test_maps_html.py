@@ -137,3 +137,10 @@ def test_template_syntax_in_data_is_not_evaluated(sample_frame):
     frame.loc[0, "name"] = "{{ 6 * 7 }}"
     payload = payload_of(render_html(build_station_map(frame)))
     assert payload["text"]["name"][0] == "{{ 6 * 7 }}"
+
+
+def test_the_same_map_renders_to_the_same_file(sample_frame):
+    pages = {render_html(build_station_map(sample_frame)) for _ in range(2)}
+    assert len(pages) == 1
+    coverage_pages = {render_html(build_coverage_map(sample_frame)) for _ in range(2)}
+    assert len(coverage_pages) == 1

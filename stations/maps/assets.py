@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -92,10 +93,11 @@ def _data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
-def _elements(root: Element):  # type: ignore[no-untyped-def]
+def walk_elements(root: Element) -> Iterator[Element]:
+    """``root`` and every element below it, parents first."""
     yield root
     for child in list(root._children.values()):
-        yield from _elements(child)
+        yield from walk_elements(child)
 
 
 def resolve_assets(figure: Figure, offline: bool) -> None:
@@ -107,7 +109,7 @@ def resolve_assets(figure: Figure, offline: bool) -> None:
     :class:`StationsError`, so a new plugin cannot silently pull from a CDN.
     """
     needed: list[str] = []
-    for element in _elements(figure):
+    for element in walk_elements(figure):
         if not isinstance(element, JSCSSMixin):
             continue
         for name, _url in (*element.default_js, *element.default_css):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import folium
 
-from .assets import resolve_assets
+from .assets import resolve_assets, walk_elements
 
 _SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
                                 "\u2028": "\\u2028", "\u2029": "\\u2029"})
@@ -34,6 +34,10 @@ def render_html(fmap: folium.Map, offline: bool = True) -> str:
     """The complete HTML page; ``offline`` inlines every script and style sheet."""
     figure = fmap.get_root()
     resolve_assets(figure, offline=offline)
+    # Folium names each element with a random id; numbering them instead makes the same map
+    # the same file, so regenerated maps only differ where the data does.
+    for number, element in enumerate(walk_elements(figure)):
+        element._id = f"{number:04d}"
     page = figure.render()
     return page.replace("<html>", '<html lang="zh-CN">', 1)
 
