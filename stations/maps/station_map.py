@@ -30,7 +30,8 @@ class StationLayer(AssetUser):
         {% endmacro %}
     """)
 
-    def __init__(self, stations: gpd.GeoDataFrame, basemap: Basemap) -> None:
+    def __init__(self, stations: gpd.GeoDataFrame, basemap: Basemap,
+                 bounds: list[list[float]]) -> None:
         super().__init__(
             js=("leaflet", "map_controls_js", "grid_cluster_js", "station_layer_js"),
             css=("leaflet_css", "markerclustercss", "markerclusterdefaultcss",
@@ -41,6 +42,7 @@ class StationLayer(AssetUser):
             "crs": TILE_SOURCES[basemap].crs.value,
             "amenities": amenity_legend(),
             "statuses": status_legend(),
+            "bounds": bounds,  # [[south, west], [north, east]] in the base map's system
         })
         self.payload = encode_payload(station_payload(stations))
 
@@ -54,9 +56,7 @@ def build_station_map(stations: gpd.GeoDataFrame, basemap: Basemap = Basemap.OSM
                               stations.geometry.y.to_numpy())
     centre = (float(np.median(stations.geometry.y)), float(np.median(stations.geometry.x)))
     fmap = new_map(basemap, centre, zoom=12)
-    # The right-hand padding keeps stations clear of the search and filter panels.
-    fmap.fit_bounds([[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]],
-                    max_zoom=16, padding_top_left=(60, 30), padding_bottom_right=(320, 30))
-    StationLayer(stations, basemap).add_to(fmap)
+    bounds = [[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]]
+    StationLayer(stations, basemap, bounds).add_to(fmap)
     set_title(fmap, title)
     return fmap

@@ -117,11 +117,25 @@
     document.addEventListener("fullscreenchange", function () { map.invalidateSize(); });
   }
 
+  /* A panel with a title that folds it; on phones it starts folded to leave room for the map. */
+  function foldingPanel(className, title) {
+    var box = el("details", "stations-panel " + className);
+    box.open = window.innerWidth >= 600;
+    box.appendChild(el("summary", "stations-panel-title", title));
+    return box;
+  }
+
+  /* The map shows ``bounds`` clear of the panels on the right (which are folded on phones). */
+  function fitClearOfPanels(map, bounds) {
+    var right = window.innerWidth >= 600 ? 320 : 20;
+    map.fitBounds(bounds, { paddingTopLeft: [60, 30], paddingBottomRight: [right, 30],
+                            maxZoom: 16 });
+  }
+
   /* items: [{swatch: CSS colour or null, icon: text or null, label: text}] */
   function addLegend(map, title, items) {
     control("bottomright", function () {
-      var box = el("div", "stations-panel stations-legend");
-      box.appendChild(el("div", "stations-panel-title", title));
+      var box = foldingPanel("stations-legend", title);
       items.forEach(function (item) {
         var row = el("div", "stations-legend-row");
         var key = el("span", "stations-legend-key", item.icon || "");
@@ -139,6 +153,8 @@
     toDisplay: toDisplay,
     el: el,
     control: control,
+    foldingPanel: foldingPanel,
+    fitClearOfPanels: fitClearOfPanels,
     addLocateControl: addLocateControl,
     addFullscreenControl: addFullscreenControl,
     addLegend: addLegend

@@ -216,9 +216,7 @@
       }).addTo(map);
 
       SM.control("topright", function () {
-        var box = el("details", "stations-panel stations-filter");
-        box.open = window.innerWidth >= 600;  /* on phones the panel starts folded */
-        box.appendChild(el("summary", "stations-panel-title", "按设施筛选 Filter by amenity"));
+        var box = SM.foldingPanel("stations-filter", "按设施筛选 Filter by amenity");
         config.amenities.forEach(function (amenity) {
           var have = 0;
           for (var k = 0; k < st.n; k++) { if (st.mask[k] & (1 << amenity.bit)) { have++; } }
@@ -251,6 +249,7 @@
       SM.addLocateControl(map, config.crs);
       SM.addFullscreenControl(map);
       applyFilter();
+      SM.fitClearOfPanels(map, config.bounds);
       cluster.addTo(map);
       return st;
     });
