@@ -175,6 +175,12 @@ def test_station_map_clusters_popups_and_filters(browser, station_map_file, samp
     whole_map_view(page)
     assert markers_on_screen(page) == 6
 
+    page.click(".stations-fullscreen a")
+    page.wait_for_function("document.fullscreenElement === "
+                           "document.querySelector('.folium-map')")
+    page.click(".stations-fullscreen a")
+    page.wait_for_function("document.fullscreenElement === null")
+
     assert opened.problems() == []
     assert opened.aborted, "the base map should have asked for tiles"
     assert all(TILE_HOSTS.match(url) for url in opened.aborted), opened.aborted
