@@ -8,9 +8,9 @@ map of 150,000 stations small and quick to build and to open.
 
 from __future__ import annotations
 
+import folium
 import geopandas as gpd
 import numpy as np
-from branca.element import MacroElement
 from jinja2 import Template
 
 from ..errors import MapError
@@ -48,7 +48,7 @@ class StationLayer(AssetUser):
 
 
 def build_station_map(stations: gpd.GeoDataFrame, basemap: Basemap = Basemap.OSM,
-                      title: str = "工会驿站地图 Worker stations") -> MacroElement:
+                      title: str = "工会驿站地图 Worker stations") -> folium.Map:
     """A folium map of ``stations`` (WGS84) on ``basemap``, fitted to the stations."""
     if len(stations) == 0:
         raise MapError("no stations to draw")
