@@ -169,6 +169,11 @@ def test_station_map_clusters_popups_and_filters(browser, station_map_file, samp
     assert page.evaluate("window.stationMapState.visible") == 1
     whole_map_view(page)
     assert markers_on_screen(page) == 1
+    # Search looks only among the stations the filter shows.
+    page.fill(".stations-search input", "月光草坪")  # microwave, but no e-bike charging
+    page.locator(".stations-search-none").wait_for()
+    page.fill(".stations-search input", "五象大道")  # has both
+    page.locator(".stations-search-hit").wait_for()
     page.uncheck(".stations-filter input[data-amenity=microwave]")
     page.uncheck(".stations-filter input[data-amenity=ebike_charging]")
     wait_until_clustered(page)

@@ -191,7 +191,10 @@
           });
           var found = 0;
           for (var k = 0; k < st.n && found < 10; k++) {
-            if (lower[k].indexOf(query) < 0) { continue; }
+            /* Search within what the amenity filter shows, so a hit always has its pin. */
+            if ((st.mask[k] & required) !== required || lower[k].indexOf(query) < 0) {
+              continue;
+            }
             found += 1;
             var item = el("li", "stations-search-hit");
             item.appendChild(el("div", "hit-name", st.text.name[k]));
