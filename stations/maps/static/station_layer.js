@@ -220,6 +220,8 @@
 
       SM.control("topright", function () {
         var box = SM.foldingPanel("stations-filter", "按设施筛选 Filter by amenity");
+        countNode = el("div", "stations-count");  /* first, so scrolling never hides it */
+        box.appendChild(countNode);
         config.amenities.forEach(function (amenity) {
           var have = 0;
           for (var k = 0; k < st.n; k++) { if (st.mask[k] & (1 << amenity.bit)) { have++; } }
@@ -238,8 +240,6 @@
           label.appendChild(el("small", null, amenity.label_en + " (" + have + ")"));
           box.appendChild(label);
         });
-        countNode = el("div", "stations-count");
-        box.appendChild(countNode);
         return box;
       }).addTo(map);
 
