@@ -98,7 +98,9 @@ class StationIndex:
             raise ValueError("lon and lat must be one-dimensional arrays of equal length")
         self.size = int(self.lon.shape[0])
         self._xyz = unit_vectors(self.lon, self.lat)
-        self._tree = KDTree(self._xyz, leafsize=16)
+        # pykdtree refuses an empty tree; queries never reach it when there are no stations.
+        self._tree = KDTree(self._xyz if self.size else np.zeros((1, 3)), leafsize=16)
+        self._last_mask: tuple[BoolArray, npt.NDArray[np.uint8], int] | None = None
 
     def __len__(self) -> int:
         return self.size
@@ -142,7 +144,7 @@ class StationIndex:
         if k < 1:
             raise ValueError("k must be at least 1")
         bound = np.inf if radius_m is None else chord_for_distance(radius_m) * (1 + 1e-9)
-        selected = self.size if mask is None else int(np.count_nonzero(mask))
+        selected = self.size if mask is None else self._mask_facts(mask)[1]
         if selected == 0 or self.size == 0 or n_points == 0:
             return Neighbours(np.full((n_points, k), -1, dtype=np.int64),
                               np.full((n_points, k), np.inf))
@@ -157,12 +159,27 @@ class StationIndex:
     def _tree_search(self, points: FloatArray, k: int, bound: float,
                      mask: BoolArray | None) -> tuple[IntArray, FloatArray]:
         """Tree query; a mask is applied inside the tree walk, so the answer stays exact."""
-        excluded = None if mask is None else ~mask
+        excluded = None if mask is None else self._mask_facts(mask)[0]
         chord, index = self._tree.query(points, k=k, distance_upper_bound=bound, mask=excluded)
         index = index.reshape(points.shape[0], k).astype(np.int64)
         missing = index >= self.size
         index[missing] = -1
         return index, chord.reshape(points.shape[0], k)
+
+    def _mask_facts(self, mask: BoolArray) -> tuple[npt.NDArray[np.uint8], int]:
+        """The inverse of ``mask`` as pykdtree wants it, and how many stations it keeps.
+
+        Remembered for the last mask seen: callers ask many questions under the same (cached)
+        filter, and both cost a pass over every station.  The inverse is kept as bytes because
+        pykdtree converts masks to uint8, which would copy a bool mask on every query.
+        """
+        last = self._last_mask
+        if last is not None and last[0] is mask:
+            return last[1], last[2]
+        excluded = (~mask).view(np.uint8)
+        selected = int(np.count_nonzero(mask))
+        self._last_mask = (mask, excluded, selected)  # one assignment: threads see old or new
+        return excluded, selected
 
     def _scan(self, points: FloatArray, k: int, bound: float,
               candidates: IntArray) -> tuple[IntArray, FloatArray]:
@@ -200,3 +217,32 @@ class StationIndex:
             index[outside] = -1
             metres[outside] = np.inf
         return Neighbours(index, metres)
+
+
+class StationSubset:
+    """A fixed selection of stations with a tree of its own.
+
+    A filter that keeps a minority of stations (one city, a rare amenity) makes the masked tree
+    walk visit much of the national tree whenever the nearest selected stations are far away;
+    a tree over the selection alone answers as fast as an unfiltered query.  Indices returned
+    are those of the full index.
+    """
+
+    def __init__(self, index: StationIndex, mask: BoolArray) -> None:
+        self.rows = np.flatnonzero(mask)
+        self._index = StationIndex(index.lon[self.rows], index.lat[self.rows])
+
+    def nearest(self, lon: float, lat: float, k: int, radius_m: float | None = None
+                ) -> tuple[list[int], list[float]]:
+        """As :meth:`StationIndex.nearest`, over the selection."""
+        positions, metres = self._index.nearest(lon, lat, k, radius_m)
+        return self.rows[positions].tolist(), metres
+
+    def nearest_batch(self, lon: npt.ArrayLike, lat: npt.ArrayLike, k: int,
+                      radius_m: float | None = None) -> Neighbours:
+        """As :meth:`StationIndex.nearest_batch`, over the selection."""
+        found = self._index.nearest_batch(lon, lat, k, radius_m)
+        if not self.rows.size:
+            return found  # nothing selected: every row is already "none found"
+        index = np.where(found.index >= 0, self.rows[np.maximum(found.index, 0)], -1)
+        return Neighbours(index, found.distance_m)

@@ -31,7 +31,7 @@ from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
 from .gpkg_rows import StationChunk, read_station_chunks
 from .hours import OPEN, UNKNOWN, HoursTable, china_local
-from .index import StationIndex, initial_bearing_deg
+from .index import Neighbours, StationIndex, StationSubset, initial_bearing_deg
 from .model import (
     AMENITIES,
     AMENITY_CODES,
@@ -47,6 +47,10 @@ MAX_RADIUS_M = 2_000_000.0
 # Fields a page of stations can be filtered on by exact value (OGC API property filters).
 FILTERABLE_FIELDS = ("province", "city", "district", "operator", "status")
 CODED_FIELDS = ("opening_hours", *FILTERABLE_FIELDS)
+# Filters keeping less than this share of stations get a tree of their own (see
+# StationSubset); at most this many such trees are kept.
+SUBSET_MAX_SHARE = 0.25
+MAX_SUBSET_TREES = 16
 
 _WALK_M_PER_MIN = WALK_KMH * 1000 / 60
 _EBIKE_M_PER_MIN = EBIKE_KMH * 1000 / 60
@@ -180,6 +184,7 @@ class StationService:
         self.position_of = {station_id: i for i, station_id in enumerate(self.ids)}
         self.index = StationIndex(self.lon, self.lat)
         self._mask_cache: dict[tuple[object, ...], npt.NDArray[np.bool_]] = {}
+        self._subsets: dict[tuple[object, ...], StationSubset | None] = {}
 
     # ----- loading -------------------------------------------------------------------------
 
@@ -262,11 +267,36 @@ class StationService:
         self._mask_cache[key] = mask  # type: ignore[assignment]
         return mask
 
-    def _nearest_mask(self, options: NearestOptions) -> npt.NDArray[np.bool_] | None:
+    def _searcher(self, options: NearestOptions
+                  ) -> tuple[StationSubset | None, npt.NDArray[np.bool_] | None]:
+        """A subset tree for filters that keep a minority of stations, else the filter mask."""
         filters = {"city": options.city} if options.city else {}
         open_at = china_local(options.at).replace(second=0, microsecond=0) \
             if options.open_now else None
-        return self._mask(options.amenities, filters, open_at)
+        mask = self._mask(options.amenities, filters, open_at)
+        if mask is None:
+            return None, None
+        key = (options.amenities, options.city, open_at)
+        if key not in self._subsets:
+            if len(self._subsets) >= MAX_SUBSET_TREES:
+                self._subsets.clear()
+            small = np.count_nonzero(mask) < SUBSET_MAX_SHARE * self.count
+            self._subsets[key] = StationSubset(self.index, mask) if small else None
+        return self._subsets[key], mask
+
+    def _nearest_rows(self, lon: float, lat: float, options: NearestOptions
+                      ) -> tuple[list[int], list[float]]:
+        subset, mask = self._searcher(options)
+        if subset is not None:
+            return subset.nearest(lon, lat, options.k, options.radius_m)
+        return self.index.nearest(lon, lat, options.k, options.radius_m, mask)
+
+    def _nearest_rows_batch(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
+                            options: NearestOptions) -> Neighbours:
+        subset, mask = self._searcher(options)
+        if subset is not None:
+            return subset.nearest_batch(lon, lat, options.k, options.radius_m)
+        return self.index.nearest_batch(lon, lat, options.k, options.radius_m, mask)
 
     # ----- features ------------------------------------------------------------------------
 
@@ -310,8 +340,7 @@ class StationService:
         """The k nearest stations as a GeoJSON FeatureCollection, nearest first."""
         check_point(lon, lat)
         wgs_lon, wgs_lat = self._query_point(lon, lat, options.crs)
-        rows, metres = self.index.nearest(wgs_lon, wgs_lat, options.k, options.radius_m,
-                                          self._nearest_mask(options))
+        rows, metres = self._nearest_rows(wgs_lon, wgs_lat, options)
         states = self.hours.states(options.at)
         features = self._nearest_features(wgs_lon, wgs_lat, rows, metres, options.crs, states)
         return feature_collection(features, b',"crs":"%s"' % options.crs.value.encode())
@@ -327,8 +356,7 @@ class StationService:
             check_point(float(lon_arr[first]), float(lat_arr[first]), f"points.{first}.")
         if options.crs is not CoordinateSystem.WGS84:
             lon_arr, lat_arr = to_wgs84(lon_arr, lat_arr, options.crs)
-        found = self.index.nearest_batch(lon_arr, lat_arr, options.k, options.radius_m,
-                                         self._nearest_mask(options))
+        found = self._nearest_rows_batch(lon_arr, lat_arr, options)
         states = self.hours.states(options.at)
         index_rows = found.index.tolist()
         metre_rows = found.distance_m.tolist()

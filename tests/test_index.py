@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from stations.index import (
     EARTH_RADIUS_M,
     StationIndex,
+    StationSubset,
     haversine_m,
     initial_bearing_deg,
 )
@@ -152,3 +153,18 @@ def test_hypothesis_matches_brute_force(points, query, k, use_mask):
     expected = brute_force(lon, lat, query[0], query[1], k, mask=mask)
     assert_same_distances(np.pad(np.array(metres), (0, k - len(metres)),
                                  constant_values=np.inf), expected)
+
+
+def test_subset_answers_like_a_masked_query(national):
+    lon, _, index = national
+    rng = np.random.default_rng(21)
+    for share in (0.3, 0.01, 0.0):
+        mask = rng.random(lon.size) < share
+        subset = StationSubset(index, mask)
+        q_lon, q_lat = rng.uniform(73, 135, 50), rng.uniform(18, 53, 50)
+        expected = index.nearest_batch(q_lon, q_lat, 4, mask=mask)
+        found = subset.nearest_batch(q_lon, q_lat, 4)
+        np.testing.assert_array_equal(found.index, expected.index)
+        np.testing.assert_allclose(found.distance_m, expected.distance_m)
+        assert subset.nearest(q_lon[0], q_lat[0], 4)[0] == [
+            i for i in expected.index[0].tolist() if i >= 0]
