@@ -8,7 +8,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from browser import chromium
+from playwright.sync_api import Browser
 
 from stations.cli import main
 from stations.geodata import read_stations
@@ -20,10 +21,6 @@ from stations.maps.payload import (
     station_payload,
 )
 from stations.reports import ReportStore
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 
 def with_reports(frame: gpd.GeoDataFrame, counts: dict[str, int]) -> gpd.GeoDataFrame:
     frame = frame.copy()
@@ -63,11 +60,8 @@ def test_map_command_reads_open_reports_beside_the_geopackage(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                          args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.mark.browser

@@ -14,18 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from browser import chromium
 
 from stations.crs import wgs84_to_bd09, wgs84_to_gcj02
 from stations.maps import Basemap, build_station_map, save_map
 from stations.maps.coverage_map import build_coverage_map
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "img"
 TILE_HOSTS = re.compile(r"^https://(tile\.openstreetmap\.org|webrd0[1-4]\.is\.autonavi\.com)/")
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -47,13 +43,8 @@ class OpenedPage:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def open_offline(browser, path: Path, **context_options) -> OpenedPage:

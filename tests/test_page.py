@@ -8,19 +8,17 @@ fails on a console error or an uncaught page error.
 from __future__ import annotations
 
 import json
-import socket
 import struct
-import threading
-import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from conftest import make_sample_frame
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from browser import chromium
+from live_server import running_server
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from stations.api.app import create_app
 from stations.api.settings import ApiSettings
@@ -29,13 +27,8 @@ from stations.reports import ReportStore, default_reports_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-    # A name that is not localhost: the page is then an insecure origin, as on a plain-HTTP site.
-    "--host-resolver-rules=MAP insecure.test 127.0.0.1",
-]
+# A name that is not localhost: the page is then an insecure origin, as on a plain-HTTP site.
+INSECURE_HOST_RULE = "--host-resolver-rules=MAP insecure.test 127.0.0.1"
 PHONE = {"width": 360, "height": 740}
 NANNING = {"longitude": 108.3700, "latitude": 22.8150}
 YUNYANG = {"longitude": 108.6990, "latitude": 30.9330}
@@ -57,12 +50,6 @@ def _transparent_png() -> bytes:
 BLANK_PNG = _transparent_png()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("geodata")
@@ -73,34 +60,14 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(data_dir: Path) -> Iterator[str]:
     """The real app under uvicorn in a thread; yields its base URL."""
-    port = _free_port()
-    app = create_app(ApiSettings(data=data_dir / "stations.gpkg"))
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False)
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with running_server(create_app(ApiSettings(data=data_dir / "stations.gpkg"))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                         args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
+def browser() -> Iterator[Browser]:
+    with chromium([INSECURE_HOST_RULE]) as launched:
+        yield launched
 
 
 class PageProblems:
