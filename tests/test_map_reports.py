@@ -22,6 +22,7 @@ from stations.maps.payload import (
 )
 from stations.reports import ReportStore
 
+
 def with_reports(frame: gpd.GeoDataFrame, counts: dict[str, int]) -> gpd.GeoDataFrame:
     frame = frame.copy()
     frame[OPEN_REPORTS_COLUMN] = frame["id"].map(counts).fillna(0).astype(int)

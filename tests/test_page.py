@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import make_sample_frame
 from browser import chromium
+from conftest import make_sample_frame
 from live_server import running_server
 from playwright.sync_api import Browser, ConsoleMessage, Page
 
