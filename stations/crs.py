@@ -137,17 +137,20 @@ def _invert(formula: _Formula, lon: ArrayLike, lat: ArrayLike) -> LonLat:
     would oscillate instead of converging.  Targets outside the box are returned unchanged.
     """
     target_x, target_y = _as_arrays(lon, lat)
-    x, y = target_x.copy(), target_y.copy()
+    outside = outside_china(target_x, target_y)
+    # Points outside the box come back unchanged; iterate them from a harmless spot inside it,
+    # since near the poles the formula divides by cos(lat) and overflows.
+    solve_x, solve_y = np.where(outside, 105.0, target_x), np.where(outside, 35.0, target_y)
+    x, y = solve_x.copy(), solve_y.copy()
     for _ in range(_MAX_ITERATIONS):
         fx, fy = formula(x, y)
-        err_x, err_y = fx - target_x, fy - target_y
+        err_x, err_y = fx - solve_x, fy - solve_y
         x = x - err_x
         y = y - err_y
         # NaN never converges; leave it to come out as NaN rather than iterate for nothing.
         worst = np.maximum(np.abs(err_x), np.abs(err_y))
         if not np.any(worst >= INVERSE_TOLERANCE_DEG):
             break
-    outside = outside_china(target_x, target_y)
     return np.where(outside, target_x, x), np.where(outside, target_y, y)
 
 
