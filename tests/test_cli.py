@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from stations.cli import SUBCOMMAND_MODULES, main, make_parser
+from stations.cli import SUBCOMMANDS, main, make_parser
 
 EXPECTED_COMMANDS = {"build", "validate", "info", "synth", "serve", "map", "export", "reports"}
 
@@ -19,8 +19,19 @@ def _registered_commands() -> set[str]:
 
 
 def test_all_subcommands_registered():
-    assert _registered_commands() == EXPECTED_COMMANDS
-    assert len(SUBCOMMAND_MODULES) == len(EXPECTED_COMMANDS)
+    assert _registered_commands() == EXPECTED_COMMANDS == set(SUBCOMMANDS)
+
+
+def test_serve_loads_neither_gdal_nor_pandas():
+    """The API server's memory budget has no room for libraries only build and map need."""
+    script = (
+        "import sys; from stations.cli import make_parser; make_parser(load=['serve']); "
+        "import stations.api.app; "
+        "print(sorted({'pandas', 'geopandas', 'pyogrio', 'folium'} & set(sys.modules)))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "[]"
 
 
 @pytest.mark.parametrize("command", sorted(EXPECTED_COMMANDS))

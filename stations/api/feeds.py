@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 from fastapi import APIRouter, Request, Response
 
 from ..errors import DataFileError
 from ..export import EXPORTERS, Exporter, default_filename, export_bytes, get_exporter
-from ..geodata import read_stations
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 log = logging.getLogger(__name__)
 FeedFormat = enum.StrEnum("FeedFormat", {name: name for name in EXPORTERS})
@@ -96,6 +98,10 @@ class FeedStore:
             return cached[1]
 
     def _current(self) -> _Snapshot:
+        # GDAL and geopandas (about 100 MB) load with the first feed request, not with the
+        # server: most servers answer /nearest and never build a feed.
+        from ..geodata import read_stations
+
         with self._read_lock:
             try:
                 stat = os.stat(self.path)

@@ -11,34 +11,55 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from importlib import import_module
 
 from ..errors import StationsError
-from . import build, export, info, map, reports, serve, synth, validate
 
-SUBCOMMAND_MODULES = (build, validate, info, synth, serve, map, export, reports)
+# Subcommands in the order ``stations --help`` lists them, with the line it shows for each.
+# The module ``stations.cli.<name>`` is imported only when its subcommand runs, so that
+# ``stations serve`` does not load GDAL, pandas and folium, which only other commands need.
+SUBCOMMANDS: dict[str, str] = {
+    "build": "validate source tables and write the station GeoPackage",
+    "validate": "check source tables and report problems, without writing anything",
+    "info": "count the stations of a GeoPackage per city, amenity and status",
+    "synth": "write a synthetic national station table (CSV) for scale tests",
+    "serve": "serve the nearest-station API and OGC API - Features",
+    "map": "draw the station map and the coverage map as HTML files",
+    "export": "write a feed for map apps (GeoJSON, Amap/Baidu CSV, KML, GPX, OSM, PMTiles)",
+    "reports": "list and resolve problem reports that riders sent about stations",
+}
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_ERROR = 2
 
 
-def make_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every subcommand registered."""
+def make_parser(load: Iterable[str] = SUBCOMMANDS) -> argparse.ArgumentParser:
+    """The top-level parser; the subcommands named in ``load`` get their full parsers.
+
+    The others are listed with their summary line only, which is all ``stations --help`` or a
+    different subcommand needs.
+    """
     parser = argparse.ArgumentParser(
         prog="stations",
         description="工会驿站 worker-station locator: build the station GeoPackage, serve the "
         "nearest-station API, draw maps and export feeds for map apps.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in SUBCOMMAND_MODULES:
-        module.register(subparsers)
+    for name, summary in SUBCOMMANDS.items():
+        if name in load:
+            import_module(f"{__name__}.{name}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stations`` console script."""
-    args = make_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((word for word in words if not word.startswith("-")), None)
+    args = make_parser(load=[command] if command else []).parse_args(words)
     try:
         return int(args.handler(args))
     except StationsError as exc:

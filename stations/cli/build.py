@@ -6,6 +6,7 @@ import argparse
 
 from ..build import build_geopackage
 from ..model import DEFAULT_GEOPACKAGE
+from . import SUBCOMMANDS
 from .source_args import add_source_arguments, exit_code, print_problems, source_specs
 
 EPILOG = """exit codes:
@@ -23,7 +24,7 @@ examples:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "build",
-        help="validate source tables and write the station GeoPackage",
+        help=SUBCOMMANDS["build"],
         description="Read station tables (CSV in UTF-8/GB18030, XLSX, GeoJSON), validate every\n"
         "row, convert coordinates to WGS84 and write the GeoPackage atomically: the old\n"
         "file stays until the new one is complete. Good rows are kept; bad rows are\n"

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..export import EXPORTERS, default_filename, get_exporter
 from ..geodata import read_stations
 from ..model import DEFAULT_GEOPACKAGE
+from . import SUBCOMMANDS
 
 ALL_FORMATS = "all"
 LIST_FORMATS = "list"
@@ -23,7 +24,7 @@ EPILOG = """examples:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="write a feed for map apps (GeoJSON, Amap/Baidu CSV, KML, GPX, OSM, PMTiles)",
+        help=SUBCOMMANDS["export"],
         description="Write the stations as a feed for map apps, each in the coordinate system "
         "its consumer expects (WGS84, GCJ-02 for Amap/Tencent, BD-09 for Baidu). The file is "
         "written beside the target and moved into place when complete.",

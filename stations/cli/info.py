@@ -6,12 +6,13 @@ import argparse
 
 from ..geodata import read_stations
 from ..model import AMENITIES, DEFAULT_GEOPACKAGE, STATUS_LABELS_ZH, Status
+from . import SUBCOMMANDS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "info",
-        help="count the stations of a GeoPackage per city, amenity and status",
+        help=SUBCOMMANDS["info"],
         description="Print the data version of a station GeoPackage and how many stations it "
         "holds per city, per amenity (Chinese and English label) and per status.",
     )

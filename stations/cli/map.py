@@ -13,12 +13,13 @@ from ..maps.generate import MAP_KINDS, MapOptions, write_maps
 from ..maps.payload import OPEN_REPORTS_COLUMN
 from ..model import DEFAULT_GEOPACKAGE, DEFAULT_MAPS_DIR
 from ..reports import default_reports_path, open_report_counts
+from . import SUBCOMMANDS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "map",
-        help="draw the station map and the coverage map as HTML files",
+        help=SUBCOMMANDS["map"],
         description="Draw the station map (every station, clustered, with popups, search and "
         "amenity filters) and the coverage map (service areas, grid coverage, density, gaps) "
         "as HTML files that open with no internet access except the base-map tiles.",

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..errors import ReportNotFound
 from ..model import DEFAULT_GEOPACKAGE
 from ..reports import REPORT_KINDS, Report, ReportStore, default_reports_path
+from . import SUBCOMMANDS
 
 _KIND_LABELS = {kind.code: f"{kind.label_zh} {kind.label_en}" for kind in REPORT_KINDS}
 
@@ -17,7 +18,7 @@ _KIND_LABELS = {kind.code: f"{kind.label_zh} {kind.label_en}" for kind in REPORT
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "reports",
-        help="list and resolve problem reports that riders sent about stations",
+        help=SUBCOMMANDS["reports"],
         description="Problem reports are kept in a SQLite file beside the GeoPackage "
         f"(default {default_reports_path(DEFAULT_GEOPACKAGE)}); they never change station data.",
     )

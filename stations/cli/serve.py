@@ -10,6 +10,7 @@ import uvicorn
 from ..errors import StationsError
 from ..model import DEFAULT_GEOPACKAGE
 from ..service import StationService
+from . import SUBCOMMANDS
 
 EPILOG = """examples:
   stations serve                                  # geodata/stations.gpkg on 127.0.0.1:8000
@@ -24,7 +25,7 @@ Other settings come from STATIONS_* environment variables (see docs/api.md).
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve",
-        help="serve the nearest-station API and OGC API - Features",
+        help=SUBCOMMANDS["serve"],
         description="Serve GET /nearest, POST /nearest/batch, /stations/{id}, /amenities, "
         "/health and OGC API - Features (/collections/stations/items) over HTTP.",
         epilog=EPILOG,

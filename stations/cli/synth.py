@@ -13,6 +13,7 @@ import pyarrow.csv as pa_csv
 
 from ..errors import StationsError
 from ..synth import CITIES, synthesize_table
+from . import SUBCOMMANDS
 
 MAX_COUNT = 10_000_000
 DEFAULT_OUTPUT = "synthetic-stations.csv"
@@ -21,7 +22,7 @@ DEFAULT_OUTPUT = "synthetic-stations.csv"
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "synth",
-        help="write a synthetic national station table (CSV) for scale tests",
+        help=SUBCOMMANDS["synth"],
         description="Write COUNT made-up stations clustered around "
         f"{len(CITIES)} real city centres, with names, addresses, opening hours and amenities "
         "like real 工会驿站, as a UTF-8 CSV that 'stations build FILE --crs wgs84' reads. "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..build import BuildReport, check_sources
+from . import SUBCOMMANDS
 from .source_args import add_source_arguments, exit_code, print_problems, source_specs
 
 EPILOG = """exit codes:
@@ -18,7 +19,7 @@ EPILOG = """exit codes:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "validate",
-        help="check source tables and report problems, without writing anything",
+        help=SUBCOMMANDS["validate"],
         description="Read and validate station tables exactly as 'stations build' does and\n"
         "print every problem as FILE:ROW: FIELD: PROBLEM. Nothing is written.",
         epilog=EPILOG,

@@ -15,15 +15,17 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, runtime_checkable
 
-import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 from lxml import etree
 
 from ..crs import CoordinateSystem, from_wgs84
 from ..model import AMENITIES, STATUS_LABELS_ZH, TEXT_FIELDS, Status
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 # Seven decimal places of a degree are about 1 cm on the ground: finer digits are noise, and
 # RFC 7946 recommends not publishing more precision than the data has.

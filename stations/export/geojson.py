@@ -8,8 +8,8 @@ GCJ-02 variant is, strictly, not RFC 7946 GeoJSON; it says so in a foreign membe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import orjson
 
 from ..crs import CoordinateSystem
@@ -22,6 +22,9 @@ from .base import (
     station_rows,
     status_label_zh,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ allows and readers that do not know it skip.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 from lxml import etree
 
 from ..crs import CoordinateSystem
@@ -22,6 +22,9 @@ from .base import (
     summary_zh,
     xml_document,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 GPX_NAMESPACE = "http://www.topografix.com/GPX/1/1"
 GPX_SCHEMA_LOCATION = f"{GPX_NAMESPACE} http://www.topografix.com/GPX/1/1/gpx.xsd"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 from lxml import etree
 
 from ..crs import CoordinateSystem
@@ -24,6 +24,9 @@ from .base import (
     status_label_zh,
     xml_document,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 KML_NAMESPACE = "http://www.opengis.net/kml/2.2"
 _ICON_BASE = "https://maps.google.com/mapfiles/kml/paddle/"

@@ -15,8 +15,8 @@ Tagging (see docs/feeds.md for the reasoning): ``amenity=social_facility`` with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 from lxml import etree
 
 from ..crs import CoordinateSystem
@@ -34,6 +34,9 @@ FACILITY_TAGS: tuple[tuple[str, str], ...] = (
     ("social_facility", "outreach"),
     ("social_facility:for", "workers"),
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 # amenity code -> OSM tags that say the same thing on the station node
 AMENITY_TAGS: dict[str, tuple[tuple[str, str], ...]] = {
     "drinking_water": (("drinking_water", "yes"),),

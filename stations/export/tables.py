@@ -20,8 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-
-import geopandas as gpd
+from typing import TYPE_CHECKING
 
 from ..crs import CoordinateSystem
 from .base import (
@@ -34,6 +33,9 @@ from .base import (
     status_label_zh,
     summary_zh,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 AMENITY_SEPARATOR = "、"

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import mapbox_vector_tile
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
 
@@ -38,6 +37,10 @@ from .base import (
     binary_output,
     text_columns,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
 LAYER = "stations"
 MIN_ZOOM = 0
@@ -97,6 +100,8 @@ class PMTilesExporter:
 
 def _tile_positions(zoom: int, extent: int, unit_x: npt.NDArray[np.float64],
                     unit_y: npt.NDArray[np.float64]) -> pd.DataFrame:
+    import pandas as pd  # imported on use: the API server loads this registry without pandas
+
     scale = float(2**zoom)
     tile_x = np.clip(np.floor(unit_x * scale), 0, scale - 1).astype(np.int64)
     tile_y = np.clip(np.floor(unit_y * scale), 0, scale - 1).astype(np.int64)
@@ -134,6 +139,8 @@ def _detail_tiles(stations: gpd.GeoDataFrame, unit_x: npt.NDArray[np.float64],
 
 def _cluster_tiles(zoom: int, unit_x: npt.NDArray[np.float64],
                    unit_y: npt.NDArray[np.float64]) -> dict[int, bytes]:
+    import pandas as pd  # imported on use, as in _tile_positions
+
     cells_per_world = float(2**zoom * CLUSTER_CELLS)
     frame = pd.DataFrame({
         "cell_x": np.floor(unit_x * cells_per_world).astype(np.int64),
