@@ -44,7 +44,7 @@ def status_for(error: Exception) -> int:
 
 def _loc(location: str, field: str) -> list[str | int]:
     parts = field.split(".") if field else []
-    return [location, *(int(p) if p.isdigit() else p for p in parts)]
+    return [location, *(int(p) if p.isascii() and p.isdigit() else p for p in parts)]
 
 
 def error_body(error: Exception, location: str = "query") -> bytes:
