@@ -50,7 +50,10 @@ def china_local(at: dt.datetime | None) -> dt.datetime:
         return china_now().replace(tzinfo=None)
     if at.tzinfo is None:
         return at
-    return at.astimezone(CHINA).replace(tzinfo=None)
+    try:
+        return at.astimezone(CHINA).replace(tzinfo=None)
+    except OverflowError:  # hours from year 1 or 9999: the nearest moment datetime can hold
+        return dt.datetime.min if at.year == 1 else dt.datetime.max
 
 
 def parse_moment(text: str, field: str = "at") -> dt.datetime:
