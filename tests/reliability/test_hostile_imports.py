@@ -7,6 +7,7 @@ stored + rows rejected.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import struct
@@ -14,6 +15,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
 import pytest
 from conftest import make_sample_frame
 
@@ -56,25 +58,38 @@ def million_column_row(path: Path) -> None:
 
 
 def zip_bomb_xlsx(path: Path) -> None:
-    """A small archive that claims to be a workbook and unpacks to 400 MB of zeros."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        with archive.open("xl/worksheets/sheet1.xml", "w") as member:
-            block = b"\0" * (4 << 20)
-            for _ in range(100):
-                member.write(block)
+    """A real workbook whose sheet is padded to 300 MB of spaces: 300 kB on disk."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "name", "address", "city", "lon", "lat"])
+    sheet.append(["GOOD-1", "朝阳广场工会驿站", "南宁市兴宁区朝阳路1号", "南宁市", 108.319, 22.818])
+    plain = io.BytesIO()
+    workbook.save(plain)
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename != "xl/worksheets/sheet1.xml":
+                out.writestr(info.filename, data)
+                continue
+            head, tail = data.split(b"</sheetData>")
+            with out.open(info.filename, "w") as member:
+                member.write(head)
+                for _ in range(75):
+                    member.write(b" " * (4 << 20))
+                member.write(b"</sheetData>" + tail)
 
 
 def lying_zip_xlsx(path: Path) -> None:
-    """A bomb whose headers claim 1 kB: the size check passes, unpacking must still stop."""
+    """The same bomb with headers that claim 2 kB: the size check passes, unpacking must not."""
     zip_bomb_xlsx(path)
+    with zipfile.ZipFile(path) as archive:
+        real = archive.getinfo("xl/worksheets/sheet1.xml").file_size
     data = bytearray(path.read_bytes())
-    real = 400 << 20
     for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
         start = 0
         while (start := data.find(signature, start)) >= 0:
             if struct.unpack_from("<I", data, start + offset)[0] == real:
-                struct.pack_into("<I", data, start + offset, 1024)
+                struct.pack_into("<I", data, start + offset, 2048)
             start += 4
     path.write_bytes(bytes(data))
 
@@ -136,7 +151,7 @@ CASES: list[tuple[str, Callable[[Path], None], str, int, int, str]] = [
     ("million-column heading", million_column_heading, "csv", 2, 0, "1,000,006 columns"),
     ("million-column row", million_column_row, "csv", 2, 0, "not a well-formed CSV"),
     ("zip bomb as xlsx", zip_bomb_xlsx, "xlsx", 2, 0, "refused"),
-    ("zip bomb with lying sizes", lying_zip_xlsx, "xlsx", 2, 0, "workbook"),
+    ("zip bomb with lying sizes", lying_zip_xlsx, "xlsx", 2, 0, "Bad CRC-32"),
     ("text renamed xlsx", text_renamed_xlsx, "xlsx", 2, 0, "not an XLSX workbook"),
     ("geojson non-points", geojson_non_points, "geojson", 1, 1, "a LineString is not a point"),
     ("geojson not a collection", geojson_not_a_collection, "geojson", 2, 0,
