@@ -49,6 +49,14 @@ def mixed_encodings(path: Path) -> None:
                      + gb_row.encode("gb18030"))
 
 
+def mixed_encodings_garbling(path: Path) -> None:
+    """UTF-8 lines whose bytes also happen to be valid GB18030: decoding the whole file as
+    GB18030 would succeed and store 朝阳 as 鏈濋槼."""
+    utf8 = "编号,名称,地址,城市,经度,纬度\nGOOD-1,朝阳广场工会驿站,民族大道,南宁,108.3190,22.8180\n"
+    gb_row = "GB-1,五象大道工会驿站,南宁市良庆区五象大道,南宁市,108.39,22.77\n"
+    path.write_bytes(utf8.encode() + gb_row.encode("gb18030"))
+
+
 def million_column_heading(path: Path) -> None:
     write_text(path, HEADING.rstrip("\n") + ",c" * 1_000_000 + "\n" + GOOD_ROW)
 
@@ -148,6 +156,8 @@ CASES: list[tuple[str, Callable[[Path], None], str, int, int, str]] = [
     ("heading only", heading_only, "csv", 2, 0, "0 rows read = 0"),
     ("wrong delimiter", pipe_delimited, "csv", 2, 0, "name"),
     ("mixed encodings", mixed_encodings, "csv", 2, 0, "line 3"),
+    ("mixed encodings that decode", mixed_encodings_garbling, "csv", 2, 0,
+     "mixed text encodings: line 3"),
     ("million-column heading", million_column_heading, "csv", 2, 0, "1,000,006 columns"),
     ("million-column row", million_column_row, "csv", 2, 0, "not a well-formed CSV"),
     ("zip bomb as xlsx", zip_bomb_xlsx, "xlsx", 2, 0, "refused"),
