@@ -43,8 +43,14 @@ def status_for(error: Exception) -> int:
 
 
 def _loc(location: str, field: str) -> list[str | int]:
+    """``points.3.lat`` as ``[location, "points", 3, "lat"]``; other text, such as an unknown
+    parameter called ``²`` or ``20000000000000000000``, stays text."""
     parts = field.split(".") if field else []
-    return [location, *(int(p) if p.isascii() and p.isdigit() else p for p in parts)]
+    return [location, *(int(p) if _is_position(p) else p for p in parts)]
+
+
+def _is_position(part: str) -> bool:
+    return part.isascii() and part.isdigit() and len(part) <= 9
 
 
 def error_body(error: Exception, location: str = "query") -> bytes:
