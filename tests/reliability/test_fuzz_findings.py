@@ -60,3 +60,9 @@ def test_inverse_transforms_at_the_poles_are_quiet_and_unchanged():
         for crs in ("gcj02", "bd09"):
             lon, lat = to_wgs84([-124.1, 10.0], [90.0, -90.0], crs)
             assert lon.tolist() == [-124.1, 10.0] and lat.tolist() == [90.0, -90.0]
+
+
+def test_unknown_parameter_named_with_a_huge_number(client):
+    response = client.get("/conformance", params={"20000000000000000000": "false"})
+    assert response.status_code == 400
+    assert response.json()["detail"][0]["loc"] == ["query", "20000000000000000000"]
