@@ -48,6 +48,7 @@ def fuzz_operation(operation: schemathesis.APIOperation, examples: int) -> int:
     return ran
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # overflow or NaN while answering
 def test_every_operation_conforms_to_the_openapi_document(sample_gpkg: Path) -> None:
     app = create_app(ApiSettings(data=sample_gpkg, reload_interval_s=0))
