@@ -87,6 +87,17 @@ def zip_bomb_xlsx(path: Path) -> None:
                 member.write(b"</sheetData>" + tail)
 
 
+def formula_cells_xlsx(path: Path) -> None:
+    """Formulas typed into a workbook are not run: without a cached value a cell is empty."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "name", "address", "city", "lon", "lat"])
+    sheet.append(["GOOD-1", "朝阳广场工会驿站", "南宁市兴宁区朝阳路1号", "南宁市", 108.319, 22.818])
+    sheet.append(["F-1", '=HYPERLINK("http://x.example/","点我")', "南宁市青秀区", "南宁市",
+                  "=1/0", 22.8])
+    workbook.save(path)
+
+
 def lying_zip_xlsx(path: Path) -> None:
     """The same bomb with headers that claim 2 kB: the size check passes, unpacking must not."""
     zip_bomb_xlsx(path)
@@ -162,6 +173,7 @@ CASES: list[tuple[str, Callable[[Path], None], str, int, int, str]] = [
     ("million-column row", million_column_row, "csv", 2, 0, "not a well-formed CSV"),
     ("zip bomb as xlsx", zip_bomb_xlsx, "xlsx", 2, 0, "refused"),
     ("zip bomb with lying sizes", lying_zip_xlsx, "xlsx", 2, 0, "Bad CRC-32"),
+    ("formula cells in xlsx", formula_cells_xlsx, "xlsx", 1, 1, "formula.xlsx:3: name: missing"),
     ("text renamed xlsx", text_renamed_xlsx, "xlsx", 2, 0, "not an XLSX workbook"),
     ("geojson non-points", geojson_non_points, "geojson", 1, 1, "a LineString is not a point"),
     ("geojson not a collection", geojson_not_a_collection, "geojson", 2, 0,
