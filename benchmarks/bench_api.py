@@ -185,6 +185,7 @@ def bare_serve(port: int, workers: int) -> list[str]:
 def bare_app():  # type: ignore[no-untyped-def]
     """The peer: a plain FastAPI endpoint around the same index, building dicts per request."""
     from fastapi import FastAPI, Response
+    from threadpoolctl import threadpool_limits
 
     from stations.geodata import read_stations
 
@@ -200,10 +201,13 @@ def bare_app():  # type: ignore[no-untyped-def]
                                "icon": a.icon} for a in AMENITIES if values[a.column]]
         records.append(props)
     del frame
+    # Same footing as the real server: the query runs on the event loop's thread with a
+    # one-thread OpenMP team (a sync route would pay for a thread hop and a thread team).
+    threadpool_limits(1, user_api="openmp")
     app = FastAPI()
 
     @app.get("/nearest")
-    def nearest_bare(lon: float, lat: float, k: int = 5) -> Response:
+    async def nearest_bare(lon: float, lat: float, k: int = 5) -> Response:
         rows, metres = index.nearest(lon, lat, k)
         bearings = [initial_bearing_deg(lon, lat, float(index.lon[r]), float(index.lat[r]))
                     for r in rows]
