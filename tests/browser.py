@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
@@ -15,6 +17,11 @@ CHROMIUM_ARGS = (
     "--disable-component-update", "--disable-sync", "--no-first-run",
 )
 
+# Screenshots of every page the browser tests open.  They go to an ignored folder so that a
+# test run leaves the work tree clean; STATIONS_SCREENSHOTS=docs/img refreshes the pictures
+# in the documentation.
+SCREENSHOTS = Path(os.environ.get("STATIONS_SCREENSHOTS", Path(__file__).parent / "screenshots"))
+
 
 @contextmanager
 def chromium(extra_args: Sequence[str] = ()) -> Iterator[Browser]:
@@ -22,6 +29,7 @@ def chromium(extra_args: Sequence[str] = ()) -> Iterator[Browser]:
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True,
                                          args=[*CHROMIUM_ARGS, *extra_args])
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         try:
             yield browser
         finally:

@@ -2,7 +2,7 @@
 
 Every request that is not a local file is aborted: the pages must work from the file alone,
 and the only outside requests they may try are base-map tiles.  Screenshots go to
-``docs/img/`` for the documentation.
+``tests/screenshots/`` (``STATIONS_SCREENSHOTS=docs/img`` for the documentation).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser import chromium
+from browser import SCREENSHOTS, chromium
 
 from stations.crs import wgs84_to_bd09, wgs84_to_gcj02
 from stations.maps import Basemap, build_station_map, save_map
@@ -22,7 +22,6 @@ from stations.maps.coverage_map import build_coverage_map
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "img"
 TILE_HOSTS = re.compile(r"^https://(tile\.openstreetmap\.org|webrd0[1-4]\.is\.autonavi\.com)/")
 HOSTILE = "<img src=x onerror=alert(1)>"
 FIRST_STATION = "民族大道枫林路口工会驿站"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser import chromium
+from browser import SCREENSHOTS, chromium
 from conftest import make_sample_frame
 from live_server import running_server
 from playwright.sync_api import Browser, ConsoleMessage, Page
@@ -33,7 +33,6 @@ PHONE = {"width": 360, "height": 740}
 NANNING = {"longitude": 108.3700, "latitude": 22.8150}
 YUNYANG = {"longitude": 108.6990, "latitude": 30.9330}
 TILES = "https://tile.openstreetmap.org/**"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "img"
 PAGE_WEIGHT_LIMIT = 100_000
 
 
