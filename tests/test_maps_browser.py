@@ -263,3 +263,21 @@ def test_coverage_map_summary_choropleth_and_heat(browser, sample_frame, tmp_pat
     page.wait_for_selector("canvas.leaflet-heatmap-layer")
     assert opened.problems() == []
     assert all(TILE_HOSTS.match(url) for url in opened.aborted)
+
+
+def test_station_map_links_riders_to_the_rider_page(browser, sample_frame, tmp_path):
+    path = save_map(build_station_map(sample_frame, rider_page_url="https://yizhan.example.org/"),
+                    tmp_path / "stations.html")
+    opened = open_offline(browser, path)
+    wait_until_clustered(opened.page)
+    link = opened.page.locator("a.stations-rider-link")
+    assert link.count() == 1
+    assert link.get_attribute("href") == "https://yizhan.example.org/"
+    assert "离我最近的开放驿站" in link.inner_text()
+    assert opened.problems() == []
+
+
+def test_station_map_without_a_rider_page_has_no_link(browser, station_map_file):
+    opened = open_offline(browser, station_map_file)
+    wait_until_clustered(opened.page)
+    assert opened.page.locator("a.stations-rider-link").count() == 0

@@ -50,6 +50,7 @@ def test_coverage_radii_and_cell_size_reach_the_map(sample_gpkg, tmp_path):
     (["--city", "北京市"], "city: no stations in '北京市'"),
     (["--radius", "-1"], "radius"),
     (["--cell-size", "5"], "cell size"),
+    (["--rider-page", "javascript:alert(1)"], "rider page"),
 ])
 def test_bad_options_give_a_message_and_exit_2(sample_gpkg, tmp_path, capsys, args, message):
     code = main(["map", "--data", str(sample_gpkg), "--out", str(tmp_path), *args])

@@ -129,6 +129,12 @@ def test_unknown_base_map_and_empty_table_are_clear_errors(sample_frame):
         build_station_map(sample_frame.iloc[0:0])
 
 
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "yizhan.org", ""])
+def test_rider_page_link_must_be_a_web_address(sample_frame, url):
+    with pytest.raises(MapError, match="rider page"):
+        build_station_map(sample_frame, rider_page_url=url)
+
+
 def test_template_syntax_in_data_is_not_evaluated(sample_frame):
     frame = sample_frame.copy()
     frame["city"] = "{{ 7 * 7 }}{% if true %}x{% endif %}"

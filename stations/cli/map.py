@@ -47,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--reports", type=Path, metavar="DB",
                         help="problem report file whose open reports are marked on the station "
                         "map (default: reports.sqlite beside the GeoPackage)")
+    parser.add_argument("--rider-page", metavar="URL",
+                        help="link the station map to the rider page that 'stations serve' "
+                        "answers at this address (e.g. https://yizhan.example.org/ or /)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(handler=run)
 
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     options = MapOptions(
         basemap=Basemap(args.basemap), offline=not args.cdn,
         radii_m=tuple(args.radius or DEFAULT_RADII_M), cell_size_m=args.cell_size,
-        kinds=tuple(args.kind or MAP_KINDS),
+        kinds=tuple(args.kind or MAP_KINDS), rider_page_url=args.rider_page,
     )
     cities = list(args.city)
     if args.all:

@@ -20,7 +20,7 @@ from .basemaps import Basemap
 from .coverage import DEFAULT_RADII_M, check_cell_size, check_radii
 from .coverage_map import build_coverage_map
 from .render import save_map
-from .station_map import build_station_map
+from .station_map import build_station_map, check_rider_page_url
 
 ALL_PLACES = "全部 All"
 MAP_KINDS = ("stations", "coverage")
@@ -35,11 +35,13 @@ class MapOptions:
     radii_m: tuple[int, ...] = DEFAULT_RADII_M
     cell_size_m: float | None = None
     kinds: tuple[str, ...] = MAP_KINDS
+    rider_page_url: str | None = None
 
     def __post_init__(self) -> None:
         """Check the options before any file is written."""
         check_radii(self.radii_m)
         check_cell_size(self.cell_size_m)
+        check_rider_page_url(self.rider_page_url)
 
 
 def safe_file_stem(place: str) -> str:
@@ -65,7 +67,8 @@ def write_place_maps(stations: gpd.GeoDataFrame, place: str, out_dir: Path,
     written = []
     if "stations" in options.kinds:
         fmap = build_station_map(stations, options.basemap,
-                                 title=f"工会驿站地图 Worker stations — {place}")
+                                 title=f"工会驿站地图 Worker stations — {place}",
+                                 rider_page_url=options.rider_page_url)
         written.append(save_map(fmap, out_dir / f"{prefix}stations{suffix}.html",
                                 options.offline))
     if "coverage" in options.kinds:

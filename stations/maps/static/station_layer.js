@@ -249,6 +249,14 @@
                    label: "气泡：该处 n 个驿站，点击放大 Cluster of n stations" }],
                 Object.keys(st.reports).length ? [{ swatch: REPORTED_COLOR, icon: "⚠",
                   label: "有未处理的问题报告 Open problem reports" }] : []));
+      if (config.riderPage) {
+        SM.control("bottomleft", function () {
+          var link = el("a", "stations-panel stations-rider-link",
+                        "📱 离我最近的开放驿站 Nearest open stations to me");
+          link.href = config.riderPage;
+          return link;
+        }).addTo(map);
+      }
       SM.addLocateControl(map, config.crs);
       SM.addFullscreenControl(map);
       applyFilter();
