@@ -45,6 +45,7 @@ def test_landing_serves_the_page_to_browsers_and_json_to_clients(
     del client.headers["accept"]  # the test client would send "Accept: */*"
     response = client.get("/" + query, headers=headers)
     assert response.status_code == 200
+    assert "Accept" in [v.strip() for v in response.headers["vary"].split(",")]
     if html:
         assert response.headers["content-type"] == "text/html; charset=utf-8"
         assert "<title>附近工会驿站" in response.text

@@ -97,22 +97,28 @@ F_PARAMETER = _plain_parameter("f", "Response format; JSON is the default",
             openapi_extra={"parameters": [F_PARAMETER]})
 def landing_page(request: Request) -> Response:
     if wants_html(request):
-        return page_response(request)
-    _check_plain(request)
-    base = _base(request)
-    return _json(request, {
-        "title": "工会驿站 Worker rest stations",
-        "description": "Trade-union rest stations (工会驿站 / 户外劳动者服务站点) for delivery "
-        "riders, couriers and sanitation workers in China.",
-        "links": [
-            _link(f"{base}/", "self", JSON, "This document"),
-            _link(f"{base}/openapi.json", "service-desc", OPENAPI_MEDIA_TYPE,
-                  "The API definition (OpenAPI 3)"),
-            _link(f"{base}/docs", "service-doc", "text/html", "The API documentation"),
-            _link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
-            _link(f"{base}/collections", "data", JSON, "The station collection"),
-        ],
-    })
+        response = page_response(request)
+    else:
+        _check_plain(request)
+        base = _base(request)
+        response = _json(request, {
+            "title": "工会驿站 Worker rest stations",
+            "description": "Trade-union rest stations (工会驿站 / 户外劳动者服务站点) for delivery "
+            "riders, couriers and sanitation workers in China.",
+            "links": [
+                _link(f"{base}/", "self", JSON, "This document"),
+                _link(f"{base}/openapi.json", "service-desc", OPENAPI_MEDIA_TYPE,
+                      "The API definition (OpenAPI 3)"),
+                _link(f"{base}/docs", "service-doc", "text/html", "The API documentation"),
+                _link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
+                _link(f"{base}/collections", "data", JSON, "The station collection"),
+            ],
+        })
+    # One address, two representations (the rider page and the landing JSON): a shared cache
+    # must keep them apart by the Accept header.
+    vary = response.headers.get("vary")
+    response.headers["vary"] = f"{vary}, Accept" if vary else "Accept"
+    return response
 
 
 @router.get("/conformance", summary="Conformance classes", response_class=Response,
