@@ -22,8 +22,6 @@ import contextlib
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +32,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import orjson
+from servers import free_port, memory_kib, running_server
 from threadpoolctl import threadpool_limits
 
 from stations.geodata import station_frame, write_stations
@@ -136,40 +135,6 @@ def bench_in_process(service: StationService, queries: int, check: int) -> None:
 
 # ----- HTTP -----------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def server(command: list[str], ready_url: str, env: dict[str, str] | None = None,
-           timeout: float = 120) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
-    """Start a server process, wait until ``ready_url`` answers 200; yields (process, seconds)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env={**os.environ, **(env or {})},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               start_new_session=True)
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(ready_url, timeout=1).status_code == 200:
-                    break
-            if time.perf_counter() - start > timeout:
-                raise RuntimeError("server did not start in time")
-            time.sleep(0.02)
-        yield process, time.perf_counter() - start
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def stations_serve(path: Path, port: int, workers: int) -> list[str]:
     return [sys.executable, "-c", "import sys; from stations.cli import main; sys.exit(main())",
             "serve", "--data", str(path), "--port", str(port), "--workers", str(workers),
@@ -270,7 +235,7 @@ def bench_http(path: Path, service: StationService, seconds: int, workdir: Path)
             ("bare FastAPI + orjson", bare_serve(port2 := free_port(), workers),
              f"http://127.0.0.1:{port2}/nearest?lon=108&lat=22", {"BENCH_GPKG": str(path)}),
         ):
-            with server(command, ready, env) as _:
+            with running_server(command, ready, env=env):
                 base = ready.split("/", 3)
                 url = f"{base[0]}//{base[2]}"
                 run_wrk(url, paths_file, 64, 2)  # warm up
@@ -287,13 +252,12 @@ def bench_http(path: Path, service: StationService, seconds: int, workdir: Path)
 def bench_startup(path: Path, count: int) -> None:
     print(f"\n== start-up of stations serve with {count:,} stations ==")
     port = free_port()
-    with server(stations_serve(path, port, 1), f"http://127.0.0.1:{port}/health") as (
+    with running_server(stations_serve(path, port, 1), f"http://127.0.0.1:{port}/health") as (
             process, seconds):
         for _ in range(200):
             httpx.get(f"http://127.0.0.1:{port}/nearest?lon=116.4&lat=39.9&k=5")
-        status = Path(f"/proc/{process.pid}/status").read_text()
-        rss_kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
-        hwm_kb = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
+        rss_kb = memory_kib(process.pid)
+        hwm_kb = memory_kib(process.pid, "VmHWM")
     print(f"ready (answering /health) after {seconds:.2f} s (interpreter, imports, load, index)")
     start = time.perf_counter()
     StationService.load(path)

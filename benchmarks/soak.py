@@ -30,7 +30,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import numpy as np
 import uvloop
+from servers import free_port, memory_kib, running_server
 
 from stations.geodata import read_build_info
 
@@ -95,19 +95,6 @@ class Report:
 
 def run(*args: str, cwd: Path) -> None:
     subprocess.run([*STATIONS, *args], cwd=cwd, check=True, capture_output=True, text=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def memory_kib(pid: int, key: str = "VmRSS") -> int:
-    """A memory figure of a running process, from /proc/PID/status (kB)."""
-    text = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(rf"^{key}:\s+(\d+) kB", text, re.MULTILINE)
-    return int(match.group(1)) if match else 0
 
 
 def etag_version(etag: str) -> str:
@@ -339,22 +326,10 @@ def soak(args: argparse.Namespace, work: Path) -> Report:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = work / "server.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [*STATIONS, "serve", "--data", str(data), "--port", str(port),
-             "--reload-interval", str(RELOAD_INTERVAL_S), "--log-level", "info"],
-            cwd=work, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("server did not start:\n" + log_path.read_text())
-            time.sleep(0.1)
+    command = [*STATIONS, "serve", "--data", str(data), "--port", str(port),
+               "--reload-interval", str(RELOAD_INTERVAL_S), "--log-level", "info"]
+    with running_server(command, f"{url}/health", cwd=work, log_path=log_path,
+                        timeout=60) as (server, _):
         for _ in range(200):  # warm up code paths and allocator before the first RSS reading
             httpx.get(f"{url}/nearest", params={"lon": "108.39", "lat": "22.81"})
         report.rss_start_kib = memory_kib(server.pid)
@@ -376,9 +351,6 @@ def soak(args: argparse.Namespace, work: Path) -> Report:
         report.rss_peak_kib = memory_kib(server.pid, "VmHWM")
         summarise(report, outcomes, swapped, refused)
         report.wrk = peer_wrk(url, args.wrk_seconds)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     check(report, args.max_growth_mib)
     return report
 
