@@ -15,10 +15,6 @@ class SourceError(StationsError):
     """A source table cannot be read at all (missing file, unknown format, unreadable encoding)."""
 
 
-class ValidationFailed(StationsError):
-    """A build found problems and was asked to be strict about them."""
-
-
 class DataFileError(StationsError):
     """A GeoPackage is missing, corrupt or does not have the station schema."""
 
