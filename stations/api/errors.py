@@ -53,12 +53,22 @@ def _is_position(part: str) -> bool:
     return part.isascii() and part.isdigit() and len(part) <= 9
 
 
+_JSON_INTEGERS = range(-(2**63), 2**64)
+
+
+def _echoed_input(value: object) -> str | int | float | None:
+    """The offending value as JSON can carry it: text for objects and for integers such as
+    ``k=-9223372036854775809`` that no 64-bit JSON number holds."""
+    if isinstance(value, int) and value not in _JSON_INTEGERS:
+        return str(value)
+    return value if isinstance(value, str | int | float | None) else str(value)
+
+
 def error_body(error: Exception, location: str = "query") -> bytes:
     """The JSON body for an error raised on purpose; ``location`` is ``query`` or ``body``."""
     if isinstance(error, InvalidInput):
         detail = [{"type": error.kind, "loc": _loc(location, error.field), "msg": error.message,
-                   "input": error.value if isinstance(error.value, str | int | float | None)
-                   else str(error.value)}]
+                   "input": _echoed_input(error.value)}]
         if isinstance(error, OgcInvalidParameter):
             return orjson.dumps({"code": "InvalidParameterValue",
                                  "description": str(error), "detail": detail})

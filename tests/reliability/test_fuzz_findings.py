@@ -66,3 +66,11 @@ def test_unknown_parameter_named_with_a_huge_number(client):
     response = client.get("/conformance", params={"20000000000000000000": "false"})
     assert response.status_code == 400
     assert response.json()["detail"][0]["loc"] == ["query", "20000000000000000000"]
+
+
+@pytest.mark.parametrize("k", ["-9223372036854775809", "99999999999999999999999"])
+def test_k_beyond_64_bits_is_named_not_a_crash(client, k):
+    response = client.get("/nearest", params={"lon": 108.3, "lat": 22.8, "k": k})
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert detail["loc"] == ["query", "k"] and detail["input"] == k
