@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -42,6 +43,22 @@ _STATE_CODES = {
 def china_now() -> dt.datetime:
     """The current time in Asia/Shanghai."""
     return dt.datetime.now(CHINA)
+
+
+def china_minute(at: dt.datetime | None = None) -> dt.datetime:
+    """``at`` (default: now) to the minute, as naive Asia/Shanghai wall-clock time.
+
+    Opening hours, and the ETags of answers that say what is open, change by the minute; "now"
+    is asked on every request, so it is worked out once a minute.
+    """
+    if at is not None:
+        return china_local(at).replace(second=0, microsecond=0)
+    return _minute_starting(int(time.time() // 60))
+
+
+@lru_cache(maxsize=1)
+def _minute_starting(epoch_minute: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch_minute * 60, CHINA).replace(tzinfo=None)
 
 
 def china_local(at: dt.datetime | None) -> dt.datetime:
@@ -126,7 +143,7 @@ class HoursTable:
 
     def states(self, at: dt.datetime | None = None) -> npt.NDArray[np.int8]:
         """OPEN / CLOSED / UNKNOWN per station at ``at`` (to the minute), status included."""
-        local = china_local(at).replace(second=0, microsecond=0)
+        local = china_minute(at)
         cache = self._cache
         if cache is not None and cache[0] == local:
             return cache[1]

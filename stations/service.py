@@ -30,7 +30,7 @@ import orjson
 from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
 from .gpkg_rows import StationChunk, read_station_chunks
-from .hours import OPEN, UNKNOWN, HoursTable, china_local
+from .hours import OPEN, UNKNOWN, HoursTable, china_minute
 from .index import Neighbours, StationIndex, StationSubset, initial_bearing_deg
 from .model import (
     AMENITIES,
@@ -270,9 +270,10 @@ class StationService:
     def _searcher(self, options: NearestOptions
                   ) -> tuple[StationSubset | None, npt.NDArray[np.bool_] | None]:
         """A subset tree for filters that keep a minority of stations, else the filter mask."""
+        if not (options.amenities or options.city or options.open_now):
+            return None, None
         filters = {"city": options.city} if options.city else {}
-        open_at = china_local(options.at).replace(second=0, microsecond=0) \
-            if options.open_now else None
+        open_at = china_minute(options.at) if options.open_now else None
         mask = self._mask(options.amenities, filters, open_at)
         if mask is None:
             return None, None
@@ -307,26 +308,26 @@ class StationService:
 
     def _output_coordinates(self, rows: npt.ArrayLike, crs: CoordinateSystem
                             ) -> tuple[list[float], list[float]]:
-        rows = np.asarray(rows, dtype=np.int64)
-        if crs is CoordinateSystem.WGS84:
-            return self.lon[rows].tolist(), self.lat[rows].tolist()
-        out_lon, out_lat = from_wgs84(self.lon[rows], self.lat[rows], crs)
-        return np.atleast_1d(out_lon).tolist(), np.atleast_1d(out_lat).tolist()
+        lon, lat = self.lon[rows], self.lat[rows]
+        if crs is not CoordinateSystem.WGS84:
+            lon, lat = from_wgs84(lon, lat, crs)
+        return np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist()
 
     def _nearest_features(self, lon: float, lat: float, rows: list[int], metres: list[float],
                           crs: CoordinateSystem, states: npt.NDArray[np.int8]) -> list[bytes]:
         if not rows:
             return []
-        out_lon, out_lat = self._output_coordinates(rows, crs)
-        heads, amenity_json, station_lon, station_lat = (
-            self.heads, self.amenity_json, self.lon, self.lat)
+        station_lon, station_lat = self.lon[rows].tolist(), self.lat[rows].tolist()
+        out_lon, out_lat = (station_lon, station_lat) if crs is CoordinateSystem.WGS84 \
+            else self._output_coordinates(rows, crs)
+        heads, amenity_json, open_json = self.heads, self.amenity_json, _OPEN_JSON
         return [
-            heads[row] + amenity_json[row] + _NEAREST_TAIL % (
-                distance,
-                initial_bearing_deg(lon, lat, float(station_lon[row]), float(station_lat[row])),
+            b"".join((heads[row], amenity_json[row], _NEAREST_TAIL % (
+                distance, initial_bearing_deg(lon, lat, s_lon, s_lat),
                 math.ceil(distance / _WALK_M_PER_MIN), math.ceil(distance / _EBIKE_M_PER_MIN),
-                _OPEN_JSON[states[row]], x, y)
-            for row, distance, x, y in zip(rows, metres, out_lon, out_lat, strict=True)
+                open_json[states[row]], x, y)))
+            for row, distance, s_lon, s_lat, x, y in zip(
+                rows, metres, station_lon, station_lat, out_lon, out_lat, strict=True)
         ]
 
     def _plain_feature(self, row: int, x: float, y: float, extra: bytes = b"") -> bytes:

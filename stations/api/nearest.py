@@ -1,8 +1,8 @@
 """``GET /nearest`` and ``POST /nearest/batch``: the stations nearest to riders.
 
 ``GET /nearest`` is the request riders' phones send most, so besides the ordinary route there is
-:class:`NearestFastPath`, an ASGI layer that answers it before the framework's routing,
-dependency and response machinery (which cost more than the query itself).  Both run
+:class:`NearestFastPath`, a bare ASGI application the app hands it to before any framework layer
+(routing, middleware, dependencies and responses cost more than the query itself).  Both run
 :func:`nearest_reply`, so the answers are the same byte for byte; the fast path adds the gzip and
 CORS headers that middleware adds on the ordinary route.
 """
@@ -16,10 +16,10 @@ import numpy as np
 import orjson
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from ..errors import InvalidInput, StationsError
-from ..hours import china_now
+from ..hours import china_minute
 from ..live import LiveStations
 from ..model import AMENITY_CODES
 from ..service import MAX_K, MAX_RADIUS_M, StationService
@@ -60,7 +60,7 @@ def nearest_reply(service: StationService, raw_query: bytes,
     """The whole answer to GET /nearest: parse, check the ETag, query, serialise."""
     try:
         lon, lat, options = parse_nearest_query(query_pairs(raw_query))
-        etag = data_etag(service.data_version, None if options.at else china_now())
+        etag = data_etag(service.data_version, None if options.at else china_minute())
         headers = [(b"etag", etag.encode()), (b"cache-control", REVALIDATE.encode())]
         if etag_matches(if_none_match, etag):
             return Reply(304, b"", headers)
@@ -173,33 +173,34 @@ async def nearest_batch(request: Request) -> Response:
 
 
 class NearestFastPath:
-    """ASGI layer that answers ``GET /nearest`` directly and passes everything else on."""
+    """Answers ``GET /nearest`` as a bare ASGI application, with gzip and CORS headers."""
 
-    def __init__(self, app: ASGIApp, live: LiveStations, settings: ApiSettings) -> None:
-        self.app = app
+    def __init__(self, live: LiveStations, settings: ApiSettings) -> None:
         self.live = live
         self.gzip_min_bytes = settings.gzip_min_bytes
         self.any_origin = "*" in settings.cors_origins
         self.origins = {o.encode() for o in settings.cors_origins}
 
+    @staticmethod
+    def handles(scope: Scope) -> bool:
+        return scope["type"] == "http" and scope["path"] == "/nearest" \
+            and scope["method"] == "GET"
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/nearest" or scope["method"] != "GET":
-            await self.app(scope, receive, send)
-            return
         request_headers = dict(scope["headers"])
         if_none_match = request_headers.get(b"if-none-match")
         reply = nearest_reply(self.live.current, scope["query_string"],
                               if_none_match.decode("latin-1") if if_none_match else None)
-        headers, body = reply.headers, reply.body
+        body = reply.body
+        headers = [*reply.headers]
         if len(body) >= self.gzip_min_bytes and b"gzip" in request_headers.get(
                 b"accept-encoding", b""):
             body = gzip.compress(body, compresslevel=5)
-            headers = [*headers, (b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding")]
+            headers += [(b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding")]
         origin = request_headers.get(b"origin")
         if origin is not None and (self.any_origin or origin in self.origins):
-            headers = [*headers, (b"access-control-allow-origin",
-                                  b"*" if self.any_origin else origin),
-                       (b"access-control-expose-headers", b"ETag")]
+            headers += [(b"access-control-allow-origin", b"*" if self.any_origin else origin),
+                        (b"access-control-expose-headers", b"ETag")]
             if not self.any_origin:
                 headers.append((b"vary", b"Origin"))
         headers.append((b"content-length", str(len(body)).encode()))
