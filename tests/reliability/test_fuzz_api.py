@@ -4,10 +4,14 @@ Any 5xx, any response that does not match the documented schema, content type or
 status code the document does not list, a schema-valid request refused, or a numeric warning
 while answering fails the test.  Cases come from schemathesis'
 strategies, driven by hypothesis directly (its pytest plugin does not run under pytest 9).
+
+The cases are derandomised, so every run of the suite sends the same ones and a red run can be
+repeated; set ``STATIONS_FUZZ_RANDOM=1`` to draw new cases when hunting for bugs.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -34,6 +38,7 @@ def fuzz_operation(operation: schemathesis.APIOperation, examples: int) -> int:
     ran = 0
 
     @settings(max_examples=examples, deadline=None, database=None,
+              derandomize=os.environ.get("STATIONS_FUZZ_RANDOM") != "1",
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(GenerationMode.POSITIVE)
            | operation.as_strategy(GenerationMode.NEGATIVE))
