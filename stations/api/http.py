@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from fastapi import Request, Response
 
@@ -14,9 +15,11 @@ JSON = "application/json"
 REVALIDATE = "no-cache"
 
 
+@lru_cache(maxsize=16)
 def data_etag(data_version: str, moment: dt.datetime | None = None) -> str:
     """A weak ETag for data that changes only with the GeoPackage (or, when the answer says
-    whether stations are open now, also with the minute)."""
+    whether stations are open now, also with the minute).  Cached: the same few are asked
+    for on every request."""
     if moment is None:
         return f'W/"{data_version}"'
     return f'W/"{data_version}-{china_local(moment):%Y%m%d%H%M}"'
