@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stations.api.app import create_app
-from stations.api.params import query_pairs
+from stations.api.params import parse_nearest_query, query_pairs
 from stations.api.settings import ApiSettings
 from stations.crs import wgs84_to_bd09, wgs84_to_gcj02
 from stations.errors import DataFileError
@@ -237,3 +237,14 @@ def test_unreadable_data_fails_at_creation(tmp_path):
 @given(st.text(alphabet="abk=&%+;2E5南", max_size=30))
 def test_query_string_split_matches_the_standard_parser(text):
     assert query_pairs(text.encode()) == parse_qsl(text, keep_blank_values=True)
+
+
+def test_option_sets_are_parsed_once_but_long_ones_are_not_kept():
+    short = [("lon", "108.3"), ("lat", "22.8"), ("k", "3"), ("amenity", "微波炉")]
+    _, _, first = parse_nearest_query(short)
+    _, _, again = parse_nearest_query([("lon", "100"), ("lat", "30"), *short[2:]])
+    assert again is first and first.amenities == ("microwave",) and first.k == 3
+    long_city = [*short, ("city", "南" * 5000)]
+    _, _, one = parse_nearest_query(long_city)
+    _, _, other = parse_nearest_query(long_city)
+    assert one == other and one is not other and one.city == "南" * 5000

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -111,9 +112,23 @@ def parse_nearest_query(pairs: list[tuple[str, str]]) -> tuple[float, float, Nea
             raise InvalidInput(name, "Field required", "missing", None)
     lon, lat = parse_float("lon", single["lon"]), parse_float("lat", single["lat"])
     check_point(lon, lat)
-    amenities = [part.strip() for name, value in pairs if name == "amenity"
+    option_pairs = tuple(p for p in pairs if p[0] not in ("lon", "lat"))
+    if sum(len(value) + 1 for _, value in option_pairs) <= CACHED_OPTIONS_MAX_CHARS:
+        return lon, lat, _cached_nearest_options(option_pairs)
+    return lon, lat, _nearest_options(option_pairs)
+
+
+def _nearest_options(option_pairs: tuple[tuple[str, str], ...]) -> NearestOptions:
+    """Options from the query pairs besides the point."""
+    amenities = [part.strip() for name, value in option_pairs if name == "amenity"
                  for part in value.split(",") if part.strip()]
-    return lon, lat, options_from(single, amenities)
+    return options_from(dict(option_pairs), amenities)
+
+
+# Apps send the same few option sets again and again, so each is parsed once; refused ones are
+# not kept, and long ones (a city name of a megabyte) are not kept either.
+CACHED_OPTIONS_MAX_CHARS = 256
+_cached_nearest_options = lru_cache(maxsize=1024)(_nearest_options)
 
 
 def _query_parameter(name: str, schema: dict[str, object], description: str,
