@@ -7,6 +7,7 @@ import os
 
 import uvicorn
 
+from ..api.protocol import CappedHeadProtocol
 from ..errors import StationsError
 from ..model import DEFAULT_GEOPACKAGE
 from ..service import StationService
@@ -55,9 +56,10 @@ def serve(args: argparse.Namespace) -> int:
         raise StationsError("--workers must be at least 1")
     if args.limit_concurrency < 1 or args.timeout_keep_alive <= 0:
         raise StationsError("--limit-concurrency and --timeout-keep-alive must be positive")
-    # Bounded so that a flood of slow or idle clients cannot hold every socket; request bodies
-    # are capped by STATIONS_MAX_BODY_BYTES.
+    # Bounded so that a flood of slow or idle clients cannot hold every socket; request heads
+    # are capped by the protocol, request bodies by STATIONS_MAX_BODY_BYTES.
     common = {"host": args.host, "port": args.port, "log_level": args.log_level,
+              "http": CappedHeadProtocol,
               "access_log": False, "limit_concurrency": args.limit_concurrency,
               "timeout_keep_alive": args.timeout_keep_alive, "timeout_graceful_shutdown": 10}
     if args.workers == 1:

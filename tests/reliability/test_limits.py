@@ -6,6 +6,7 @@ for byte with http.client (httpx would tidy ``../`` away before sending).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from conftest import make_sample_frame
 from live_server import running_server
 
 from stations.api.app import create_app
+from stations.api.protocol import MAX_HEAD_BYTES
 from stations.api.settings import ApiSettings
 from stations.geodata import write_stations
 from stations.service import MAX_K
@@ -170,12 +172,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.slow
-def test_serve_closes_idle_connections_and_limits_concurrency(sample_gpkg: Path):
+@contextlib.contextmanager
+def stations_serve(gpkg: Path, *options: str) -> Iterator[tuple[str, int]]:
+    """``stations serve`` as a user runs it, in its own process; yields (base URL, port)."""
     port = free_port()
-    command = [str(Path(sys.executable).with_name("stations")), "serve", "--data",
-               str(sample_gpkg), "--port", str(port), "--timeout-keep-alive", "1",
-               "--limit-concurrency", "2", "--log-level", "warning"]
+    command = [str(Path(sys.executable).with_name("stations")), "serve", "--data", str(gpkg),
+               "--port", str(port), "--log-level", "warning", *options]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -187,6 +189,16 @@ def test_serve_closes_idle_connections_and_limits_concurrency(sample_gpkg: Path)
             except httpx.HTTPError:
                 time.sleep(0.1)
             assert server.poll() is None and time.monotonic() < deadline, "server did not start"
+        yield url, port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_serve_closes_idle_connections_and_limits_concurrency(sample_gpkg: Path):
+    with stations_serve(sample_gpkg, "--timeout-keep-alive", "1",
+                        "--limit-concurrency", "2") as (url, port):
         # An idle keep-alive connection is closed by the server after the timeout.
         idle = socket.create_connection(("127.0.0.1", port))
         idle.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -208,6 +220,16 @@ def test_serve_closes_idle_connections_and_limits_concurrency(sample_gpkg: Path)
             holder.close()
         time.sleep(0.3)
         assert httpx.get(f"{url}/health", timeout=5).status_code == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_serve_refuses_oversized_request_heads_with_431(sample_gpkg: Path):
+    with stations_serve(sample_gpkg) as (url, _):
+        assert raw_request(url, "GET", "/health", headers={"X-Pad": "a" * 20_000})[0] == 200
+        status, body = raw_request(url, "GET", "/health", headers={"X-Pad": "a" * 100_000})
+        assert status == 431 and str(MAX_HEAD_BYTES).encode() in body
+        many = {f"X-Pad-{i}": "b" * 500 for i in range(100)}  # 50 KB in small headers
+        assert raw_request(url, "GET", "/health", headers=many)[0] == 431
+        long_query = "/nearest?lon=108.3&lat=22.8&city=" + "%E5%8D%97" * 5_000
+        assert raw_request(url, "GET", long_query)[0] == 431
+        assert raw_request(url, "GET", "/health")[0] == 200
