@@ -48,6 +48,7 @@ from .model import (
     Status,
     normalise_label,
 )
+from .phones import phone_looks_right
 from .problems import Problem, Severity
 from .sources import SourceTable
 
@@ -76,9 +77,6 @@ _STATUS_ALIASES: dict[str, Status] = {
 # Coordinates typed with a Chinese input method: full-width digits, a degree sign.
 _NUMBER_FOLD = str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+", "°")
 # Mobile (1xx xxxx xxxx), landline with or without area code, short hotlines (12351).
-_PHONE_PART = re.compile(r"(?:\+?86)?\d{5,12}(?:(?:转|ext\.?|x)\d{1,6})?", re.IGNORECASE)
-_PHONE_SEPARATORS = re.compile(r"[/、;,，；]| or |或")
-_PHONE_NOISE = re.compile(r"[\s\-()（）]")
 
 
 @dataclass(slots=True)
@@ -315,14 +313,6 @@ def _check_phones(frame: pd.DataFrame, findings: _Findings) -> None:
     raw = frame["phone"].to_numpy()
     findings.add(looks_wrong, "phone",
                  lambda i: f"{raw[i]!r} does not look like a phone number", Severity.WARNING)
-
-
-def phone_looks_right(value: str) -> bool:
-    """Empty, or one or more mobile, landline or hotline numbers."""
-    if value == "":
-        return True
-    parts = [_PHONE_NOISE.sub("", p) for p in _PHONE_SEPARATORS.split(value)]
-    return all(_PHONE_PART.fullmatch(p) for p in parts if p) and any(parts)
 
 
 # --- amenities ------------------------------------------------------------------------------

@@ -60,6 +60,14 @@ def test_upload_is_blocked_and_ids_are_new(osm_path):
     assert len(set(ids)) == len(ids)
 
 
+def test_phones_in_international_form(frame, tmp_path):
+    frame.loc[frame["id"] == "NN-002", "phone"] = "0771-5551234、138 0013 8000"
+    get_exporter("osm").write(frame, path := tmp_path / "stations.osm")
+    nodes = {_tags(n)["ref"]: _tags(n) for n in etree.parse(str(path)).iterfind("node")}
+    assert nodes["NN-002"]["phone"] == "+86 771 5551234;+86 138 0013 8000"
+    assert nodes["NN-001"]["phone"] == "0771-12351"  # a hotline cannot be dialled from abroad
+
+
 def test_tagging(osm_path):
     nodes = {_tags(n)["ref"]: _tags(n) for n in etree.parse(str(osm_path)).iterfind("node")}
     nn1 = nodes["NN-001"]

@@ -21,6 +21,7 @@ from lxml import etree
 
 from ..crs import CoordinateSystem
 from ..model import Status
+from ..phones import international_phone
 from .base import (
     Target,
     amenity_labels_zh,
@@ -65,7 +66,7 @@ def station_tags(values: dict[str, str], codes: list[str]) -> list[tuple[str, st
         ("name:en", values["name_en"]),
         ("ref", values["id"]),
         ("operator", values["operator"]),
-        ("phone", values["phone"]),
+        ("phone", international_phone(values["phone"])),
         ("opening_hours", values["opening_hours"]),
         ("addr:province", values["province"]),
         ("addr:city", values["city"]),
