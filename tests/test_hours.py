@@ -14,6 +14,7 @@ from stations.hours import (
     UNKNOWN,
     HoursTable,
     china_local,
+    china_minute,
     is_open,
     parse_moment,
 )
@@ -71,3 +72,13 @@ def test_parse_moment():
     with pytest.raises(InvalidInput) as caught:
         parse_moment("noon", field="at")
     assert caught.value.field == "at"
+
+
+def test_china_minute_is_shanghai_wall_clock_to_the_minute():
+    utc_plus_8 = dt.timezone(dt.timedelta(hours=8))  # China keeps no daylight saving time
+    before = dt.datetime.now(utc_plus_8).replace(tzinfo=None, second=0, microsecond=0)
+    now = china_minute()
+    after = dt.datetime.now(utc_plus_8).replace(tzinfo=None, second=0, microsecond=0)
+    assert before <= now <= after and now.tzinfo is None
+    assert china_minute(MONDAY_NOON_CHINA.replace(minute=7, second=42)) == dt.datetime(
+        2024, 6, 10, 12, 7)
