@@ -39,7 +39,7 @@ def international_phone(value: str) -> str:
     """
     numbers = []
     for part in filter(None, _parts(value)):
-        digits = part.removeprefix("+86") if part.startswith("+86") else part
+        digits = part.removeprefix("+86")
         for pattern in (_MOBILE, _NATIONAL, _TWO_DIGIT_AREA, _THREE_DIGIT_AREA):
             match = pattern.fullmatch(digits)
             if match:
