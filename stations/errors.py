@@ -73,3 +73,11 @@ class StationNotFound(StationsError, LookupError):
 
 class PayloadTooLarge(StationsError):
     """A request body larger than the configured limit."""
+
+
+class PlanningError(StationsError, ValueError):
+    """Planning input that cannot be used (reach out of range, demand file without weights)."""
+
+
+class DistrictError(PlanningError):
+    """Boundaries cannot be loaded or used (package missing, file without a code column)."""
