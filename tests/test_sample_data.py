@@ -11,8 +11,8 @@ from stations.cli import main
 from stations.crs import gcj02_to_wgs84, outside_china
 from stations.geodata import read_build_info, read_stations
 from stations.index import haversine_m
+from stations.ingest.sources import decode_text, read_manifest, read_source
 from stations.model import DEFAULT_GEOPACKAGE, DEFAULT_MANIFEST
-from stations.sources import decode_text, read_manifest, read_source
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / DEFAULT_MANIFEST
