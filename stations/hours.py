@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,18 @@ _STATE_CODES = {
     opening_hours.State.CLOSED: CLOSED,
     opening_hours.State.UNKNOWN: UNKNOWN,
 }
+
+
+# What "now" is for a query that names no moment.  The default is the wall clock
+# (:func:`china_minute`); tests and demos pass :func:`fixed_clock` so answers do not depend on
+# the hour they run at.  A naive value is Asia/Shanghai wall-clock time.
+Clock = Callable[[], dt.datetime]
+
+
+def fixed_clock(at: dt.datetime) -> Clock:
+    """A clock that always says ``at`` (to the minute): for tests and demos."""
+    minute = china_minute(at)
+    return lambda: minute
 
 
 def china_now() -> dt.datetime:
