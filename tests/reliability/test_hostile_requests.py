@@ -100,5 +100,5 @@ def test_query_strings_and_paths_that_are_not_utf8(port: int, target: bytes):
 @pytest.mark.parametrize("target", [b"/nearest?lon=108.3&lat=22.8", b"/feeds/pmtiles", b"/",
                                     b"/collections/stations/items", b"/stations/NN-001"])
 def test_headers_that_are_not_utf8(port: int, header: bytes, target: bytes):
-    status, head, body = get(port, target, header + b": \xff\xfe\xc3(\x80")
+    status, _, body = get(port, target, header + b": \xff\xfe\xc3(\x80")
     assert status == 200, body[:300]
