@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
-from conftest import make_sample_frame
+from conftest import make_unknown_hours_frame
 
 from stations.errors import InvalidInput
 from stations.geodata import write_stations
@@ -28,11 +28,8 @@ YUNYANG = (108.70, 30.93)
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> StationService:
-    """The sample stations, with YY-001's hours unrecorded, as most real stations are."""
-    frame = make_sample_frame()
-    frame.loc[frame["id"] == "YY-001", "opening_hours"] = ""
     path = tmp_path_factory.mktemp("riders") / "stations.gpkg"
-    write_stations(frame, path)
+    write_stations(make_unknown_hours_frame(), path)
     return StationService.load(Path(path))
 
 

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from ..errors import InvalidInput, StationsError
-from ..hours import china_minute
+from ..hours import OPEN_STATES, china_minute
 from ..live import LiveStations
 from ..model import AMENITY_CODES
 from ..service import MAX_K, MAX_RADIUS_M, StationService
@@ -32,6 +32,7 @@ from .params import (
     parse_nearest_query,
     query_pairs,
     reject_unknown,
+    string_list,
 )
 from .settings import ApiSettings
 
@@ -111,6 +112,7 @@ BATCH_BODY_SCHEMA = {
         "radius_m": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_M},
         "amenity": {"type": "array", "items": {"type": "string", "enum": list(AMENITY_CODES)}},
         "open_now": {"type": "boolean", "default": False},
+        "open_state": {"type": "array", "items": {"type": "string", "enum": list(OPEN_STATES)}},
         "at": {"type": "string", "format": "date-time"},
         "city": {"type": "string"},
         "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
@@ -163,10 +165,8 @@ async def nearest_batch(request: Request) -> Response:
         raise InvalidInput("", "body must be a JSON object", "model_attributes_type", None)
     reject_unknown(body, ("points", *NEAREST_OPTION_NAMES))
     lon, lat = parse_points(body.get("points"), settings.max_batch_points)
-    amenities = body.get("amenity") or []
-    if not isinstance(amenities, list) or not all(isinstance(a, str) for a in amenities):
-        raise InvalidInput("amenity", "must be a list of amenity codes", "list_type", None)
-    options = options_from(body, amenities)
+    options = options_from(body, string_list("amenity", body.get("amenity"), "amenity codes"),
+                           string_list("open_state", body.get("open_state"), "open states"))
     service = live_stations(request).current
     answer = await run_in_threadpool(service.find_nearest_batch, lon, lat, options)
     return Response(answer, media_type=JSON)

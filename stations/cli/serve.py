@@ -10,7 +10,7 @@ import uvicorn
 from ..api.protocol import CappedHeadProtocol
 from ..errors import StationsError
 from ..model import DEFAULT_GEOPACKAGE
-from ..service import StationService
+from ..service import MAX_RADIUS_M, StationService
 from . import SUBCOMMANDS
 
 EPILOG = """examples:
@@ -40,6 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="worker processes; each holds its own copy of the data")
     parser.add_argument("--reload-interval", type=float, default=2.0, metavar="SECONDS",
                         help="how often to look for a rebuilt GeoPackage; 0 turns it off")
+    parser.add_argument("--reach-m", type=float, default=None, metavar="METRES",
+                        help="riding reach: the rider page lists stations within it, and the "
+                        "nearest one beyond it when there is none (default: STATIONS_REACH_M "
+                        "or 20000)")
     parser.add_argument("--limit-concurrency", type=int, default=1000, metavar="N",
                         help="connections and requests at once per worker; more get 503 "
                         "(default: %(default)s)")
@@ -56,6 +60,10 @@ def serve(args: argparse.Namespace) -> int:
         raise StationsError("--workers must be at least 1")
     if args.limit_concurrency < 1 or args.timeout_keep_alive <= 0:
         raise StationsError("--limit-concurrency and --timeout-keep-alive must be positive")
+    if args.reach_m is not None and not 0 < args.reach_m <= MAX_RADIUS_M:
+        raise StationsError(f"--reach-m must be greater than 0 and at most {MAX_RADIUS_M:g} "
+                            f"metres, got {args.reach_m:g}")
+    reach = {} if args.reach_m is None else {"reach_m": args.reach_m}
     # Bounded so that a flood of slow or idle clients cannot hold every socket; request heads
     # are capped by the protocol, request bodies by STATIONS_MAX_BODY_BYTES.
     common = {"host": args.host, "port": args.port, "log_level": args.log_level,
@@ -66,13 +74,15 @@ def serve(args: argparse.Namespace) -> int:
         from ..api.app import create_app  # the web stack loads only for this command
         from ..api.settings import ApiSettings
 
-        settings = ApiSettings(data=args.data, reload_interval_s=args.reload_interval)
+        settings = ApiSettings(data=args.data, reload_interval_s=args.reload_interval, **reach)
         uvicorn.run(create_app(settings), **common)  # a bad file raises DataFileError here
     else:
         StationService.load(args.data)  # refuse a bad file before starting the workers
         # Worker processes build their own app from the environment.
         os.environ["STATIONS_DATA"] = str(args.data)
         os.environ["STATIONS_RELOAD_INTERVAL_S"] = str(args.reload_interval)
+        if args.reach_m is not None:
+            os.environ["STATIONS_REACH_M"] = str(args.reach_m)
         uvicorn.run("stations.api.app:create_app", factory=True, workers=args.workers,
                     **common)
     return 0
