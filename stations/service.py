@@ -30,7 +30,7 @@ import orjson
 from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
 from .gpkg_rows import StationChunk, read_station_chunks
-from .hours import OPEN, OPEN_STATES, STATE_NAMES, HoursTable, china_minute
+from .hours import OPEN, OPEN_STATES, STATE_NAMES, Clock, HoursTable, china_minute
 from .index import Neighbours, StationIndex, StationSubset, initial_bearing_deg
 from .model import (
     AMENITIES,
@@ -198,6 +198,7 @@ class StationService:
     amenity_json: list[bytes]
     path: Path | None = None
     identity: FileIdentity | None = None
+    clock: Clock = china_minute  # "now" for queries that name no moment
     position_of: dict[str, int] = field(init=False)
     index: StationIndex = field(init=False)
 
@@ -210,16 +211,16 @@ class StationService:
     # ----- loading -------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> StationService:
+    def load(cls, path: str | os.PathLike[str], clock: Clock = china_minute) -> StationService:
         """Read, check and index a station GeoPackage; raises DataFileError if it is unusable."""
         identity = FileIdentity.of(path)
         info, chunks = read_station_chunks(path, ("id", *CODED_FIELDS))
-        return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity)
+        return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity, clock)
 
     @classmethod
     def from_chunks(cls, chunks: Iterable[StationChunk], data_version: str,
-                    path: Path | None = None, identity: FileIdentity | None = None
-                    ) -> StationService:
+                    path: Path | None = None, identity: FileIdentity | None = None,
+                    clock: Clock = china_minute) -> StationService:
         """Build from station chunks, serialising every station's GeoJSON once."""
         ids: list[str] = []
         heads: list[bytes] = []
@@ -254,11 +255,16 @@ class StationService:
             amenity_json=[fragments[b] for b in bits],
             path=path,
             identity=identity,
+            clock=clock,
         )
 
     @property
     def count(self) -> int:
         return len(self.ids)
+
+    def moment(self, options: NearestOptions) -> dt.datetime:
+        """The moment a query asks about: its own ``at``, else now by the service's clock."""
+        return options.at if options.at is not None else self.clock()
 
     # ----- masks ---------------------------------------------------------------------------
 
@@ -299,7 +305,7 @@ class StationService:
         if not (options.amenities or options.city or states is not None):
             return None, None
         filters = {"city": options.city} if options.city else {}
-        open_at = china_minute(options.at) if states is not None else None
+        open_at = china_minute(self.moment(options)) if states is not None else None
         mask = self._mask(options.amenities, filters, states, open_at)
         if mask is None:
             return None, None
@@ -372,7 +378,7 @@ class StationService:
         check_point(lon, lat)
         wgs_lon, wgs_lat = self._query_point(lon, lat, options.crs)
         rows, metres = self._nearest_rows(wgs_lon, wgs_lat, options)
-        states = self.hours.states(options.at)
+        states = self.hours.states(self.moment(options))
         features = self._nearest_features(wgs_lon, wgs_lat, rows, metres, options.crs, states)
         extra = b""
         if not rows and options.radius_m is not None:
@@ -394,7 +400,7 @@ class StationService:
         if options.crs is not CoordinateSystem.WGS84:
             lon_arr, lat_arr = to_wgs84(lon_arr, lat_arr, options.crs)
         found = self._nearest_rows_batch(lon_arr, lat_arr, options)
-        states = self.hours.states(options.at)
+        states = self.hours.states(self.moment(options))
         index_rows = found.index.tolist()
         metre_rows = found.distance_m.tolist()
         beyond = self._beyond_reach_batch(lon_arr, lat_arr, found, options, states)
@@ -431,25 +437,26 @@ class StationService:
 
     def station(self, station_id: str, crs: CoordinateSystem = CoordinateSystem.WGS84,
                 extra: bytes = b"", at: dt.datetime | None = None) -> bytes:
-        """One station as a GeoJSON Feature, open state at ``at`` (default now); ``extra``
-        adds members such as OGC links."""
+        """One station as a GeoJSON Feature, open state at ``at`` (default: now by the clock);
+        ``extra`` adds members such as OGC links."""
         row = self.position_of.get(station_id)
         if row is None:
             raise StationNotFound(f"no station has id {station_id!r}")
         (x,), (y,) = self._output_coordinates([row], crs)
-        return self._plain_feature(row, x, y, self.hours.states(at)[row], extra)
+        state = self.hours.states(at or self.clock())[row]
+        return self._plain_feature(row, x, y, state, extra)
 
     def page(self, offset: int, limit: int, bbox: tuple[float, float, float, float] | None = None,
              filters: Mapping[str, str] | None = None, amenities: Sequence[str] = (),
              crs: CoordinateSystem = CoordinateSystem.WGS84, open_state: Sequence[str] = (),
              at: dt.datetime | None = None) -> Page:
         """Stations in id order, optionally inside a WGS84 bbox and matching exact filters and
-        open states at ``at`` (default now)."""
+        open states at ``at`` (default: now by the clock)."""
         unknown = [name for name in (filters or {}) if name not in FILTERABLE_FIELDS]
         if unknown:
             raise InvalidInput(unknown[0], "is not a filterable property; allowed: "
                                + ", ".join(FILTERABLE_FIELDS), "enum", unknown[0])
-        minute = china_minute(at)
+        minute = china_minute(at or self.clock())
         states = NearestOptions(open_state=tuple(open_state)).wanted_states()
         mask = self._mask(tuple(amenities), dict(filters or {}), states, minute)
         if bbox is not None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pyogrio
 from source_tables import row, rows_with_ids, write_csv
 
-from stations.build import build_geopackage
 from stations.crs import from_wgs84
 from stations.geodata import read_build_info, read_stations
-from stations.sources import make_spec
+from stations.ingest.build import build_geopackage
+from stations.ingest.sources import make_spec
 
 
 def spec(path, crs="gcj02"):

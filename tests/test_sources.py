@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 from source_tables import GOOD_ROW, read_csv_rows, row, write_csv
 
-from stations import sources
 from stations.crs import CoordinateSystem
 from stations.errors import SourceError, UnknownCoordinateSystem
-from stations.sources import make_spec, read_manifest, read_mapping_file, read_source
+from stations.ingest import sources
+from stations.ingest.sources import make_spec, read_manifest, read_mapping_file, read_source
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])

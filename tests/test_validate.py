@@ -10,10 +10,10 @@ from source_tables import read_csv_rows, row, rows_with_ids
 
 from stations.crs import gcj02_to_wgs84
 from stations.index import haversine_m
+from stations.ingest.problems import Severity
+from stations.ingest.sources import make_spec, read_source
+from stations.ingest.validate import parse_amenities, suggest_amenity, validate_tables
 from stations.phones import phone_looks_right
-from stations.problems import Severity
-from stations.sources import make_spec, read_source
-from stations.validate import parse_amenities, suggest_amenity, validate_tables
 
 
 def check(tmp_path, rows, crs="gcj02", name="s.csv"):

@@ -8,7 +8,7 @@ from functools import lru_cache
 from fastapi import Request, Response
 
 from ..errors import PayloadTooLarge
-from ..hours import china_local, china_minute
+from ..hours import china_local
 from ..service import StationService
 
 GEOJSON = "application/geo+json"
@@ -28,7 +28,7 @@ def data_etag(data_version: str, moment: dt.datetime | None = None) -> str:
 
 def open_state_etag(service: StationService) -> str:
     """ETag of answers that say which stations are open: the data version and the minute."""
-    return data_etag(service.data_version, china_minute())
+    return data_etag(service.data_version, service.clock())
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

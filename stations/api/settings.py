@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from pydantic import Field
@@ -31,5 +32,8 @@ class ApiSettings(BaseSettings):
     reach_m: float = Field(
         20_000.0, gt=0, le=MAX_RADIUS_M, description="riding reach in metres: the rider page "
         "lists stations within it, and the nearest one beyond it when there is none")
+    clock_at: dt.datetime | None = Field(
+        None, description="for tests and demos only: answer as if it always were this moment "
+        "(ISO 8601; without an offset it is Asia/Shanghai time) instead of reading the clock")
     fast_path: bool = Field(
         True, description="answer GET /nearest before the framework's routing (same answers)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..build import build_geopackage
+from ..ingest.build import build_geopackage
 from ..model import DEFAULT_GEOPACKAGE
 from . import SUBCOMMANDS
 from .source_args import add_source_arguments, exit_code, print_problems, source_specs

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..build import progress_bar
 from ..geodata import read_stations
+from ..ingest.build import progress_bar
 from ..maps.basemaps import Basemap
 from ..maps.coverage import DEFAULT_RADII_M
 from ..maps.generate import MAP_KINDS, MapOptions, write_maps

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from ..crs import CoordinateSystem
 from ..errors import SourceError
+from ..ingest.problems import Problem
+from ..ingest.sources import ENCODINGS, SourceSpec, make_spec, read_manifest, read_mapping_file
 from ..model import DEFAULT_MANIFEST
-from ..problems import Problem
-from ..sources import ENCODINGS, SourceSpec, make_spec, read_manifest, read_mapping_file
 
 DEFAULT_MAX_PROBLEMS = 200
 

@@ -34,10 +34,10 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from scipy.spatial import cKDTree
 
-from .crs import outside_china, to_wgs84
-from .geodata import station_frame
-from .index import chord_for_distance, haversine_m, unit_vectors
-from .model import (
+from ..crs import outside_china, to_wgs84
+from ..geodata import station_frame
+from ..index import chord_for_distance, haversine_m, unit_vectors
+from ..model import (
     AMENITIES,
     AMENITY_BY_CODE,
     AMENITY_LABEL_INDEX,
@@ -48,7 +48,7 @@ from .model import (
     Status,
     normalise_label,
 )
-from .phones import phone_looks_right
+from ..phones import phone_looks_right
 from .problems import Problem, Severity
 from .sources import SourceTable
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pyogrio.errors
 from tqdm import tqdm
 
-from .errors import DataFileError
-from .geodata import write_stations
+from ..errors import DataFileError
+from ..geodata import write_stations
 from .problems import Problem
 from .sources import SourceSpec, read_source
 from .validate import ValidationResult, validate_tables

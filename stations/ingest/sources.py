@@ -7,7 +7,7 @@ or GB18030, XLSX workbooks, sometimes GeoJSON from a GIS.  Their headings are Ch
 that every later problem can point at ``nanning.csv:14``.
 
 Nothing is judged here beyond "can the file be read at all"; row-level checks live in
-:mod:`stations.validate`.
+:mod:`stations.ingest.validate`.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .crs import CoordinateSystem
-from .errors import SourceError
-from .model import TEXT_FIELDS, normalise_label
+from ..crs import CoordinateSystem
+from ..errors import SourceError
+from ..model import TEXT_FIELDS, normalise_label
 from .problems import Problem
 
 # Fields a source column can feed: the text fields, the coordinates and the amenity cell.
