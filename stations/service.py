@@ -20,7 +20,7 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,15 @@ import orjson
 from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
 from .gpkg_rows import StationChunk, read_station_chunks
-from .hours import OPEN, OPEN_STATES, STATE_NAMES, Clock, HoursTable, china_minute
+from .hours import (
+    OPEN,
+    OPEN_STATES,
+    STATE_NAMES,
+    Clock,
+    HoursTable,
+    china_minute,
+    describe_hours,
+)
 from .index import Neighbours, StationIndex, StationSubset, initial_bearing_deg
 from .model import (
     AMENITIES,
@@ -166,6 +174,14 @@ class _Codes:
         return self.code_of, self.codes
 
 
+@lru_cache(maxsize=4096)
+def _hours_in_words(expression: str) -> bytes:
+    """``"hours_zh":..,"hours_en":..,`` for one opening_hours expression, so that apps show
+    riders words (每天 05:00–23:00) and not OSM syntax."""
+    return b'"hours_zh":%s,"hours_en":%s,' % (orjson.dumps(describe_hours(expression, "zh")),
+                                               orjson.dumps(describe_hours(expression, "en")))
+
+
 def _amenity_fragment(bits: int) -> bytes:
     """``"amenities":[...]`` for one combination of amenity bits."""
     chosen = [
@@ -230,9 +246,11 @@ class StationService:
         # Repeated text (city, hours ...) is kept as integer codes, not 200,000 strings.
         coded = {name: _Codes() for name in CODED_FIELDS}
         for chunk in chunks:
-            # {"type":"Feature","id":..,"properties":{..fields..,   -- open for more members.
-            heads.extend(b'{"type":"Feature","id":%s,"properties":%s,' % (i, p[:-1])
-                         for i, p in zip(chunk.id_json, chunk.properties_json, strict=True))
+            # {"type":"Feature","id":..,"properties":{..fields..,"hours_zh":..,"hours_en":..,
+            # -- open for more members.
+            heads.extend(b'{"type":"Feature","id":%s,"properties":%s,%s' % (
+                i, p[:-1], _hours_in_words(h)) for i, p, h in zip(
+                    chunk.id_json, chunk.properties_json, chunk.text["opening_hours"], strict=True))
             ids.extend(chunk.text["id"])
             for name, codes in coded.items():
                 codes.extend(chunk.text[name])

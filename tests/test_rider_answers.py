@@ -127,3 +127,15 @@ def test_batch_offers_the_nearest_beyond_reach_per_point(service):
         assert result == {name: value for name, value in single.items() if name != "crs"}
     assert "nearestBeyondReach" in found["results"][1]
     assert "nearestBeyondReach" not in found["results"][0]
+
+
+def test_features_carry_the_hours_in_words_never_osm_syntax(service):
+    features = answer(service, *NANNING, k=10, at=WEEKDAY_NOON)["features"]
+    words = {f["id"]: (f["properties"]["hours_zh"], f["properties"]["hours_en"])
+             for f in features}
+    assert words["NN-001"] == ("24小时开放", "Open 24 hours")
+    assert words["NN-003"] == ("周一至周五 08:00–18:00", "Mon–Fri 08:00–18:00")
+    assert words["YY-002"] == ("每天 06:00–22:00", "Daily 06:00–22:00")
+    assert words["YY-001"] == ("开放时间未知", "Hours unknown")
+    station = orjson.loads(service.station("NN-003"))["properties"]
+    assert station["hours_zh"] == "周一至周五 08:00–18:00"
