@@ -11,12 +11,18 @@ import orjson
 from fastapi import FastAPI, Request, Response
 
 from ..errors import (
+    CrossSiteRequest,
     DataFileError,
     InvalidInput,
     PayloadTooLarge,
+    ReportRateLimited,
+    ReportStoreBusy,
+    ReportStoreFull,
+    RetryLater,
     StationNotFound,
     StationsError,
     UnknownCoordinateSystem,
+    UnsupportedMediaType,
 )
 
 
@@ -28,9 +34,14 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     OgcInvalidParameter: 400,
     InvalidInput: 422,
     UnknownCoordinateSystem: 422,
+    CrossSiteRequest: 403,
     StationNotFound: 404,
     PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    ReportRateLimited: 429,
     DataFileError: 503,
+    ReportStoreBusy: 503,
+    ReportStoreFull: 503,
 }
 
 
@@ -76,12 +87,17 @@ def error_body(error: Exception, location: str = "query") -> bytes:
     if isinstance(error, UnknownCoordinateSystem):
         return orjson.dumps({"detail": [{"type": "enum", "loc": [location, "crs"],
                                          "msg": str(error), "input": None}]})
+    if isinstance(error, RetryLater):
+        return orjson.dumps({"detail": str(error), "retry_after_s": error.retry_after_s})
     return orjson.dumps({"detail": str(error)})
 
 
 def error_response(error: Exception, location: str = "query") -> Response:
+    """The error as JSON with its status; a :class:`RetryLater` also says when, in Retry-After."""
+    headers = ({"Retry-After": str(error.retry_after_s)} if isinstance(error, RetryLater)
+               else None)
     return Response(error_body(error, location), status_code=status_for(error),
-                    media_type="application/json")
+                    media_type="application/json", headers=headers)
 
 
 async def _handle(request: Request, error: Exception) -> Response:
@@ -98,9 +114,12 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     descriptions = {
         304: "Not modified: the If-None-Match ETag is current",
         400: "Bad or unknown query parameter (OGC API); the body names it",
+        403: "Sent from another site's page (the Origin header); reports come from this site",
         404: "No station has this id",
         413: "Request body larger than the configured limit",
+        415: "Content-Type is not application/json",
         422: "Invalid parameter; `detail[].loc` names it and `msg` gives the allowed values",
-        503: "Station data unavailable",
+        429: "Too many reports lately from this address, network or everyone; see Retry-After",
+        503: "Unavailable for now (station data, a busy or full report file); Retry-After if known",
     }
     return {status: {"description": descriptions[status]} for status in statuses}
