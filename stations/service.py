@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from .cities import unknown_city_message
 from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
 from .gpkg_rows import StationChunk, read_station_chunks
@@ -272,6 +273,10 @@ class StationService:
         """A subset tree for filters that keep a minority of stations, else the filter mask."""
         if not (options.amenities or options.city or options.open_now):
             return None, None
+        if options.city and options.city not in self.filter_codes["city"][0]:
+            hint = unknown_city_message(options.city, self.filter_codes["city"][0])
+            if hint:  # 南宁 for 南宁市; a city with no station and no near namesake gets []
+                raise InvalidInput("city", hint, "enum", options.city)
         filters = {"city": options.city} if options.city else {}
         open_at = china_minute(options.at) if options.open_now else None
         mask = self._mask(options.amenities, filters, open_at)

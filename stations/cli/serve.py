@@ -9,9 +9,9 @@ import uvicorn
 
 from ..api.protocol import CappedHeadProtocol
 from ..errors import StationsError
-from ..model import DEFAULT_GEOPACKAGE
 from ..service import StationService
 from . import SUBCOMMANDS
+from .options import add_data_option, add_reports_option
 
 EPILOG = """examples:
   stations serve                                  # geodata/stations.gpkg on 127.0.0.1:8000
@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--data", default=DEFAULT_GEOPACKAGE,
-                        help=f"station GeoPackage (default: {DEFAULT_GEOPACKAGE})")
+    add_data_option(parser)
+    add_reports_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     parser.add_argument("--workers", type=int, default=1,
@@ -66,13 +66,16 @@ def serve(args: argparse.Namespace) -> int:
         from ..api.app import create_app  # the web stack loads only for this command
         from ..api.settings import ApiSettings
 
-        settings = ApiSettings(data=args.data, reload_interval_s=args.reload_interval)
+        settings = ApiSettings(data=args.data, reports=args.reports,
+                               reload_interval_s=args.reload_interval)
         uvicorn.run(create_app(settings), **common)  # a bad file raises DataFileError here
     else:
         StationService.load(args.data)  # refuse a bad file before starting the workers
         # Worker processes build their own app from the environment.
         os.environ["STATIONS_DATA"] = str(args.data)
         os.environ["STATIONS_RELOAD_INTERVAL_S"] = str(args.reload_interval)
+        if args.reports:
+            os.environ["STATIONS_REPORTS"] = str(args.reports)
         uvicorn.run("stations.api.app:create_app", factory=True, workers=args.workers,
                     **common)
     return 0
