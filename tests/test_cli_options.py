@@ -27,7 +27,6 @@ def commands(parser: argparse.ArgumentParser, words: tuple[str, ...] = ()
 
 
 ALL_COMMANDS = sorted(commands(make_parser()))
-OUTPUT = ("--output", "-o", "--out")
 
 
 @pytest.mark.parametrize("words", [words for words, _ in ALL_COMMANDS], ids=" ".join)
@@ -46,22 +45,25 @@ def test_an_option_means_the_same_thing_in_every_command():
             if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
                 continue
             for option in action.option_strings:
-                # What is written differs (a GeoPackage, a folder, a CSV): its metavar too.
-                meaning[option].add((action.dest, action.metavar if option not in OUTPUT else
-                                     None, type(action).__name__))
+                # The same destination, and a flag everywhere or a value everywhere.
+                meaning[option].add((action.dest, action.nargs == 0))
                 where[option].append(" ".join(words))
     different = {option: sorted(map(str, m)) for option, m in meaning.items() if len(m) > 1}
     assert different == {}
-    # The shared options are where they belong, spelled one way.
+    # The shared options are where they belong, spelled one way, with one metavar.
     assert {"build", "export", "map", "synth"} <= set(where["--output"])
     assert {"export", "info", "map", "serve", "reports list", "reports purge"} <= set(
         where["--data"])
     assert {"map", "serve", "reports list", "reports resolve", "reports purge"} <= set(
         where["--reports"])
-    assert meaning["-o"] == {("output", None, "StoreWithNote")}
-    [(dest, metavar, _)] = meaning["--data"]
-    assert (dest, metavar) == ("data", "GPKG")
-    assert not {"--gpkg", "--out-dir", "--database"} & set(meaning)
+    assert meaning["-o"] == {("output", False)}
+    for words, parser in ALL_COMMANDS:
+        for action in parser._actions:
+            if "--output" in action.option_strings:
+                assert "-o" in action.option_strings, words
+            if "--data" in action.option_strings or "--reports" in action.option_strings:
+                assert action.metavar in ("GPKG", "DB"), words
+    assert not {"--gpkg", "--out-dir", "--outdir", "--geopackage"} & set(meaning)
 
 
 def test_data_option_defaults_to_the_served_geopackage():

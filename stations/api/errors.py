@@ -13,16 +13,24 @@ from fastapi import FastAPI, Request, Response
 from ..errors import (
     CrossSiteRequest,
     DataFileError,
+    HistoryNotFound,
     InvalidInput,
+    NotAuthenticated,
+    OutOfScope,
     PayloadTooLarge,
+    PreconditionRequired,
+    ReportNotFound,
     ReportRateLimited,
     ReportStoreBusy,
     ReportStoreFull,
     RetryLater,
+    StationExists,
     StationNotFound,
     StationsError,
+    StoreUnavailable,
     UnknownCoordinateSystem,
     UnsupportedMediaType,
+    VersionConflict,
 )
 
 
@@ -42,6 +50,14 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     DataFileError: 503,
     ReportStoreBusy: 503,
     ReportStoreFull: 503,
+    NotAuthenticated: 401,
+    OutOfScope: 403,
+    HistoryNotFound: 404,
+    ReportNotFound: 404,
+    StationExists: 409,
+    VersionConflict: 412,
+    PreconditionRequired: 428,
+    StoreUnavailable: 503,
 }
 
 
@@ -89,13 +105,19 @@ def error_body(error: Exception, location: str = "query") -> bytes:
                                          "msg": str(error), "input": None}]})
     if isinstance(error, RetryLater):
         return orjson.dumps({"detail": str(error), "retry_after_s": error.retry_after_s})
+    if isinstance(error, VersionConflict):
+        return orjson.dumps({"detail": str(error), "station_id": error.station_id,
+                             "current": error.current})
     return orjson.dumps({"detail": str(error)})
 
 
 def error_response(error: Exception, location: str = "query") -> Response:
-    """The error as JSON with its status; a :class:`RetryLater` also says when, in Retry-After."""
-    headers = ({"Retry-After": str(error.retry_after_s)} if isinstance(error, RetryLater)
-               else None)
+    """The error as JSON with its status; a :class:`RetryLater` also says when (Retry-After)."""
+    headers = None
+    if isinstance(error, RetryLater):
+        headers = {"Retry-After": str(error.retry_after_s)}
+    elif isinstance(error, NotAuthenticated):
+        headers = {"WWW-Authenticate": "Bearer"}
     return Response(error_body(error, location), status_code=status_for(error),
                     media_type="application/json", headers=headers)
 
@@ -113,8 +135,12 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     """OpenAPI ``responses`` entries for the error statuses an operation can return."""
     descriptions = {
         304: "Not modified: the If-None-Match ETag is current",
+        401: "No valid office key (Authorization: Bearer <key>)",
+        403: "The station is outside the area of this office's key",
+        409: "A station with this id exists; `current` is that station",
+        412: "The station changed since the version in If-Match; `current` is it now",
+        428: "If-Match with the station's version is required",
         400: "Bad or unknown query parameter (OGC API); the body names it",
-        403: "Sent from another site's page (the Origin header); reports come from this site",
         404: "No station has this id",
         413: "Request body larger than the configured limit",
         415: "Content-Type is not application/json",

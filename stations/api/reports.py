@@ -69,7 +69,8 @@ router = APIRouter(tags=["problem reports"])
     summary="Report a problem with a station",
     response_class=JSONResponse,
     responses={200: {"description": "An open report already says this; it is returned"},
-               **problem_responses(403, 404, 413, 415, 422, 429, 503)},
+               **problem_responses(404, 413, 415, 422, 429, 503),
+               403: {"description": "Sent from another site's page (its Origin header)"}},
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/json": {"schema": ReportIn.model_json_schema()}}}},
 )
@@ -136,17 +137,21 @@ async def _write(request: Request, station_id: str, kind: str, note: str, client
         state.report_pool = ThreadPoolExecutor(REPORT_WRITERS, thread_name_prefix="reports")
     pool: ThreadPoolExecutor = state.report_pool
     loop = asyncio.get_running_loop()
-    store = await loop.run_in_executor(pool, report_store, state)
+    store = await loop.run_in_executor(pool, report_store, request)
     return await loop.run_in_executor(
         pool, partial(store.add, station_id, kind, note, client=client))
 
 
-def report_store(state: object) -> ReportStore:
-    """The app's report file, opened on first use (settings ``reports``, or beside the data)."""
+def report_store(request: Request) -> ReportStore:
+    """The app's report file, opened on first use (settings ``reports``, or beside the data).
+
+    Opening writes the schema, so call it off the event loop (a thread, or a ``def`` route).
+    """
+    state = request.app.state
     store: ReportStore | None = getattr(state, "report_store", None)
     if store is None:
-        settings = state.settings  # type: ignore[attr-defined]
+        settings = state.settings
         store = ReportStore(settings.reports or default_reports_path(settings.data),
                             limits=settings.report_limits())
-        state.report_store = store  # type: ignore[attr-defined]
+        state.report_store = store
     return store

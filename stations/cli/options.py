@@ -40,7 +40,7 @@ def deprecation_note(prog: str, old: str, new: str) -> None:
 def add_data_option(parser: argparse.ArgumentParser) -> None:
     """``--data GPKG``: the station GeoPackage a command reads."""
     parser.add_argument("--data", default=DEFAULT_GEOPACKAGE, metavar="GPKG",
-                        help=f"station GeoPackage to read (default: {DEFAULT_GEOPACKAGE})")
+                        help=f"station GeoPackage (default: {DEFAULT_GEOPACKAGE})")
 
 
 def add_output_option(parser: argparse.ArgumentParser, *, what: str, metavar: str,
