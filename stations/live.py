@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 from .errors import DataFileError
+from .hours import Clock, china_minute
 from .service import FileIdentity, StationService
 
 log = logging.getLogger(__name__)
@@ -25,10 +26,12 @@ log = logging.getLogger(__name__)
 class LiveStations:
     """The current :class:`StationService` for one GeoPackage path, reloaded when replaced."""
 
-    def __init__(self, path: str | os.PathLike[str], interval_s: float = 2.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], interval_s: float = 2.0,
+                 clock: Clock = china_minute) -> None:
         self.path = Path(path)
         self.interval_s = interval_s
-        self.current = StationService.load(self.path)
+        self.clock = clock
+        self.current = StationService.load(self.path, clock)
         self.last_refused: FileIdentity | None = None
         self.reloads = 0
         self._stop = threading.Event()
@@ -42,7 +45,7 @@ class LiveStations:
             if identity is None or identity in (self.current.identity, self.last_refused):
                 return False
             try:
-                fresh = StationService.load(self.path)
+                fresh = StationService.load(self.path, self.clock)
             except DataFileError as exc:
                 self.last_refused = identity
                 log.error("refused %s, still serving data version %s: %s",

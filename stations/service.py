@@ -30,7 +30,7 @@ import orjson
 from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
 from .gpkg_rows import StationChunk, read_station_chunks
-from .hours import OPEN, UNKNOWN, HoursTable, china_minute
+from .hours import OPEN, UNKNOWN, Clock, HoursTable, china_minute
 from .index import Neighbours, StationIndex, StationSubset, initial_bearing_deg
 from .model import (
     AMENITIES,
@@ -177,6 +177,7 @@ class StationService:
     amenity_json: list[bytes]
     path: Path | None = None
     identity: FileIdentity | None = None
+    clock: Clock = china_minute  # "now" for queries that name no moment
     position_of: dict[str, int] = field(init=False)
     index: StationIndex = field(init=False)
 
@@ -189,16 +190,16 @@ class StationService:
     # ----- loading -------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> StationService:
+    def load(cls, path: str | os.PathLike[str], clock: Clock = china_minute) -> StationService:
         """Read, check and index a station GeoPackage; raises DataFileError if it is unusable."""
         identity = FileIdentity.of(path)
         info, chunks = read_station_chunks(path, ("id", *CODED_FIELDS))
-        return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity)
+        return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity, clock)
 
     @classmethod
     def from_chunks(cls, chunks: Iterable[StationChunk], data_version: str,
-                    path: Path | None = None, identity: FileIdentity | None = None
-                    ) -> StationService:
+                    path: Path | None = None, identity: FileIdentity | None = None,
+                    clock: Clock = china_minute) -> StationService:
         """Build from station chunks, serialising every station's GeoJSON once."""
         ids: list[str] = []
         heads: list[bytes] = []
@@ -233,11 +234,16 @@ class StationService:
             amenity_json=[fragments[b] for b in bits],
             path=path,
             identity=identity,
+            clock=clock,
         )
 
     @property
     def count(self) -> int:
         return len(self.ids)
+
+    def moment(self, options: NearestOptions) -> dt.datetime:
+        """The moment a query asks about: its own ``at``, else now by the service's clock."""
+        return options.at if options.at is not None else self.clock()
 
     # ----- masks ---------------------------------------------------------------------------
 
@@ -273,7 +279,7 @@ class StationService:
         if not (options.amenities or options.city or options.open_now):
             return None, None
         filters = {"city": options.city} if options.city else {}
-        open_at = china_minute(options.at) if options.open_now else None
+        open_at = china_minute(self.moment(options)) if options.open_now else None
         mask = self._mask(options.amenities, filters, open_at)
         if mask is None:
             return None, None
@@ -342,7 +348,7 @@ class StationService:
         check_point(lon, lat)
         wgs_lon, wgs_lat = self._query_point(lon, lat, options.crs)
         rows, metres = self._nearest_rows(wgs_lon, wgs_lat, options)
-        states = self.hours.states(options.at)
+        states = self.hours.states(self.moment(options))
         features = self._nearest_features(wgs_lon, wgs_lat, rows, metres, options.crs, states)
         return feature_collection(features, b',"crs":"%s"' % options.crs.value.encode())
 
@@ -358,7 +364,7 @@ class StationService:
         if options.crs is not CoordinateSystem.WGS84:
             lon_arr, lat_arr = to_wgs84(lon_arr, lat_arr, options.crs)
         found = self._nearest_rows_batch(lon_arr, lat_arr, options)
-        states = self.hours.states(options.at)
+        states = self.hours.states(self.moment(options))
         index_rows = found.index.tolist()
         metre_rows = found.distance_m.tolist()
         results = []

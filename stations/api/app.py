@@ -17,6 +17,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
+from ..hours import Clock, china_minute, fixed_clock
 from ..live import LiveStations
 from . import feeds, nearest, ogc, reports, stations, web
 from .errors import install_error_handlers
@@ -54,10 +55,16 @@ class StationsApi(FastAPI):
             await super().__call__(scope, receive, send)
 
 
-def create_app(settings: ApiSettings | None = None) -> StationsApi:
-    """The application serving ``settings.data``; raises DataFileError if it cannot be read."""
+def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) -> StationsApi:
+    """The application serving ``settings.data``; raises DataFileError if it cannot be read.
+
+    ``clock`` says what "now" is for queries without ``at`` (default: the wall clock, or
+    ``settings.clock_at`` when set), so tests choose the moment instead of the hour they run at.
+    """
     settings = settings or ApiSettings()
-    live = LiveStations(settings.data, settings.reload_interval_s)
+    if clock is None:
+        clock = china_minute if settings.clock_at is None else fixed_clock(settings.clock_at)
+    live = LiveStations(settings.data, settings.reload_interval_s, clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

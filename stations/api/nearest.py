@@ -19,7 +19,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from ..errors import InvalidInput, StationsError
-from ..hours import china_minute
 from ..live import LiveStations
 from ..model import AMENITY_CODES
 from ..service import MAX_K, MAX_RADIUS_M, StationService
@@ -60,7 +59,7 @@ def nearest_reply(service: StationService, raw_query: bytes,
     """The whole answer to GET /nearest: parse, check the ETag, query, serialise."""
     try:
         lon, lat, options = parse_nearest_query(query_pairs(raw_query))
-        etag = data_etag(service.data_version, None if options.at else china_minute())
+        etag = data_etag(service.data_version, None if options.at else service.clock())
         headers = [(b"etag", etag.encode()), (b"cache-control", REVALIDATE.encode())]
         if etag_matches(if_none_match, etag):
             return Reply(304, b"", headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from pydantic import Field
@@ -27,5 +28,8 @@ class ApiSettings(BaseSettings):
     ogc_max_limit: int = Field(1000, ge=1, description="larger OGC limits are clamped to this")
     gzip_min_bytes: int = Field(1400, ge=0, description="gzip bodies at least this large")
     cors_origins: list[str] = Field(["*"], description="origins allowed by CORS; * for all")
+    clock_at: dt.datetime | None = Field(
+        None, description="for tests and demos only: answer as if it always were this moment "
+        "(ISO 8601; without an offset it is Asia/Shanghai time) instead of reading the clock")
     fast_path: bool = Field(
         True, description="answer GET /nearest before the framework's routing (same answers)")
