@@ -31,6 +31,8 @@ class Findings:
             severity: Severity = Severity.ERROR) -> None:
         """Report ``message(i)`` for every row ``i`` in ``where`` (a mask or positions)."""
         positions = np.asarray(where)
+        if positions.size == 0:
+            return
         if positions.dtype == bool:
             positions = np.flatnonzero(positions)
         if severity is Severity.ERROR:

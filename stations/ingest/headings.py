@@ -124,4 +124,4 @@ def field_label(name: str) -> str:
     label = FIELD_LABELS_ZH.get(name) or {"lon": "经度", "lat": "纬度", POSITION: "坐标",
                                           "amenities": "服务设施", "lon/lat": "经纬度",
                                           "geometry": "几何", "heading": "表头"}.get(name)
-    return f"{label} {name}" if label else name
+    return f"{label} ({name})" if label else name

@@ -171,8 +171,8 @@ def _read_positions(frame: pd.DataFrame, declared: np.ndarray, findings: Finding
                     skip: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """lon, lat and the coordinate system of each row; unusable positions reject the row."""
     crs = declared.copy()
-    numbers = {name: pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64)
-               for name in ("lon", "lat")}
+    numbers = {name: pd.to_numeric(frame[name], errors="coerce").to_numpy(
+        dtype=np.float64, copy=True) for name in ("lon", "lat")}
     text = {name: frame[name].to_numpy(dtype=object) for name in ("lon", "lat")}
     # A position cell, or both numbers pasted into the longitude cell.
     pasted = frame[POSITION].to_numpy(dtype=object).copy()
