@@ -73,3 +73,40 @@ class StationNotFound(StationsError, LookupError):
 
 class PayloadTooLarge(StationsError):
     """A request body larger than the configured limit."""
+
+
+class NotAuthenticated(StationsError):
+    """A write without a valid office key (missing, unknown or revoked)."""
+
+
+class OutOfScope(StationsError, PermissionError):
+    """An office key used on a station outside the province, city or district it covers."""
+
+
+class PreconditionRequired(StationsError):
+    """A write that does not say which version of the station it changes (no ``If-Match``)."""
+
+
+class VersionConflict(StationsError):
+    """A write based on a version of a station that is no longer current.
+
+    ``current`` is the station as it is now (with its version), or None when it was deleted,
+    so the caller can show both sides and decide.
+    """
+
+    def __init__(self, message: str, station_id: str, current: dict[str, object] | None) -> None:
+        super().__init__(message)
+        self.station_id = station_id
+        self.current = current
+
+
+class StationExists(VersionConflict):
+    """A new station whose id is already taken."""
+
+
+class HistoryNotFound(StationsError, LookupError):
+    """No history entry has the given number."""
+
+
+class StoreUnavailable(StationsError):
+    """The station database cannot be reached (the server keeps its last snapshot)."""

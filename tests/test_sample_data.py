@@ -43,7 +43,8 @@ def test_shipped_geopackage_is_the_build_of_the_shipped_sources(built):
 
 
 def test_every_sample_city_gets_its_maps_and_they_are_repeatable(tmp_path):
-    """maps/ is generated, not shipped: drawing the sample twice gives a map pair per city, same bytes."""
+    """maps/ is generated, not shipped: drawing the sample twice gives a map pair per city,
+    same bytes."""
     drawn = []
     for run in ("a", "b"):
         out = tmp_path / run

@@ -19,7 +19,8 @@ from threadpoolctl import threadpool_limits
 
 from ..hours import Clock, china_minute, fixed_clock
 from ..live import LiveStations
-from . import feeds, nearest, ogc, reports, stations, web
+from ..store import open_store
+from . import feeds, nearest, office, ogc, reports, stations, web
 from .errors import install_error_handlers
 from .settings import ApiSettings
 
@@ -29,6 +30,7 @@ ROUTERS = (
     ogc.router,
     feeds.router,
     reports.router,
+    office.router,
     web.router,
 )
 
@@ -85,13 +87,14 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     )
     app.state.settings = settings
     app.state.live = live
+    app.state.store = open_store(settings.data)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                       allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"],
-                       expose_headers=["ETag"])
+                       allow_methods=["GET", "POST", "PATCH", "OPTIONS"], allow_headers=["*"],
+                       expose_headers=["ETag", "Location"])
     if settings.fast_path:
         app.fast_path = nearest.NearestFastPath(live, settings)
     return app

@@ -12,11 +12,19 @@ from fastapi import FastAPI, Request, Response
 
 from ..errors import (
     DataFileError,
+    HistoryNotFound,
     InvalidInput,
+    NotAuthenticated,
+    OutOfScope,
     PayloadTooLarge,
+    PreconditionRequired,
+    ReportNotFound,
+    StationExists,
     StationNotFound,
     StationsError,
+    StoreUnavailable,
     UnknownCoordinateSystem,
+    VersionConflict,
 )
 
 
@@ -31,6 +39,14 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     StationNotFound: 404,
     PayloadTooLarge: 413,
     DataFileError: 503,
+    NotAuthenticated: 401,
+    OutOfScope: 403,
+    HistoryNotFound: 404,
+    ReportNotFound: 404,
+    StationExists: 409,
+    VersionConflict: 412,
+    PreconditionRequired: 428,
+    StoreUnavailable: 503,
 }
 
 
@@ -76,12 +92,16 @@ def error_body(error: Exception, location: str = "query") -> bytes:
     if isinstance(error, UnknownCoordinateSystem):
         return orjson.dumps({"detail": [{"type": "enum", "loc": [location, "crs"],
                                          "msg": str(error), "input": None}]})
+    if isinstance(error, VersionConflict):
+        return orjson.dumps({"detail": str(error), "station_id": error.station_id,
+                             "current": error.current})
     return orjson.dumps({"detail": str(error)})
 
 
 def error_response(error: Exception, location: str = "query") -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
     return Response(error_body(error, location), status_code=status_for(error),
-                    media_type="application/json")
+                    media_type="application/json", headers=headers)
 
 
 async def _handle(request: Request, error: Exception) -> Response:
@@ -97,6 +117,11 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     """OpenAPI ``responses`` entries for the error statuses an operation can return."""
     descriptions = {
         304: "Not modified: the If-None-Match ETag is current",
+        401: "No valid office key (Authorization: Bearer <key>)",
+        403: "The station is outside the area of this office's key",
+        409: "A station with this id exists; `current` is that station",
+        412: "The station changed since the version in If-Match; `current` is it now",
+        428: "If-Match with the station's version is required",
         400: "Bad or unknown query parameter (OGC API); the body names it",
         404: "No station has this id",
         413: "Request body larger than the configured limit",

@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, str] = {
     "map": "draw the station map and the coverage map as HTML files",
     "export": "write a feed for map apps (GeoJSON, Amap/Baidu CSV, KML, GPX, OSM, PMTiles)",
     "reports": "list and resolve problem reports that riders sent about stations",
+    "keys": "create, list and revoke office API keys for editing stations over HTTP",
 }
 
 EXIT_OK = 0
