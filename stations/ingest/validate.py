@@ -28,7 +28,7 @@ Rules, in the order a row meets them:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -85,6 +85,7 @@ class ValidationResult:
     problems: list[Problem]
     rows_read: int
     rows_rejected: int
+    made_ids: set[str] = field(default_factory=set)
 
     @property
     def rows_stored(self) -> int:
@@ -132,6 +133,7 @@ def validate_tables(tables: Sequence[SourceTable]) -> ValidationResult:
     _check_phones(frame, findings)
 
     wgs_lon, wgs_lat = _to_wgs84(lon, lat, crs, ~findings.rejected)
+    given_id = frame["id"].to_numpy() != ""
     prefixes = np.array([t.spec.id_prefix for t in tables], dtype=object)[source_index]
     _make_ids(frame, prefixes, wgs_lon, wgs_lat, findings)
     _check_duplicate_ids(frame, findings)
@@ -143,7 +145,9 @@ def validate_tables(tables: Sequence[SourceTable]) -> ValidationResult:
     for amenity, flags in zip(AMENITIES, amenity_flags.T, strict=True):
         columns[amenity.column] = flags[keep]
     stations = station_frame(columns, wgs_lon[keep], wgs_lat[keep])
-    return ValidationResult(stations, findings.problems(), n, int(findings.rejected.sum()))
+    made = set(frame["id"].to_numpy()[keep & ~given_id].tolist())
+    return ValidationResult(stations, findings.problems(), n, int(findings.rejected.sum()),
+                            made)
 
 
 def _reading_problems(tables: Sequence[SourceTable], findings: Findings) -> np.ndarray:
