@@ -44,6 +44,7 @@ from .errors import (
     ReportStoreFull,
 )
 from .model import DEFAULT_GEOPACKAGE, TIMEZONE
+from .text import without_controls
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +154,10 @@ def default_reports_path(geopackage: str | os.PathLike[str] = DEFAULT_GEOPACKAGE
 
 def clean_note(note: str) -> str:
     """Normalise a rider's note and check its length; control characters other than line
-    breaks are dropped so that a note cannot rewrite a planner's terminal."""
-    text = unicodedata.normalize("NFC", note).replace("\r\n", "\n")
-    text = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
+    breaks are dropped so that a note cannot rewrite a planner's terminal, while emoji joined
+    with a zero-width joiner and emoji newer than Python's tables are kept."""
+    text = unicodedata.normalize("NFC", note).replace("\r\n", "\n").replace("\r", "\n")
+    text = without_controls(text.replace("\t", " "))
     text = text.strip()
     if len(text) > MAX_NOTE_CHARS:
         raise ReportRejected(f"note: at most {MAX_NOTE_CHARS} characters, got {len(text)}")

@@ -22,6 +22,7 @@ from ..errors import StationsError
 SUBCOMMANDS: dict[str, str] = {
     "build": "validate source tables and write the station GeoPackage",
     "validate": "check source tables and report problems, without writing anything",
+    "import": "compare office sheets with the stations, review the change set, apply it",
     "info": "count the stations of a GeoPackage per city, amenity and status",
     "synth": "write a synthetic national station table (CSV) for scale tests",
     "serve": "serve the nearest-station API and OGC API - Features",

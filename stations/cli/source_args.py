@@ -44,6 +44,11 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         "and GB18030 apart)",
     )
     parser.add_argument(
+        "--id-prefix", default="", metavar="PREFIX",
+        help="prefix of the ids made for rows without one (e.g. NN-); the manifest's "
+        "id_prefix for manifest sources",
+    )
+    parser.add_argument(
         "--max-problems", type=int, default=DEFAULT_MAX_PROBLEMS, metavar="N",
         help=f"print at most N problem lines (default: {DEFAULT_MAX_PROBLEMS}; 0 prints all)",
     )
@@ -66,8 +71,8 @@ def source_specs(args: argparse.Namespace) -> list[SourceSpec]:
         raise SourceError("--crs is required with FILE: say which coordinate system the "
                           "files use (wgs84, gcj02 or bd09)")
     mapping = read_mapping_file(args.mapping) if args.mapping else {}
-    return [make_spec(Path(f), args.crs, encoding=args.encoding, mapping=mapping, label=f)
-            for f in args.files]
+    return [make_spec(Path(f), args.crs, encoding=args.encoding, mapping=mapping, label=f,
+                      id_prefix=args.id_prefix) for f in args.files]
 
 
 def print_problems(problems: Sequence[Problem], limit: int) -> None:
