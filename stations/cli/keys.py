@@ -85,7 +85,7 @@ def create_key(args: argparse.Namespace) -> int:
 def list_keys(args: argparse.Namespace) -> int:
     store = store_of(args)
     try:
-        keys = store.keys()
+        keys = store.office_keys()
     finally:
         store.close()
     for key in keys:

@@ -16,9 +16,12 @@ from . import SUBCOMMANDS
 EPILOG = """examples:
   stations serve                                  # geodata/stations.gpkg on 127.0.0.1:8000
   stations serve --data build/stations.gpkg --host 0.0.0.0 --port 8080 --workers 2
+  stations serve --database postgresql://stations@db/stations --host 0.0.0.0
 
 The GeoPackage is watched: rebuild it (stations build) and the server serves the new data
 without a restart; a corrupt or half-written file is refused and the old data kept.
+With --database postgresql://… the server is one replica of a PostGIS store: it answers from
+its own in-memory index and follows committed changes (see docs/store.md).
 Other settings come from STATIONS_* environment variables (see docs/api.md).
 """
 
@@ -34,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--data", default=DEFAULT_GEOPACKAGE,
                         help=f"station GeoPackage (default: {DEFAULT_GEOPACKAGE})")
+    parser.add_argument("--database", metavar="URL",
+                        help="serve a PostGIS store (postgresql://…) instead of --data; "
+                        "this process keeps its own index and follows changes")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     parser.add_argument("--workers", type=int, default=1,
@@ -66,10 +72,14 @@ def serve(args: argparse.Namespace) -> int:
         from ..api.app import create_app  # the web stack loads only for this command
         from ..api.settings import ApiSettings
 
-        settings = ApiSettings(data=args.data, reload_interval_s=args.reload_interval)
+        settings = ApiSettings(data=args.data, reload_interval_s=args.reload_interval,
+                               database=args.database)
         uvicorn.run(create_app(settings), **common)  # a bad file raises DataFileError here
     else:
-        StationService.load(args.data)  # refuse a bad file before starting the workers
+        if args.database:
+            os.environ["STATIONS_DATABASE"] = args.database
+        else:
+            StationService.load(args.data)  # refuse a bad file before starting the workers
         # Worker processes build their own app from the environment.
         os.environ["STATIONS_DATA"] = str(args.data)
         os.environ["STATIONS_RELOAD_INTERVAL_S"] = str(args.reload_interval)
