@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import orjson
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from ..errors import (
     DataFileError,
@@ -72,19 +73,30 @@ def _is_position(part: str) -> bool:
 _JSON_INTEGERS = range(-(2**63), 2**64)
 
 
-def _echoed_input(value: object) -> str | int | float | None:
-    """The offending value as JSON can carry it: text for objects and for integers such as
-    ``k=-9223372036854775809`` that no 64-bit JSON number holds."""
-    if isinstance(value, int) and value not in _JSON_INTEGERS:
-        return str(value)
-    return value if isinstance(value, str | int | float | None) else str(value)
+def echoable(value: object) -> object:
+    """Any value as JSON can carry it, so that an error answer can always be rendered: bytes
+    that are not UTF-8 (a report body in GB18030 or garbage), lone surrogates, integers such as
+    ``k=-9223372036854775809`` that no 64-bit JSON number holds, and objects become text."""
+    if value is None or isinstance(value, bool | float):
+        return value
+    if isinstance(value, int):
+        return value if value in _JSON_INTEGERS else str(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list | tuple):
+        return [echoable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(echoable(key)): echoable(item) for key, item in value.items()}
+    return echoable(str(value))
 
 
 def error_body(error: Exception, location: str = "query") -> bytes:
     """The JSON body for an error raised on purpose; ``location`` is ``query`` or ``body``."""
     if isinstance(error, InvalidInput):
         detail = [{"type": error.kind, "loc": _loc(location, error.field), "msg": error.message,
-                   "input": _echoed_input(error.value)}]
+                   "input": echoable(error.value)}]
         if isinstance(error, OgcInvalidParameter):
             return orjson.dumps({"code": "InvalidParameterValue",
                                  "description": str(error), "detail": detail})
@@ -108,9 +120,22 @@ async def _handle(request: Request, error: Exception) -> Response:
     return error_response(error, "query" if request.method in ("GET", "HEAD") else "body")
 
 
+async def _handle_validation(_: Request, error: Exception) -> Response:
+    """FastAPI's own validation errors in the same shape; FastAPI's handler fails (500) on an
+    input that is not UTF-8, this one renders any bytes."""
+    problems = error.errors() if isinstance(error, RequestValidationError) else []
+    detail = [{"type": echoable(problem.get("type", "value_error")),
+               "loc": echoable(list(problem.get("loc", ()))),
+               "msg": echoable(problem.get("msg", "")),
+               "input": echoable(problem.get("input"))} for problem in problems]
+    return Response(orjson.dumps({"detail": detail}), status_code=422,
+                    media_type="application/json")
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Send every :class:`StationsError` as JSON with the status from the table."""
+    """Send every :class:`StationsError` and every validation error as JSON."""
     app.add_exception_handler(StationsError, _handle)
+    app.add_exception_handler(RequestValidationError, _handle_validation)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:

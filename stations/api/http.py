@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
+import orjson
 from fastapi import Request, Response
 
-from ..errors import PayloadTooLarge
+from ..errors import InvalidInput, PayloadTooLarge
 from ..hours import china_local
 
 GEOJSON = "application/geo+json"
@@ -55,3 +56,19 @@ async def read_capped_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"request body is over the {limit}-byte limit")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def json_object(raw: bytes) -> dict[str, object]:
+    """A request body that must be a JSON object in UTF-8; 422 naming the problem otherwise."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("", f"body is not UTF-8 (byte {exc.start}); send JSON in UTF-8",
+                           "json_invalid", None) from None
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput("", f"body is not valid JSON: {exc}", "json_invalid", None) from None
+    if not isinstance(body, dict):
+        raise InvalidInput("", "body must be a JSON object", "model_attributes_type", None)
+    return body

@@ -13,7 +13,6 @@ import gzip
 from dataclasses import dataclass
 
 import numpy as np
-import orjson
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
@@ -23,7 +22,15 @@ from ..live import LiveStations
 from ..model import AMENITY_CODES
 from ..service import MAX_K, MAX_RADIUS_M, StationService
 from .errors import error_body, problem_responses, status_for
-from .http import GEOJSON, JSON, REVALIDATE, data_etag, etag_matches, read_capped_body
+from .http import (
+    GEOJSON,
+    JSON,
+    REVALIDATE,
+    data_etag,
+    etag_matches,
+    json_object,
+    read_capped_body,
+)
 from .params import (
     NEAREST_OPTION_NAMES,
     nearest_parameters,
@@ -153,13 +160,7 @@ def parse_points(value: object, limit: int) -> tuple[np.ndarray, np.ndarray]:
 )
 async def nearest_batch(request: Request) -> Response:
     settings: ApiSettings = request.app.state.settings
-    raw = await read_capped_body(request, settings.max_body_bytes)
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput("", f"body is not valid JSON: {exc}", "json_invalid", None) from None
-    if not isinstance(body, dict):
-        raise InvalidInput("", "body must be a JSON object", "model_attributes_type", None)
+    body = json_object(await read_capped_body(request, settings.max_body_bytes))
     reject_unknown(body, ("points", *NEAREST_OPTION_NAMES))
     lon, lat = parse_points(body.get("points"), settings.max_batch_points)
     amenities = body.get("amenity") or []

@@ -174,17 +174,27 @@ def collection(request: Request) -> Response:
     return _json(request, _collection(request), data_etag(service.data_version))
 
 
+_LON = {"type": "number", "minimum": -180, "maximum": 180}
+_LAT = {"type": "number", "minimum": -90, "maximum": 90}
+_Z = {"type": "number"}
+# Four numbers or six, as the server takes them (OGC API - Features Part 1 says the same).
+BBOX_SCHEMA = {"oneOf": [
+    {"type": "array", "minItems": 4, "maxItems": 4, "prefixItems": [_LON, _LAT, _LON, _LAT],
+     "items": False},
+    {"type": "array", "minItems": 6, "maxItems": 6,
+     "prefixItems": [_LON, _LAT, _Z, _LON, _LAT, _Z], "items": False},
+]}
+
+
 def items_parameters() -> list[dict[str, object]]:
     """OpenAPI parameter objects of the items endpoint (limits as set by default)."""
     defaults = ApiSettings.model_fields
     default = defaults["ogc_default_limit"].default
     maximum = defaults["ogc_max_limit"].default
     return [
-        _plain_parameter("bbox", "minLon,minLat,maxLon,maxLat in WGS84 (CRS84); minLon > maxLon "
-                         "crosses the antimeridian", {"type": "array", "minItems": 4,
-                                                      "maxItems": 6,
-                                                      "items": {"type": "number"}},
-                         style="form", explode=False),
+        _plain_parameter("bbox", "minLon,minLat,maxLon,maxLat in WGS84 (CRS84), or the six "
+                         "numbers minLon,minLat,minZ,maxLon,maxLat,maxZ; minLon > maxLon "
+                         "crosses the antimeridian", BBOX_SCHEMA, style="form", explode=False),
         _plain_parameter("limit", f"Page size; larger values are clamped to the maximum "
                          f"(STATIONS_OGC_MAX_LIMIT, {maximum} by default)",
                          {"type": "integer", "minimum": 1, "default": default}),
@@ -223,8 +233,8 @@ def _parse_bbox(value: str) -> tuple[float, float, float, float]:
     if len(numbers) == 6:  # minLon,minLat,minZ,maxLon,maxLat,maxZ
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4:
-        raise OgcInvalidParameter("bbox", "must be minLon,minLat,maxLon,maxLat", "value_error",
-                                  value)
+        raise OgcInvalidParameter("bbox", "must be 4 numbers minLon,minLat,maxLon,maxLat or 6 "
+                                  "with heights", "value_error", value)
     west, south, east, north = numbers
     try:
         check_point(west, south, "bbox.")

@@ -6,8 +6,14 @@ import argparse
 import os
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
-from ..api.protocol import CappedHeadProtocol
+from ..api.protocol import (
+    BODY_TIMEOUT_S,
+    HEADER_TIMEOUT_S,
+    MAX_CONNECTIONS_PER_ADDRESS,
+    GuardedConfig,
+)
 from ..errors import StationsError
 from ..model import DEFAULT_GEOPACKAGE
 from ..service import StationService
@@ -52,6 +58,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--timeout-keep-alive", type=float, default=5.0, metavar="SECONDS",
                         help="close idle keep-alive connections after this long "
                         "(default: %(default)s)")
+    parser.add_argument("--header-timeout", type=float, default=HEADER_TIMEOUT_S,
+                        metavar="SECONDS",
+                        help="a request line and headers not received within this long get 408 "
+                        "and the connection is closed; 0 turns it off (default: %(default)s)")
+    parser.add_argument("--body-timeout", type=float, default=BODY_TIMEOUT_S, metavar="SECONDS",
+                        help="a request body not received within this long after the headers "
+                        "gets 408; 0 turns it off (default: %(default)s)")
+    parser.add_argument("--max-connections-per-address", type=int,
+                        default=MAX_CONNECTIONS_PER_ADDRESS, metavar="N",
+                        help="connections one client address may hold at once; more get 503; "
+                        "0 turns it off, as behind a reverse proxy (default: %(default)s)")
     parser.add_argument("--log-level", default="info",
                         choices=["critical", "error", "warning", "info", "debug"])
     parser.set_defaults(handler=serve)
@@ -62,19 +79,25 @@ def serve(args: argparse.Namespace) -> int:
         raise StationsError("--workers must be at least 1")
     if args.limit_concurrency < 1 or args.timeout_keep_alive <= 0:
         raise StationsError("--limit-concurrency and --timeout-keep-alive must be positive")
-    # Bounded so that a flood of slow or idle clients cannot hold every socket; request heads
-    # are capped by the protocol, request bodies by STATIONS_MAX_BODY_BYTES.
+    if args.header_timeout < 0 or args.body_timeout < 0 or args.max_connections_per_address < 0:
+        raise StationsError("--header-timeout, --body-timeout and --max-connections-per-address "
+                            "must be 0 (off) or positive")
+    # Bounded so that a flood of slow or idle clients cannot hold every socket (see
+    # stations/api/protocol.py); request bodies are capped by STATIONS_MAX_BODY_BYTES.
     common = {"host": args.host, "port": args.port, "log_level": args.log_level,
-              "http": CappedHeadProtocol,
               "access_log": False, "limit_concurrency": args.limit_concurrency,
-              "timeout_keep_alive": args.timeout_keep_alive, "timeout_graceful_shutdown": 10}
+              "timeout_keep_alive": args.timeout_keep_alive, "timeout_graceful_shutdown": 10,
+              "header_timeout_s": args.header_timeout, "body_timeout_s": args.body_timeout,
+              "max_connections_per_address": args.max_connections_per_address}
     if args.workers == 1:
         from ..api.app import create_app  # the web stack loads only for this command
         from ..api.settings import ApiSettings
 
         settings = ApiSettings(data=args.data, reload_interval_s=args.reload_interval,
                                database=args.database)
-        uvicorn.run(create_app(settings), **common)  # a bad file raises DataFileError here
+        config = GuardedConfig(create_app(settings), **common)  # a bad file raises here
+        server = uvicorn.Server(config)
+        server.run()
     else:
         if args.database:
             os.environ["STATIONS_DATABASE"] = args.database
@@ -83,6 +106,10 @@ def serve(args: argparse.Namespace) -> int:
         # Worker processes build their own app from the environment.
         os.environ["STATIONS_DATA"] = str(args.data)
         os.environ["STATIONS_RELOAD_INTERVAL_S"] = str(args.reload_interval)
-        uvicorn.run("stations.api.app:create_app", factory=True, workers=args.workers,
-                    **common)
+        config = GuardedConfig("stations.api.app:create_app", factory=True,
+                               workers=args.workers, **common)
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return 0
+    if not server.started:  # the port was taken, for one: uvicorn has logged why
+        raise StationsError(f"could not serve on {args.host}:{args.port}")
     return 0
