@@ -39,6 +39,9 @@ _STATE_CODES = {
     opening_hours.State.CLOSED: CLOSED,
     opening_hours.State.UNKNOWN: UNKNOWN,
 }
+# The three answers to "open now?" as the API names them (``open_state``).
+OPEN_STATES = {"open": OPEN, "closed": CLOSED, "unknown": UNKNOWN}
+STATE_NAMES = {code: name for name, code in OPEN_STATES.items()}
 
 
 # What "now" is for a query that names no moment.  The default is the wall clock
@@ -166,9 +169,10 @@ class HoursTable:
         self._cache = (local, states)
         return states
 
-    def open_mask(self, at: dt.datetime | None = None) -> npt.NDArray[np.bool_]:
-        """True for stations known to be open at ``at``."""
-        return self.states(at) == OPEN
+    def state_mask(self, allowed: frozenset[int], at: dt.datetime | None = None
+                   ) -> npt.NDArray[np.bool_]:
+        """True for stations whose state at ``at`` is one of ``allowed``."""
+        return np.isin(self.states(at), list(allowed))
 
     def with_rows(self, rows: Sequence[int], expressions: Sequence[str],
                   status_open: Sequence[bool]) -> HoursTable:

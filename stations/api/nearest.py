@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from ..errors import InvalidInput, StationsError
+from ..hours import OPEN_STATES
 from ..live import LiveStations
 from ..model import AMENITY_CODES
 from ..service import MAX_K, MAX_RADIUS_M, StationService
@@ -38,6 +39,7 @@ from .params import (
     parse_nearest_query,
     query_pairs,
     reject_unknown,
+    string_list,
 )
 from .settings import ApiSettings
 
@@ -117,6 +119,7 @@ BATCH_BODY_SCHEMA = {
         "radius_m": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_M},
         "amenity": {"type": "array", "items": {"type": "string", "enum": list(AMENITY_CODES)}},
         "open_now": {"type": "boolean", "default": False},
+        "open_state": {"type": "array", "items": {"type": "string", "enum": list(OPEN_STATES)}},
         "at": {"type": "string", "format": "date-time"},
         "city": {"type": "string"},
         "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
@@ -163,10 +166,8 @@ async def nearest_batch(request: Request) -> Response:
     body = json_object(await read_capped_body(request, settings.max_body_bytes))
     reject_unknown(body, ("points", *NEAREST_OPTION_NAMES))
     lon, lat = parse_points(body.get("points"), settings.max_batch_points)
-    amenities = body.get("amenity") or []
-    if not isinstance(amenities, list) or not all(isinstance(a, str) for a in amenities):
-        raise InvalidInput("amenity", "must be a list of amenity codes", "list_type", None)
-    options = options_from(body, amenities)
+    options = options_from(body, string_list("amenity", body.get("amenity"), "amenity codes"),
+                           string_list("open_state", body.get("open_state"), "open states"))
     service = live_stations(request).current
     answer = await run_in_threadpool(service.find_nearest_batch, lon, lat, options)
     return Response(answer, media_type=JSON)

@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ..model import DEFAULT_GEOPACKAGE
+from ..service import MAX_RADIUS_M
 
 
 class ApiSettings(BaseSettings):
@@ -31,6 +32,9 @@ class ApiSettings(BaseSettings):
     ogc_max_limit: int = Field(1000, ge=1, description="larger OGC limits are clamped to this")
     gzip_min_bytes: int = Field(1400, ge=0, description="gzip bodies at least this large")
     cors_origins: list[str] = Field(["*"], description="origins allowed by CORS; * for all")
+    reach_m: float = Field(
+        20_000.0, gt=0, le=MAX_RADIUS_M, description="riding reach in metres: the rider page "
+        "lists stations within it, and the nearest one beyond it when there is none")
     clock_at: dt.datetime | None = Field(
         None, description="for tests and demos only: answer as if it always were this moment "
         "(ISO 8601; without an offset it is Asia/Shanghai time) instead of reading the clock")

@@ -16,7 +16,7 @@ from ..api.protocol import (
 )
 from ..errors import StationsError
 from ..model import DEFAULT_GEOPACKAGE
-from ..service import StationService
+from ..service import MAX_RADIUS_M, StationService
 from . import SUBCOMMANDS
 
 EPILOG = """examples:
@@ -52,6 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="worker processes; each holds its own copy of the data")
     parser.add_argument("--reload-interval", type=float, default=2.0, metavar="SECONDS",
                         help="how often to look for a rebuilt GeoPackage; 0 turns it off")
+    parser.add_argument("--reach-m", type=float, default=None, metavar="METRES",
+                        help="riding reach: the rider page lists stations within it, and the "
+                        "nearest one beyond it when there is none (default: STATIONS_REACH_M "
+                        "or 20000)")
     parser.add_argument("--limit-concurrency", type=int, default=1000, metavar="N",
                         help="connections and requests at once per worker; more get 503 "
                         "(default: %(default)s)")
@@ -79,6 +83,10 @@ def serve(args: argparse.Namespace) -> int:
         raise StationsError("--workers must be at least 1")
     if args.limit_concurrency < 1 or args.timeout_keep_alive <= 0:
         raise StationsError("--limit-concurrency and --timeout-keep-alive must be positive")
+    if args.reach_m is not None and not 0 < args.reach_m <= MAX_RADIUS_M:
+        raise StationsError(f"--reach-m must be greater than 0 and at most {MAX_RADIUS_M:g} "
+                            f"metres, got {args.reach_m:g}")
+    reach = {} if args.reach_m is None else {"reach_m": args.reach_m}
     if args.header_timeout < 0 or args.body_timeout < 0 or args.max_connections_per_address < 0:
         raise StationsError("--header-timeout, --body-timeout and --max-connections-per-address "
                             "must be 0 (off) or positive")
@@ -94,7 +102,7 @@ def serve(args: argparse.Namespace) -> int:
         from ..api.settings import ApiSettings
 
         settings = ApiSettings(data=args.data, reload_interval_s=args.reload_interval,
-                               database=args.database)
+                               database=args.database, **reach)
         config = GuardedConfig(create_app(settings), **common)  # a bad file raises here
         server = uvicorn.Server(config)
         server.run()
@@ -106,6 +114,8 @@ def serve(args: argparse.Namespace) -> int:
         # Worker processes build their own app from the environment.
         os.environ["STATIONS_DATA"] = str(args.data)
         os.environ["STATIONS_RELOAD_INTERVAL_S"] = str(args.reload_interval)
+        if args.reach_m is not None:
+            os.environ["STATIONS_REACH_M"] = str(args.reach_m)
         config = GuardedConfig("stations.api.app:create_app", factory=True,
                                workers=args.workers, **common)
         Multiprocess(config, sockets=[config.bind_socket()]).run()
