@@ -184,6 +184,13 @@ def _hours_in_words(expression: str) -> bytes:
                                                orjson.dumps(describe_hours(expression, "en")))
 
 
+def _feature_head(id_json: bytes, properties_json: bytes, opening_hours: str) -> bytes:
+    """``{"type":"Feature","id":..,"properties":{..fields..,"hours_zh":..,"hours_en":..,``:
+    a feature's fixed start, open for more members."""
+    return b'{"type":"Feature","id":%s,"properties":%s,%s' % (
+        id_json, properties_json[:-1], _hours_in_words(opening_hours))
+
+
 def _amenity_fragment(bits: int) -> bytes:
     """``"amenities":[...]`` for one combination of amenity bits."""
     chosen = [
@@ -248,11 +255,8 @@ class StationService:
         # Repeated text (city, hours ...) is kept as integer codes, not 200,000 strings.
         coded = {name: _Codes() for name in CODED_FIELDS}
         for chunk in chunks:
-            # {"type":"Feature","id":..,"properties":{..fields..,"hours_zh":..,"hours_en":..,
-            # -- open for more members.
-            heads.extend(b'{"type":"Feature","id":%s,"properties":%s,%s' % (
-                i, p[:-1], _hours_in_words(h)) for i, p, h in zip(
-                    chunk.id_json, chunk.properties_json, chunk.text["opening_hours"], strict=True))
+            heads.extend(map(_feature_head, chunk.id_json, chunk.properties_json,
+                             chunk.text["opening_hours"]))
             ids.extend(chunk.text["id"])
             for name, codes in coded.items():
                 codes.extend(chunk.text[name])
@@ -303,10 +307,10 @@ class StationService:
                                     and np.array_equal(self.lat[rows], chunk.lat))
         padding = [b""] * len(added)
         heads, amenity_json = self.heads + padding, self.amenity_json + padding
-        for row, station_id, props, bits in zip(rows.tolist(), chunk.id_json,
-                                                chunk.properties_json, chunk.amenity_bits,
-                                                strict=True):
-            heads[row] = b'{"type":"Feature","id":%s,"properties":%s,' % (station_id, props[:-1])
+        for row, station_id, props, hours, bits in zip(
+                rows.tolist(), chunk.id_json, chunk.properties_json,
+                chunk.text["opening_hours"], chunk.amenity_bits, strict=True):
+            heads[row] = _feature_head(station_id, props, hours)
             amenity_json[row] = _amenity_fragment(bits)
         filter_codes = {}
         for name, (code_of, codes) in self.filter_codes.items():
