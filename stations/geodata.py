@@ -44,7 +44,7 @@ from .store import records as store_records
 # GDAL stamps gpkg_contents.last_change with the current time unless told otherwise; a fixed
 # stamp makes two builds from the same sources byte-for-byte comparable.
 _FIXED_GPKG_TIMESTAMP = "2000-01-01T00:00:00Z"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def station_frame(
