@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from .cities import unknown_city_message
 from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
 from .gpkg_rows import StationChunk, read_station_chunks
@@ -322,6 +323,10 @@ class StationService:
         states = options.wanted_states()
         if not (options.amenities or options.city or states is not None):
             return None, None
+        if options.city and options.city not in self.filter_codes["city"][0]:
+            hint = unknown_city_message(options.city, self.filter_codes["city"][0])
+            if hint:  # 南宁 for 南宁市; a city with no station and no near namesake gets []
+                raise InvalidInput("city", hint, "enum", options.city)
         filters = {"city": options.city} if options.city else {}
         open_at = china_minute(self.moment(options)) if states is not None else None
         mask = self._mask(options.amenities, filters, states, open_at)

@@ -94,7 +94,7 @@ def test_max_problems_limits_the_listing(workdir, capsys):
     (["validate", "broken.csv", "--crs", "wgs84"], "broken.csv: unreadable text encoding"),
     (["build", "s.csv", "--crs", "wgs84", "--mapping", "none.toml"], "none.toml: no such file"),
     (["build"], "geodata/sources/sources.toml: no such file"),
-    (["info", "none.gpkg"], "none.gpkg: no such GeoPackage"),
+    (["info", "--data", "none.gpkg"], "none.gpkg: no such GeoPackage"),
     (["build", "s.csv", "--crs", "gcj02", "-o", "."], ".: is a folder"),
     (["build", "s.csv", "--crs", "gcj02", "-o", "s.csv/x.gpkg"], "cannot write the GeoPackage"),
 ])
@@ -109,7 +109,7 @@ def test_bad_input_is_a_clean_message_and_exit_2(workdir, capsys, args, message)
 
 
 def test_info_counts_per_city_and_amenity(sample_gpkg, capsys):
-    assert main(["info", str(sample_gpkg)]) == 0
+    assert main(["info", "--data", str(sample_gpkg)]) == 0
     out = capsys.readouterr().out
     assert f"{sample_gpkg}: 6 stations, data version " in out
     assert "  南宁市  4\n" in out and "  重庆市  2\n" in out
@@ -123,7 +123,7 @@ def test_info_counts_per_city_and_amenity(sample_gpkg, capsys):
                "--progress", "--output", "--strict", "exit codes"]),
     ("validate", ["--manifest", "--crs", "--mapping", "--encoding", "--max-problems",
                   "exit codes"]),
-    ("info", ["GPKG"]),
+    ("info", ["--data", "GPKG"]),
 ])
 def test_help_explains_every_option(capsys, command, options):
     with pytest.raises(SystemExit) as exit_info:

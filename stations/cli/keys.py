@@ -7,9 +7,9 @@ import datetime as dt
 import json
 
 from ..errors import InvalidInput
-from ..model import DEFAULT_GEOPACKAGE
 from ..store import OfficeKey, Scope, open_store
 from . import SUBCOMMANDS
+from .options import add_data_option
 
 EPILOG = """examples:
   stations keys create --office 南宁市总工会 --city 南宁市
@@ -53,8 +53,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
     """``--data`` / ``--database``: which store a command works on."""
-    parser.add_argument("--data", default=DEFAULT_GEOPACKAGE,
-                        help="station GeoPackage (default: %(default)s)")
+    add_data_option(parser)
     parser.add_argument("--database", metavar="URL",
                         help="postgresql://… URL; used instead of --data when given")
 
