@@ -120,6 +120,8 @@ class PostGISStore:
     """:class:`~stations.store.base.StationStore` in a PostgreSQL/PostGIS database."""
 
     def __init__(self, url: str, *, pool_size: int = 16, migrate: bool = True) -> None:
+        """Open a pool on ``url``; ``migrate`` applies pending migrations first, otherwise a
+        database that lacks one is refused with a message saying how to migrate it."""
         self.url = url
         try:
             if migrate:
@@ -129,6 +131,21 @@ class PostGISStore:
                 kwargs={"autocommit": True}, open=True, name="stations")
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise StoreUnavailable(f"cannot use the station database: {exc}") from exc
+        if not migrate:
+            self._check_schema()
+
+    def _check_schema(self) -> None:
+        wanted = {p.stem for p in MIGRATIONS.glob("*.sql") if not p.stem.endswith(".rollback")}
+        try:
+            with self._transaction(read_only=True) as conn:
+                applied = {r[0] for r in conn.execute("SELECT migration_id FROM _yoyo_migration")}
+        except psycopg.errors.UndefinedTable:
+            applied = set()
+        if wanted - applied:
+            self.close()
+            raise StoreUnavailable("the station database lacks migrations "
+                                   f"{', '.join(sorted(wanted - applied))}: run "
+                                   "stations migrate --to <its URL>")
 
     @contextlib.contextmanager
     def _transaction(self, read_only: bool = False) -> Iterator[psycopg.Connection]:
