@@ -130,12 +130,8 @@ def _strip_nations(name: str, nations: Sequence[str]) -> str:
     return name
 
 
-@lru_cache(maxsize=1)
-def _table() -> _Table:
-    with _package_file("56_nations.csv").open(encoding="utf-8") as f:
-        peoples = [line.strip() for line in f if line.strip()]
-    nations = sorted({*peoples, *(p[:-1] for p in peoples if len(p) > 2), "各族"},
-                     key=len, reverse=True)
+def _read_units() -> dict[str, Unit]:
+    """The package's table as divisions, each knowing its province and city."""
     with _package_file("adcodes.csv").open(encoding="utf-8") as f:
         rows = [(r["adcode"][:6], r["name"], r["longitude"], r["latitude"])
                 for r in csv.DictReader(f)]
@@ -145,47 +141,48 @@ def _table() -> _Table:
                                       np.array([float(rows[i][3]) for i in placed]))
     centres = {rows[i][0]: (round(float(x), 6), round(float(y), 6))
                for i, x, y in zip(placed, wgs_lon, wgs_lat, strict=True)}
+    municipalities = {code[:2] + "0000" for code, name, _, _ in rows
+                      if code[2:] != "0000" and name == names.get(code[:2] + "0000")}
     units: dict[str, Unit] = {}
     for code, name, _, _ in rows:
         if code.startswith("99") or name.endswith("直辖"):
             continue  # 海域, 苏鲁交界: not divisions
         province = code[:2] + "0000"
         if code == province:
-            level: Level = "province"
-            city = None
-        elif code[4:] == "00" or code[2:4] == "90":
-            if names.get(province) == name:
-                continue  # a municipality's own city row: the municipality is its own city
-            level, city = "city", code
+            city = code if code in municipalities else None
+            units[code] = Unit(code, name, "province", province, city, centres.get(code))
+        elif province in municipalities:
+            if name != names[province]:  # not the municipality's own city rows
+                units[code] = Unit(code, name, "district", province, province,
+                                   centres.get(code))
+        elif code[4:] == "00" or code[2:4] == "90":  # 90: county-level, under the province
+            units[code] = Unit(code, name, "city", province, code, centres.get(code))
         else:
-            level = "district"
             city = code[:4] + "00" if code[:4] + "00" in names else province
-            if names.get(city) == names.get(province):
-                city = province
-        units[code] = Unit(code, name, level, province, city, centres.get(code))
+            units[code] = Unit(code, name, "district", province, city, centres.get(code))
+    return units
 
+
+@lru_cache(maxsize=1)
+def _table() -> _Table:
+    with _package_file("56_nations.csv").open(encoding="utf-8") as f:
+        peoples = [line.strip() for line in f if line.strip()]
+    nations = sorted({*peoples, *(p[:-1] for p in peoples if len(p) > 2), "各族"},
+                     key=len, reverse=True)
+    units = _read_units()
     full: dict[str, list[str]] = {}
     short: dict[str, list[str]] = {}
     stems: dict[str, list[str]] = {}
     for unit in units.values():
         full.setdefault(unit.name, []).append(unit.code)
-        if unit.level == "province":
-            brief = _strip_suffix(unit.name, _PROVINCE_SUFFIXES, nations)
-            (short if len(brief) >= 2 and brief != unit.name else {}).setdefault(
-                brief, []).append(unit.code)
+        if unit.level == "district":
+            brief, index = _strip_suffix(unit.name, _DISTRICT_SUFFIXES, nations), stems
+        elif unit.level == "city":
+            brief, index = _strip_suffix(unit.name, _CITY_SUFFIXES, nations), short
         else:
-            suffixes = _CITY_SUFFIXES if unit.level == "city" else ()
-            brief = _strip_suffix(unit.name, suffixes, nations)
-            if suffixes and len(brief) >= 2 and brief != unit.name:
-                short.setdefault(brief, []).append(unit.code)
-            stem = _strip_suffix(unit.name, _DISTRICT_SUFFIXES, nations)
-            if len(stem) >= 2 and stem != unit.name:
-                stems.setdefault(stem, []).append(unit.code)
-    if municipalities := [u for u in units.values() if u.level == "province" and
-                          any(v.city == u.code for v in units.values())]:
-        for unit in municipalities:
-            units[unit.code] = Unit(unit.code, unit.name, "province", unit.code, unit.code,
-                                    unit.centre)
+            brief, index = _strip_suffix(unit.name, _PROVINCE_SUFFIXES, nations), short
+        if len(brief) >= 2 and brief != unit.name:
+            index.setdefault(brief, []).append(unit.code)
     kinds = {f"{stem}县": (codes, "renamed") for stem, codes in stems.items()}
     kinds.update((name, (codes, "short")) for name, codes in short.items())
     kinds.update((name, (codes, "full")) for name, codes in full.items())
