@@ -38,7 +38,7 @@ from .hours import (
     Clock,
     HoursTable,
     china_minute,
-    describe_hours,
+    hours_for_riders,
 )
 from .index import Neighbours, StationIndex, StationSubset, initial_bearing_deg
 from .model import (
@@ -176,11 +176,12 @@ class _Codes:
 
 
 @lru_cache(maxsize=4096)
-def _hours_in_words(expression: str) -> bytes:
-    """``"hours_zh":..,"hours_en":..,`` for one opening_hours expression, so that apps show
-    riders words (每天 05:00–23:00) and not OSM syntax."""
-    return b'"hours_zh":%s,"hours_en":%s,' % (orjson.dumps(describe_hours(expression, "zh")),
-                                               orjson.dumps(describe_hours(expression, "en")))
+def _hours_in_words(expression: str, recorded: str) -> bytes:
+    """``"hours_zh":..,"hours_en":..,`` for one station's hours, so that apps show riders words
+    (每天 05:00–23:00) and not OSM syntax."""
+    return b'"hours_zh":%s,"hours_en":%s,' % (
+        orjson.dumps(hours_for_riders(expression, recorded, "zh")),
+        orjson.dumps(hours_for_riders(expression, recorded, "en")))
 
 
 def _amenity_fragment(bits: int) -> bytes:
@@ -231,7 +232,7 @@ class StationService:
     def load(cls, path: str | os.PathLike[str], clock: Clock = china_minute) -> StationService:
         """Read, check and index a station GeoPackage; raises DataFileError if it is unusable."""
         identity = FileIdentity.of(path)
-        info, chunks = read_station_chunks(path, ("id", *CODED_FIELDS))
+        info, chunks = read_station_chunks(path, ("id", "opening_hours_text", *CODED_FIELDS))
         return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity, clock)
 
     @classmethod
@@ -250,8 +251,9 @@ class StationService:
             # {"type":"Feature","id":..,"properties":{..fields..,"hours_zh":..,"hours_en":..,
             # -- open for more members.
             heads.extend(b'{"type":"Feature","id":%s,"properties":%s,%s' % (
-                i, p[:-1], _hours_in_words(h)) for i, p, h in zip(
-                    chunk.id_json, chunk.properties_json, chunk.text["opening_hours"], strict=True))
+                i, p[:-1], _hours_in_words(h, r)) for i, p, h, r in zip(
+                    chunk.id_json, chunk.properties_json, chunk.text["opening_hours"],
+                    chunk.text["opening_hours_text"], strict=True))
             ids.extend(chunk.text["id"])
             for name, codes in coded.items():
                 codes.extend(chunk.text[name])
