@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import re
 
-# C0 and C1 controls (tab and line breaks are handled by the caller), DEL, lone surrogates,
-# and the bidirectional overrides that can make a terminal show text in a misleading order.
-CONTROL_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+# C0 and C1 controls (tab and line breaks are handled by the caller), DEL, and the
+# bidirectional overrides that can make a terminal show text in a misleading order.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029]+")
 
 

@@ -25,7 +25,7 @@ def clean_cells(frame: pd.DataFrame, findings: Findings) -> None:
     over-long fields."""
     for name in frame.columns:
         column = frame[name]
-        text = column.to_numpy(dtype=object)
+        text = column.to_numpy(dtype=object, copy=True)
         has_break = column.str.contains(LINE_BREAKS, regex=True).to_numpy(dtype=bool)
         if has_break.any():
             folded = [" ".join(LINE_BREAKS.sub(" ", v).split()) for v in text[has_break]]

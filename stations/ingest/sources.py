@@ -341,7 +341,12 @@ def _read_csv(spec: SourceSpec) -> list[Sheet]:
     text = decode_text(spec.path.read_bytes(), spec.encoding, spec.name)
     top = text[:65536].split("\n", 5)[:5]
     delimiter = max((",", "\t", ";"), key=lambda d: max(line.count(d) for line in top))
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    # Long cells reach the validator, which refuses them by field and limit.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise SourceError(f"{spec.name}: not a well-formed CSV table: {exc}") from None
     return [_sheet("", records, spec.name)]
 
 
