@@ -66,7 +66,14 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     settings = settings or ApiSettings()
     if clock is None:
         clock = china_minute if settings.clock_at is None else fixed_clock(settings.clock_at)
-    live = LiveStations(settings.data, settings.reload_interval_s, clock)
+    if settings.database:
+        from ..store.replica import StoreStations  # psycopg loads only for a database
+
+        store = open_store(settings.database)
+        live: LiveStations | StoreStations = StoreStations(store, clock)  # type: ignore[arg-type]
+    else:
+        live = LiveStations(settings.data, settings.reload_interval_s, clock)
+        store = open_store(settings.data)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -78,6 +85,7 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
             yield
         finally:
             live.stop()
+            store.close()
 
     app = StationsApi(
         title="工会驿站 Worker rest stations API",
@@ -87,7 +95,7 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     )
     app.state.settings = settings
     app.state.live = live
-    app.state.store = open_store(settings.data)
+    app.state.store = store
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

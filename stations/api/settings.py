@@ -21,6 +21,9 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STATIONS_", extra="ignore")
 
     data: Path = Field(Path(DEFAULT_GEOPACKAGE), description="station GeoPackage to serve")
+    database: str | None = Field(
+        None, description="postgresql:// URL of a PostGIS store to serve instead of the "
+        "GeoPackage; this process becomes one of its replicas")
     reports: Path | None = Field(
         None, description="SQLite file for riders' problem reports; default reports.sqlite "
         "beside the GeoPackage")
