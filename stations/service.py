@@ -15,6 +15,7 @@ routes along streets are longer.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 import os
@@ -22,11 +23,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import orjson
 
+from .cities import unknown_city_message
 from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
 from .gpkg_rows import StationChunk, read_station_chunks
@@ -37,7 +40,7 @@ from .hours import (
     Clock,
     HoursTable,
     china_minute,
-    describe_hours,
+    hours_for_riders,
 )
 from .index import Neighbours, StationIndex, StationSubset, initial_bearing_deg
 from .model import (
@@ -55,6 +58,8 @@ MAX_RADIUS_M = 2_000_000.0
 # Fields a page of stations can be filtered on by exact value (OGC API property filters).
 FILTERABLE_FIELDS = ("province", "city", "district", "operator", "status")
 CODED_FIELDS = ("opening_hours", *FILTERABLE_FIELDS)
+# The text columns a StationChunk carries for the service (the recorded hours for riders' words).
+CHUNK_TEXT_FIELDS = ("id", "opening_hours_text", *CODED_FIELDS)
 # Filters keeping less than this share of stations get a tree of their own (see
 # StationSubset); at most this many such trees are kept.
 SUBSET_MAX_SHARE = 0.25
@@ -175,11 +180,20 @@ class _Codes:
 
 
 @lru_cache(maxsize=4096)
-def _hours_in_words(expression: str) -> bytes:
-    """``"hours_zh":..,"hours_en":..,`` for one opening_hours expression, so that apps show
-    riders words (每天 05:00–23:00) and not OSM syntax."""
-    return b'"hours_zh":%s,"hours_en":%s,' % (orjson.dumps(describe_hours(expression, "zh")),
-                                               orjson.dumps(describe_hours(expression, "en")))
+def _hours_in_words(expression: str, recorded: str) -> bytes:
+    """``"hours_zh":..,"hours_en":..,`` for one station's hours, so that apps show riders words
+    (每天 05:00–23:00) and not OSM syntax."""
+    return b'"hours_zh":%s,"hours_en":%s,' % (
+        orjson.dumps(hours_for_riders(expression, recorded, "zh")),
+        orjson.dumps(hours_for_riders(expression, recorded, "en")))
+
+
+def _feature_head(id_json: bytes, properties_json: bytes, opening_hours: str,
+                  opening_hours_text: str) -> bytes:
+    """``{"type":"Feature","id":..,"properties":{..fields..,"hours_zh":..,"hours_en":..,``:
+    a feature's fixed start, open for more members."""
+    return b'{"type":"Feature","id":%s,"properties":%s,%s' % (
+        id_json, properties_json[:-1], _hours_in_words(opening_hours, opening_hours_text))
 
 
 def _amenity_fragment(bits: int) -> bytes:
@@ -230,7 +244,7 @@ class StationService:
     def load(cls, path: str | os.PathLike[str], clock: Clock = china_minute) -> StationService:
         """Read, check and index a station GeoPackage; raises DataFileError if it is unusable."""
         identity = FileIdentity.of(path)
-        info, chunks = read_station_chunks(path, ("id", *CODED_FIELDS))
+        info, chunks = read_station_chunks(path, CHUNK_TEXT_FIELDS)
         return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity, clock)
 
     @classmethod
@@ -246,11 +260,8 @@ class StationService:
         # Repeated text (city, hours ...) is kept as integer codes, not 200,000 strings.
         coded = {name: _Codes() for name in CODED_FIELDS}
         for chunk in chunks:
-            # {"type":"Feature","id":..,"properties":{..fields..,"hours_zh":..,"hours_en":..,
-            # -- open for more members.
-            heads.extend(b'{"type":"Feature","id":%s,"properties":%s,%s' % (
-                i, p[:-1], _hours_in_words(h)) for i, p, h in zip(
-                    chunk.id_json, chunk.properties_json, chunk.text["opening_hours"], strict=True))
+            heads.extend(map(_feature_head, chunk.id_json, chunk.properties_json,
+                             chunk.text["opening_hours"], chunk.text["opening_hours_text"]))
             ids.extend(chunk.text["id"])
             for name, codes in coded.items():
                 codes.extend(chunk.text[name])
@@ -275,6 +286,54 @@ class StationService:
             identity=identity,
             clock=clock,
         )
+
+    def with_changes(self, chunk: StationChunk, data_version: str) -> StationService:
+        """A new snapshot where the stations in ``chunk`` replace theirs or join at the end.
+
+        Built for a store's incremental refresh: arrays are copied and patched, everything
+        else is shared, and the k-d tree is rebuilt only when a station moved or was added, so
+        one edited station costs milliseconds, not a full load.
+        """
+        changed_ids = list(chunk.text["id"])
+        added = [i for i in dict.fromkeys(changed_ids) if i not in self.position_of]
+        position_of = self.position_of
+        if added:
+            position_of = {**position_of, **{i: self.count + k for k, i in enumerate(added)}}
+        rows = np.fromiter((position_of[i] for i in changed_ids), dtype=np.intp,
+                           count=len(changed_ids))
+
+        def patched(array: npt.NDArray[Any], values: npt.ArrayLike) -> npt.NDArray[Any]:
+            grown = np.concatenate([array, np.zeros(len(added), dtype=array.dtype)])
+            grown[rows] = values
+            return grown
+
+        lon, lat = patched(self.lon, chunk.lon), patched(self.lat, chunk.lat)
+        moved = bool(added) or not (np.array_equal(self.lon[rows], chunk.lon)
+                                    and np.array_equal(self.lat[rows], chunk.lat))
+        padding = [b""] * len(added)
+        heads, amenity_json = self.heads + padding, self.amenity_json + padding
+        for row, station_id, props, hours, recorded, bits in zip(
+                rows.tolist(), chunk.id_json, chunk.properties_json, chunk.text["opening_hours"],
+                chunk.text["opening_hours_text"], chunk.amenity_bits, strict=True):
+            heads[row] = _feature_head(station_id, props, hours, recorded)
+            amenity_json[row] = _amenity_fragment(bits)
+        filter_codes = {}
+        for name, (code_of, codes) in self.filter_codes.items():
+            new_code_of = dict(code_of)
+            filter_codes[name] = (new_code_of, patched(codes, [
+                new_code_of.setdefault(value, len(new_code_of)) for value in chunk.text[name]]))
+        fresh = copy.copy(self)
+        fresh.__dict__.pop("extent", None)
+        fresh.data_version, fresh.ids = data_version, self.ids + added
+        fresh.lon, fresh.lat = lon, lat
+        fresh.amenity_bits = patched(self.amenity_bits, chunk.amenity_bits)
+        fresh.filter_codes, fresh.heads, fresh.amenity_json = filter_codes, heads, amenity_json
+        fresh.hours = self.hours.with_rows(rows.tolist(), chunk.text["opening_hours"],
+                                           [s == Status.OPEN for s in chunk.text["status"]])
+        fresh.position_of = position_of
+        fresh.index = StationIndex(lon, lat) if moved else self.index
+        fresh._mask_cache, fresh._subsets = {}, {}
+        return fresh
 
     @property
     def count(self) -> int:
@@ -322,6 +381,10 @@ class StationService:
         states = options.wanted_states()
         if not (options.amenities or options.city or states is not None):
             return None, None
+        if options.city and options.city not in self.filter_codes["city"][0]:
+            hint = unknown_city_message(options.city, self.filter_codes["city"][0])
+            if hint:  # 南宁 for 南宁市; a city with no station and no near namesake gets []
+                raise InvalidInput("city", hint, "enum", options.city)
         filters = {"city": options.city} if options.city else {}
         open_at = china_minute(self.moment(options)) if states is not None else None
         mask = self._mask(options.amenities, filters, states, open_at)

@@ -15,14 +15,16 @@ import pytest
 from conftest import make_unknown_hours_frame
 
 from stations.errors import InvalidInput
-from stations.geodata import write_stations
+from stations.geodata import read_stations, write_stations
 from stations.index import haversine_m
+from stations.model import DEFAULT_GEOPACKAGE
 from stations.service import NearestOptions, StationService
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 WEEKDAY_NOON = dt.datetime(2024, 6, 12, 12, 0, tzinfo=SHANGHAI)      # a Wednesday
 WEEKEND_NIGHT = dt.datetime(2024, 6, 15, 23, 30, tzinfo=SHANGHAI)    # a Saturday
 NANNING = (108.37, 22.80)
+SHIPPED = Path(__file__).resolve().parents[1] / DEFAULT_GEOPACKAGE
 YUNYANG = (108.70, 30.93)
 
 
@@ -139,3 +141,38 @@ def test_features_carry_the_hours_in_words_never_osm_syntax(service):
     assert words["YY-001"] == ("开放时间未知", "Hours unknown")
     station = orjson.loads(service.station("NN-003"))["properties"]
     assert station["hours_zh"] == "周一至周五 08:00–18:00"
+
+
+def test_riders_in_every_sample_city_get_stations_within_reach_only():
+    """The shipped sample, as the rider page asks it: from every station's own position, the
+    list holds only stations within 20 km (none from other provinces), the station itself
+    included unless it is closed, and those with unrecorded hours are not left out."""
+    shipped = StationService.load(SHIPPED)
+    stations = read_stations(SHIPPED).set_index("id")
+    unknown_listed = 0
+    for station_id, station in stations.iterrows():
+        found = answer(shipped, station.geometry.x, station.geometry.y, k=8, radius_m=20_000,
+                       open_state=("open", "unknown"), at=WEEKDAY_NOON)
+        listed = {f["id"]: f["properties"] for f in found["features"]}
+        assert all(p["distance_m"] <= 20_000 for p in listed.values()), station_id
+        assert {p["province"] for p in listed.values()} <= {station["province"]}, station_id
+        if station["status"] == "open":
+            assert station_id in listed, station_id
+        unknown_listed += sum(p["open_state"] == "unknown" for p in listed.values())
+    assert unknown_listed > 0
+    central_xian = answer(shipped, 108.94, 34.26, k=8, radius_m=20_000,
+                          open_state=("open", "unknown"), at=WEEKEND_NIGHT)["features"]
+    assert len(central_xian) == 8
+    assert {f["properties"]["city"] for f in central_xian} == {"西安市"}
+    assert 1_000 < central_xian[0]["properties"]["distance_m"] < 2_000
+
+
+def test_hours_no_program_could_read_are_shown_as_recorded(tmp_path):
+    frame = make_unknown_hours_frame()
+    frame.loc[frame["id"] == "YY-001", "opening_hours_text"] = "工作日白天，节假日看情况"
+    write_stations(frame, tmp_path / "stations.gpkg")
+    recorded = StationService.load(tmp_path / "stations.gpkg")
+    props = orjson.loads(recorded.station("YY-001", at=WEEKDAY_NOON))["properties"]
+    assert props["open_state"] == "unknown"
+    assert props["hours_zh"] == "工作日白天，节假日看情况"
+    assert props["hours_en"] == "As recorded: 工作日白天，节假日看情况"

@@ -15,16 +15,19 @@ from ..api.protocol import (
     GuardedConfig,
 )
 from ..errors import StationsError
-from ..model import DEFAULT_GEOPACKAGE
 from ..service import MAX_RADIUS_M, StationService
 from . import SUBCOMMANDS
+from .options import add_data_option, add_database_option, add_reports_option
 
 EPILOG = """examples:
   stations serve                                  # geodata/stations.gpkg on 127.0.0.1:8000
   stations serve --data build/stations.gpkg --host 0.0.0.0 --port 8080 --workers 2
+  stations serve --database postgresql://stations@db/stations --host 0.0.0.0
 
 The GeoPackage is watched: rebuild it (stations build) and the server serves the new data
 without a restart; a corrupt or half-written file is refused and the old data kept.
+With --database postgresql://… the server is one replica of a PostGIS store: it answers from
+its own in-memory index and follows committed changes (see docs/store.md).
 Other settings come from STATIONS_* environment variables (see docs/api.md).
 """
 
@@ -38,8 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--data", default=DEFAULT_GEOPACKAGE,
-                        help=f"station GeoPackage (default: {DEFAULT_GEOPACKAGE})")
+    add_data_option(parser)
+    add_database_option(parser, "serve it instead of --data; this process keeps its own "
+                        "index and follows changes")
+    add_reports_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     parser.add_argument("--workers", type=int, default=1,
@@ -95,16 +100,21 @@ def serve(args: argparse.Namespace) -> int:
         from ..api.app import create_app  # the web stack loads only for this command
         from ..api.settings import ApiSettings
 
-        settings = ApiSettings(data=args.data, reload_interval_s=args.reload_interval,
-                               **reach)
+        settings = ApiSettings(data=args.data, reports=args.reports, database=args.database,
+                               reload_interval_s=args.reload_interval, **reach)
         config = GuardedConfig(create_app(settings), **common)  # a bad file raises here
         server = uvicorn.Server(config)
         server.run()
     else:
-        StationService.load(args.data)  # refuse a bad file before starting the workers
+        if args.database:
+            os.environ["STATIONS_DATABASE"] = args.database
+        else:
+            StationService.load(args.data)  # refuse a bad file before starting the workers
         # Worker processes build their own app from the environment.
         os.environ["STATIONS_DATA"] = str(args.data)
         os.environ["STATIONS_RELOAD_INTERVAL_S"] = str(args.reload_interval)
+        if args.reports:
+            os.environ["STATIONS_REPORTS"] = str(args.reports)
         if args.reach_m is not None:
             os.environ["STATIONS_REACH_M"] = str(args.reach_m)
         config = GuardedConfig("stations.api.app:create_app", factory=True,
