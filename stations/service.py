@@ -10,7 +10,9 @@ coordinates in the caller's system.
 
 Travel times are honest estimates from the straight-line (great-circle) distance, at
 :data:`WALK_KMH` on foot and :data:`EBIKE_KMH` by e-bike, rounded up to whole minutes; real
-routes along streets are longer.
+routes along streets are longer.  With a road network (:mod:`stations.roads`) a query may ask
+``by="road"``: stations are then ranked by the length of the route, and the times come from
+it; every answer says which with ``distance_basis``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +35,7 @@ from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
 from .gpkg_rows import StationChunk, read_station_chunks
 from .hours import OPEN, UNKNOWN, HoursTable, china_minute
-from .index import Neighbours, StationIndex, StationSubset, initial_bearing_deg
+from .index import Neighbours, StationIndex, StationSubset, haversine_m, initial_bearing_deg
 from .model import (
     AMENITIES,
     AMENITY_CODES,
@@ -39,6 +43,10 @@ from .model import (
     Status,
     normalise_label,
 )
+
+if TYPE_CHECKING:
+    from .roads import StationRoads
+    from .roads.nearest import RoadAnswer
 
 WALK_KMH = 4.5
 EBIKE_KMH = 15.0
@@ -58,13 +66,29 @@ _OPEN_JSON = {OPEN: b"true", 0: b"false", UNKNOWN: b"null"}
 # Everything of a feature after its static properties, filled in per answer with % so that
 # each feature costs one formatting call.  Coordinates get 7 decimals (about 1 cm).
 _GEOMETRY = b'},"geometry":{"type":"Point","coordinates":[%.7f,%.7f]}}'
+_STRAIGHT = b',"distance_basis":"straight"'
+_ROAD = b',"distance_basis":"road","road_distance_m":%.1f'
 _NEAREST_TAIL = (b',"distance_m":%.1f,"bearing_deg":%.1f,"walk_min":%d,"ebike_min":%d,'
                  b'"open_now":%s' + _GEOMETRY)
 
 
+class DistanceBasis(StrEnum):
+    """How distances are measured: great-circle, or along the roads of a loaded network."""
+
+    STRAIGHT = "straight"
+    ROAD = "road"
+
+
+PROFILE_NAMES = ("ebike", "walk")
+
+
 @dataclass(frozen=True, slots=True)
 class NearestOptions:
-    """What a rider or an app asks for beside the point itself."""
+    """What a rider or an app asks for beside the point itself.
+
+    ``profile`` (``ebike`` by default) and ``route`` (the route's geometry) matter with
+    ``by=road`` only: straight-line answers give both travel times and have no route.
+    """
 
     k: int = 5
     radius_m: float | None = None
@@ -73,8 +97,14 @@ class NearestOptions:
     at: dt.datetime | None = None
     city: str | None = None
     crs: CoordinateSystem = CoordinateSystem.WGS84
+    by: DistanceBasis = DistanceBasis.STRAIGHT
+    profile: str | None = None
+    route: bool = False
 
     def __post_init__(self) -> None:
+        if self.profile not in (None, *PROFILE_NAMES):
+            raise InvalidInput("profile", "must be one of: " + ", ".join(PROFILE_NAMES),
+                               "enum", self.profile)
         if not 1 <= self.k <= MAX_K:
             raise InvalidInput("k", f"must be between 1 and {MAX_K}",
                                "less_than_equal" if self.k > MAX_K else "greater_than_equal",
@@ -177,6 +207,7 @@ class StationService:
     amenity_json: list[bytes]
     path: Path | None = None
     identity: FileIdentity | None = None
+    roads: StationRoads | None = None
     position_of: dict[str, int] = field(init=False)
     index: StationIndex = field(init=False)
 
@@ -267,14 +298,19 @@ class StationService:
         self._mask_cache[key] = mask  # type: ignore[assignment]
         return mask
 
-    def _searcher(self, options: NearestOptions
-                  ) -> tuple[StationSubset | None, npt.NDArray[np.bool_] | None]:
-        """A subset tree for filters that keep a minority of stations, else the filter mask."""
+    def _filter_mask(self, options: NearestOptions
+                     ) -> tuple[npt.NDArray[np.bool_] | None, object]:
+        """The stations a query's filters keep (None: all), and the minute open_now meant."""
         if not (options.amenities or options.city or options.open_now):
             return None, None
         filters = {"city": options.city} if options.city else {}
         open_at = china_minute(options.at) if options.open_now else None
-        mask = self._mask(options.amenities, filters, open_at)
+        return self._mask(options.amenities, filters, open_at), open_at
+
+    def _searcher(self, options: NearestOptions
+                  ) -> tuple[StationSubset | None, npt.NDArray[np.bool_] | None]:
+        """A subset tree for filters that keep a minority of stations, else the filter mask."""
+        mask, open_at = self._filter_mask(options)
         if mask is None:
             return None, None
         key = (options.amenities, options.city, open_at)
@@ -314,21 +350,58 @@ class StationService:
         return np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist()
 
     def _nearest_features(self, lon: float, lat: float, rows: list[int], metres: list[float],
-                          crs: CoordinateSystem, states: npt.NDArray[np.int8]) -> list[bytes]:
+                          crs: CoordinateSystem, states: npt.NDArray[np.int8],
+                          road: RoadAnswer | None = None) -> list[bytes]:
+        """Features with great-circle ``metres``; with ``road``, ranked and timed by road."""
         if not rows:
             return []
         station_lon, station_lat = self.lon[rows].tolist(), self.lat[rows].tolist()
         out_lon, out_lat = (station_lon, station_lat) if crs is CoordinateSystem.WGS84 \
             else self._output_coordinates(rows, crs)
         heads, amenity_json, open_json = self.heads, self.amenity_json, _OPEN_JSON
+        travel, basis = metres, [_STRAIGHT] * len(rows)
+        if road is not None:
+            travel = road.metres
+            basis = [_ROAD % m for m in travel]
+            if road.routes is not None:
+                basis = [b + _route_json(r, crs) for b, r in zip(basis, road.routes, strict=True)]
         return [
-            b"".join((heads[row], amenity_json[row], _NEAREST_TAIL % (
+            b"".join((heads[row], amenity_json[row], how, _NEAREST_TAIL % (
                 distance, initial_bearing_deg(lon, lat, s_lon, s_lat),
-                math.ceil(distance / _WALK_M_PER_MIN), math.ceil(distance / _EBIKE_M_PER_MIN),
+                math.ceil(far / _WALK_M_PER_MIN), math.ceil(far / _EBIKE_M_PER_MIN),
                 open_json[states[row]], x, y)))
-            for row, distance, s_lon, s_lat, x, y in zip(
-                rows, metres, station_lon, station_lat, out_lon, out_lat, strict=True)
+            for row, distance, far, how, s_lon, s_lat, x, y in zip(
+                rows, metres, travel, basis, station_lon, station_lat, out_lon, out_lat,
+                strict=True)
         ]
+
+    def _road_answers(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
+                      options: NearestOptions, field_prefix: str = "") -> list[RoadAnswer]:
+        """Exact k-nearest by road for WGS84 points; InvalidInput naming ``by`` without roads."""
+        if self.roads is None:
+            raise InvalidInput("by", "road distances need a road network: start the server "
+                               "with --roads FILE (an OpenStreetMap .osm.pbf extract)",
+                               "value_error", DistanceBasis.ROAD.value)
+        return self.roads.nearest_many(lon, lat, options.k, options.profile or "ebike",
+                                       self._filter_mask(options)[0], options.radius_m,
+                                       options.route, field_prefix)
+
+    def _features(self, lon: float, lat: float, options: NearestOptions,
+                  states: npt.NDArray[np.int8], rows: list[int], metres: list[float],
+                  road: RoadAnswer | None = None) -> list[bytes]:
+        if road is not None:
+            rows = road.rows
+            metres = haversine_m(lon, lat, self.lon[rows], self.lat[rows]).tolist()
+        return self._nearest_features(lon, lat, rows, metres, options.crs, states, road)
+
+    def road_report(self) -> dict[str, object] | None:
+        """The road network in use and the stations it leaves out (too far from any road)."""
+        if self.roads is None:
+            return None
+        off_road = {profile: [{"id": self.ids[row], "road_m": metres} for row, metres in rows]
+                    for profile, rows in self.roads.off_road_report().items()}
+        return {"file": str(self.roads.network.path), "bounds": self.roads.network.bounds,
+                "stations_off_road": off_road}
 
     def _plain_feature(self, row: int, x: float, y: float, extra: bytes = b"") -> bytes:
         return (self.heads[row] + self.amenity_json[row] + self._geometry(x, y)[:-1] + extra
@@ -341,10 +414,16 @@ class StationService:
         """The k nearest stations as a GeoJSON FeatureCollection, nearest first."""
         check_point(lon, lat)
         wgs_lon, wgs_lat = self._query_point(lon, lat, options.crs)
-        rows, metres = self._nearest_rows(wgs_lon, wgs_lat, options)
+        road = None
+        if options.by is DistanceBasis.ROAD:
+            (road,) = self._road_answers(np.array([wgs_lon]), np.array([wgs_lat]), options)
+            rows, metres = [], []
+        else:
+            rows, metres = self._nearest_rows(wgs_lon, wgs_lat, options)
         states = self.hours.states(options.at)
-        features = self._nearest_features(wgs_lon, wgs_lat, rows, metres, options.crs, states)
-        return feature_collection(features, b',"crs":"%s"' % options.crs.value.encode())
+        features = self._features(wgs_lon, wgs_lat, options, states, rows, metres, road)
+        return feature_collection(features, b',"crs":"%s","distance_basis":"%s"' % (
+            options.crs.value.encode(), options.by.value.encode()))
 
     def find_nearest_batch(self, lon: npt.ArrayLike, lat: npt.ArrayLike,
                            options: NearestOptions = NearestOptions()) -> bytes:
@@ -357,18 +436,24 @@ class StationService:
             check_point(float(lon_arr[first]), float(lat_arr[first]), f"points.{first}.")
         if options.crs is not CoordinateSystem.WGS84:
             lon_arr, lat_arr = to_wgs84(lon_arr, lat_arr, options.crs)
-        found = self._nearest_rows_batch(lon_arr, lat_arr, options)
         states = self.hours.states(options.at)
-        index_rows = found.index.tolist()
-        metre_rows = found.distance_m.tolist()
-        results = []
-        for point, (rows, metres) in enumerate(zip(index_rows, metre_rows, strict=True)):
-            kept = [r for r in rows if r >= 0]
-            features = self._nearest_features(float(lon_arr[point]), float(lat_arr[point]),
-                                              kept, metres[:len(kept)], options.crs, states)
-            results.append(feature_collection(features))
-        return (b'{"results":[' + b",".join(results) + b'],"numberOfPoints":%d,"crs":"%s"}'
-                % (len(results), options.crs.value.encode()))
+        if options.by is DistanceBasis.ROAD:
+            roads = self._road_answers(lon_arr, lat_arr, options, "points.")
+            index_rows, metre_rows = [[]] * len(roads), [[]] * len(roads)
+        else:
+            found = self._nearest_rows_batch(lon_arr, lat_arr, options)
+            index_rows = [[r for r in rows if r >= 0] for rows in found.index.tolist()]
+            metre_rows = found.distance_m.tolist()
+            roads = [None] * len(index_rows)
+        results = [
+            feature_collection(self._features(float(lon_arr[point]), float(lat_arr[point]),
+                                              options, states, rows, metres[:len(rows)], road))
+            for point, (rows, metres, road) in enumerate(
+                zip(index_rows, metre_rows, roads, strict=True))
+        ]
+        return (b'{"results":[' + b",".join(results)
+                + b'],"numberOfPoints":%d,"crs":"%s","distance_basis":"%s"}'
+                % (len(results), options.crs.value.encode(), options.by.value.encode()))
 
     def _query_point(self, lon: float, lat: float, crs: CoordinateSystem) -> tuple[float, float]:
         if crs is CoordinateSystem.WGS84:
@@ -423,6 +508,15 @@ class StationService:
             return [-180.0, -90.0, 180.0, 90.0]
         return [float(self.lon.min()), float(self.lat.min()),
                 float(self.lon.max()), float(self.lat.max())]
+
+
+def _route_json(route: Sequence[tuple[float, float]], crs: CoordinateSystem) -> bytes:
+    """``,"route":{LineString}`` in the answer's coordinate system."""
+    lon, lat = (np.array(c) for c in zip(*route, strict=True))
+    if crs is not CoordinateSystem.WGS84:
+        lon, lat = from_wgs84(lon, lat, crs)
+    return b',"route":' + orjson.dumps({"type": "LineString", "coordinates": np.column_stack(
+        [np.round(lon, 7), np.round(lat, 7)]).tolist()})
 
 
 def feature_collection(features: Sequence[bytes], extra: bytes = b"") -> bytes:

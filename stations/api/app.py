@@ -57,7 +57,12 @@ class StationsApi(FastAPI):
 def create_app(settings: ApiSettings | None = None) -> StationsApi:
     """The application serving ``settings.data``; raises DataFileError if it cannot be read."""
     settings = settings or ApiSettings()
-    live = LiveStations(settings.data, settings.reload_interval_s)
+    roads = None
+    if settings.roads is not None:
+        from ..roads import RoadNetwork  # numba and osmium load only when roads are served
+
+        roads = RoadNetwork.load(settings.roads)
+    live = LiveStations(settings.data, settings.reload_interval_s, roads)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -85,6 +90,8 @@ def create_app(settings: ApiSettings | None = None) -> StationsApi:
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                        allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"],
                        expose_headers=["ETag"])
+    if roads is None:
+        nearest.document_without_roads(app)
     if settings.fast_path:
         app.fast_path = nearest.NearestFastPath(live, settings)
     return app

@@ -19,6 +19,9 @@ class ApiSettings(BaseSettings):
     reports: Path | None = Field(
         None, description="SQLite file for riders' problem reports; default reports.sqlite "
         "beside the GeoPackage")
+    roads: Path | None = Field(
+        None, description="OpenStreetMap extract (.osm.pbf) for by=road answers; none: "
+        "straight-line only")
     reload_interval_s: float = Field(
         2.0, description="how often to check the GeoPackage for a rebuild; 0 turns it off")
     max_batch_points: int = Field(10_000, ge=1, description="points per POST /nearest/batch")

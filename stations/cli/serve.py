@@ -16,6 +16,7 @@ from . import SUBCOMMANDS
 EPILOG = """examples:
   stations serve                                  # geodata/stations.gpkg on 127.0.0.1:8000
   stations serve --data build/stations.gpkg --host 0.0.0.0 --port 8080 --workers 2
+  stations serve --roads xian.osm.pbf             # also answer GET /nearest?by=road
 
 The GeoPackage is watched: rebuild it (stations build) and the server serves the new data
 without a restart; a corrupt or half-written file is refused and the old data kept.
@@ -34,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--data", default=DEFAULT_GEOPACKAGE,
                         help=f"station GeoPackage (default: {DEFAULT_GEOPACKAGE})")
+    parser.add_argument("--roads", metavar="FILE",
+                        help="OpenStreetMap extract (.osm.pbf) for GET /nearest?by=road "
+                        "(see docs/roads.md); without it by=road answers 422")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     parser.add_argument("--workers", type=int, default=1,
@@ -66,10 +70,15 @@ def serve(args: argparse.Namespace) -> int:
         from ..api.app import create_app  # the web stack loads only for this command
         from ..api.settings import ApiSettings
 
-        settings = ApiSettings(data=args.data, reload_interval_s=args.reload_interval)
+        settings = ApiSettings(data=args.data, reload_interval_s=args.reload_interval,
+                               roads=args.roads)
         uvicorn.run(create_app(settings), **common)  # a bad file raises DataFileError here
     else:
         StationService.load(args.data)  # refuse a bad file before starting the workers
+        if args.roads is not None:
+            if not os.path.isfile(args.roads):
+                raise StationsError(f"--roads {args.roads}: no such file")
+            os.environ["STATIONS_ROADS"] = str(args.roads)
         # Worker processes build their own app from the environment.
         os.environ["STATIONS_DATA"] = str(args.data)
         os.environ["STATIONS_RELOAD_INTERVAL_S"] = str(args.reload_interval)
