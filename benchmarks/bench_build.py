@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from stations.build import build_geopackage, check_sources
 from stations.crs import from_wgs84
+from stations.ingest.build import build_geopackage, check_sources
+from stations.ingest.sources import make_spec
 from stations.model import AMENITY_CODES
-from stations.sources import make_spec
 
 # A few city centres (WGS84) for the stand-in table used when stations.synth is absent.
 _CENTRES = [(116.40, 39.90), (121.47, 31.23), (113.26, 23.13), (114.06, 22.54), (104.07, 30.57),

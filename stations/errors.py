@@ -24,15 +24,35 @@ class UnknownCoordinateSystem(StationsError, ValueError):
 
 
 class ReportRejected(StationsError, ValueError):
-    """A problem report that breaks the rules (unknown kind, note too long, store full)."""
+    """A problem report that breaks the rules (unknown kind, note too long)."""
 
 
-class ReportRateLimited(StationsError):
-    """A client sent too many problem reports; ``retry_after_s`` says when to try again."""
+class RetryLater(StationsError):
+    """Refused for now; ``retry_after_s`` says when trying again can succeed."""
 
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class ReportRateLimited(RetryLater):
+    """An address, a network or everyone together sent too many problem reports lately."""
+
+
+class ReportStoreBusy(RetryLater):
+    """Another process held the report file's write lock for longer than the busy timeout."""
+
+
+class ReportStoreFull(StationsError):
+    """Too many recent reports are open; planners must resolve or purge some."""
+
+
+class CrossSiteRequest(StationsError):
+    """A browser request sent from another site's page to an endpoint that accepts none."""
+
+
+class UnsupportedMediaType(StationsError):
+    """A request body whose Content-Type the endpoint does not take."""
 
 
 class ReportNotFound(StationsError, LookupError):
@@ -73,3 +93,40 @@ class StationNotFound(StationsError, LookupError):
 
 class PayloadTooLarge(StationsError):
     """A request body larger than the configured limit."""
+
+
+class NotAuthenticated(StationsError):
+    """A write without a valid office key (missing, unknown or revoked)."""
+
+
+class OutOfScope(StationsError, PermissionError):
+    """An office key used on a station outside the province, city or district it covers."""
+
+
+class PreconditionRequired(StationsError):
+    """A write that does not say which version of the station it changes (no ``If-Match``)."""
+
+
+class VersionConflict(StationsError):
+    """A write based on a version of a station that is no longer current.
+
+    ``current`` is the station as it is now (with its version), or None when it was deleted,
+    so the caller can show both sides and decide.
+    """
+
+    def __init__(self, message: str, station_id: str, current: dict[str, object] | None) -> None:
+        super().__init__(message)
+        self.station_id = station_id
+        self.current = current
+
+
+class StationExists(VersionConflict):
+    """A new station whose id is already taken."""
+
+
+class HistoryNotFound(StationsError, LookupError):
+    """No history entry has the given number."""
+
+
+class StoreUnavailable(StationsError):
+    """The station database cannot be reached (the server keeps its last snapshot)."""

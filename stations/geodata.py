@@ -18,7 +18,6 @@ it with :func:`os.replace`, so readers see either the old file or the new one, n
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,11 +39,12 @@ from .model import (
     STATIONS_LAYER,
     TEXT_FIELDS,
 )
+from .store import records as store_records
 
 # GDAL stamps gpkg_contents.last_change with the current time unless told otherwise; a fixed
 # stamp makes two builds from the same sources byte-for-byte comparable.
 _FIXED_GPKG_TIMESTAMP = "2000-01-01T00:00:00Z"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def station_frame(
@@ -73,12 +73,16 @@ def station_frame(
 
 
 def data_version(stations: gpd.GeoDataFrame) -> str:
-    """A short content hash: equal for equal station content, whatever the file bytes."""
-    content = stations[list(TEXT_FIELDS) + list(AMENITY_COLUMNS)].copy()
-    content["lon"] = np.round(stations.geometry.x.to_numpy(), 7)
-    content["lat"] = np.round(stations.geometry.y.to_numpy(), 7)
-    row_hashes = pd.util.hash_pandas_object(content, index=False).to_numpy()
-    return hashlib.sha256(row_hashes.tobytes()).hexdigest()[:16]
+    """The content version of a station table: the same as a store holding the same stations
+    reports (see :mod:`stations.store.records`), whatever the row order or file bytes."""
+    text = stations[list(TEXT_FIELDS)].astype(str).to_numpy().tolist()
+    flags = stations[list(AMENITY_COLUMNS)].to_numpy(dtype=bool).tolist()
+    lon, lat = stations.geometry.x.tolist(), stations.geometry.y.tolist()
+    return store_records.data_version(
+        store_records.digest({**dict(zip(TEXT_FIELDS, row, strict=True)),
+                              "amenities": [a.code for a, f in zip(AMENITIES, has, strict=True)
+                                            if f], "lon": x, "lat": y})
+        for row, has, x, y in zip(text, flags, lon, lat, strict=True))
 
 
 def amenity_table() -> pd.DataFrame:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -38,6 +39,21 @@ _STATE_CODES = {
     opening_hours.State.CLOSED: CLOSED,
     opening_hours.State.UNKNOWN: UNKNOWN,
 }
+# The three answers to "open now?" as the API names them (``open_state``).
+OPEN_STATES = {"open": OPEN, "closed": CLOSED, "unknown": UNKNOWN}
+STATE_NAMES = {code: name for name, code in OPEN_STATES.items()}
+
+
+# What "now" is for a query that names no moment.  The default is the wall clock
+# (:func:`china_minute`); tests and demos pass :func:`fixed_clock` so answers do not depend on
+# the hour they run at.  A naive value is Asia/Shanghai wall-clock time.
+Clock = Callable[[], dt.datetime]
+
+
+def fixed_clock(at: dt.datetime) -> Clock:
+    """A clock that always says ``at`` (to the minute): for tests and demos."""
+    minute = china_minute(at)
+    return lambda: minute
 
 
 def china_now() -> dt.datetime:
@@ -153,6 +169,89 @@ class HoursTable:
         self._cache = (local, states)
         return states
 
-    def open_mask(self, at: dt.datetime | None = None) -> npt.NDArray[np.bool_]:
-        """True for stations known to be open at ``at``."""
-        return self.states(at) == OPEN
+    def state_mask(self, allowed: frozenset[int], at: dt.datetime | None = None
+                   ) -> npt.NDArray[np.bool_]:
+        """True for stations whose state at ``at`` is one of ``allowed``."""
+        return np.isin(self.states(at), list(allowed))
+
+
+# --- hours in words, for riders -----------------------------------------------------------
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_WEEKDAY = r"(?:Mo|Tu|We|Th|Fr|Sa|Su)"
+_TIME_SPAN = r"\d\d:\d\d-\d\d:\d\d"
+_DESCRIBABLE_RULE = re.compile(
+    rf"(?:(?P<months>{_MONTH}(?:-{_MONTH})?) )?"
+    rf"(?:(?P<days>PH|{_WEEKDAY}(?:-{_WEEKDAY})?(?:,{_WEEKDAY}(?:-{_WEEKDAY})?)*) ?)?"
+    rf"(?P<what>{_TIME_SPAN}(?:,{_TIME_SPAN})*|off|closed|unknown)?")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DAY_WORDS = {"Mo": ("周一", "Mon"), "Tu": ("周二", "Tue"), "We": ("周三", "Wed"),
+              "Th": ("周四", "Thu"), "Fr": ("周五", "Fri"), "Sa": ("周六", "Sat"),
+              "Su": ("周日", "Sun")}
+_UNKNOWN_WORDS = {"zh": "开放时间未知", "en": "Hours unknown"}
+
+
+@lru_cache(maxsize=4096)
+def describe_hours(osm: str | None, lang: str) -> str:
+    """An OSM ``opening_hours`` expression in words for riders, in ``lang`` ("zh" or "en").
+
+    ``24/7`` -> 24小时开放 / Open 24 hours; ``Mo-Fr 08:00-18:00`` -> 周一至周五 08:00–18:00 /
+    Mon–Fri 08:00–18:00; ``05:00-23:00`` -> 每天 05:00–23:00 / Daily 05:00–23:00.  Rules too
+    complex to put in words (week numbers, dates, sunrise, comments) come back as the
+    expression itself after 开放时间： / Opening hours:, and empty or invalid hours as
+    开放时间未知 / Hours unknown.
+    """
+    if lang not in _UNKNOWN_WORDS:
+        raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
+    text = (osm or "").strip()
+    if not text or text == "unknown" or parse_hours(text) is None:
+        return _UNKNOWN_WORDS[lang]
+    rules = [rule.strip() for rule in text.split(";") if rule.strip()]
+    words = [_rule_words(rule, lang == "zh") for rule in rules]
+    if any(w is None for w in words):
+        return f"开放时间：{text}" if lang == "zh" else f"Opening hours: {text}"
+    if lang == "zh":
+        return "；".join(w for w in words if w)
+    described = "; ".join(w for w in words if w)
+    return described[:1].upper() + described[1:]
+
+
+def _rule_words(rule: str, zh: bool) -> str | None:
+    if rule == ALWAYS_OPEN:
+        return "24小时开放" if zh else "open 24 hours"
+    match = _DESCRIBABLE_RULE.fullmatch(rule)
+    if match is None or not (match["what"] or match["days"]):
+        return None
+    months, days, what = match["months"], match["days"], match["what"] or "open"
+    when = []
+    if months:
+        when.append(_months_words(months, zh))
+    if days == "PH":
+        when.append("法定节假日" if zh else "on public holidays")
+    elif days and days != "Mo-Su":
+        when.append(_days_words(days, zh))
+    elif not months:
+        when.append("每天" if zh else "daily")
+    if what in ("off", "closed"):
+        return "".join(when) + "休息" if zh else "closed " + " ".join(when)
+    if what == "unknown":
+        return " ".join(when) + (" 时间未知" if zh else " hours unknown")
+    if what in ("open", "00:00-24:00"):
+        return " ".join([*when, "24小时" if zh else "24 hours"])
+    spans = [span.replace("-", "–") for span in what.split(",")]
+    return " ".join([*when, ("、" if zh else ", ").join(spans)])
+
+
+def _months_words(months: str, zh: bool) -> str:
+    ends = months.split("-")
+    if zh:
+        return "至".join(f"{_MONTH_NAMES.index(m) + 1}月" for m in ends)
+    return "–".join(ends)
+
+
+def _days_words(days: str, zh: bool) -> str:
+    parts = []
+    for part in days.split(","):
+        ends = [_DAY_WORDS[d][0 if zh else 1] for d in part.split("-")]
+        parts.append(("至" if zh else "–").join(ends))
+    return ("、" if zh else ", ").join(parts)

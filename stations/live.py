@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import DataFileError
+from .hours import Clock, china_minute
 from .service import FileIdentity, StationService
 
 if TYPE_CHECKING:
@@ -30,9 +31,10 @@ class LiveStations:
     """The current :class:`StationService` for one GeoPackage path, reloaded when replaced."""
 
     def __init__(self, path: str | os.PathLike[str], interval_s: float = 2.0,
-                 roads: RoadNetwork | None = None) -> None:
+                 clock: Clock = china_minute, roads: RoadNetwork | None = None) -> None:
         self.path = Path(path)
         self.interval_s = interval_s
+        self.clock = clock
         self.roads = roads
         self.current = self._load()
         self.last_refused: FileIdentity | None = None
@@ -65,7 +67,7 @@ class LiveStations:
 
     def _load(self) -> StationService:
         """Load the GeoPackage and, with a road network, prepare its stations on the roads."""
-        service = StationService.load(self.path)
+        service = StationService.load(self.path, self.clock)
         if self.roads is not None:
             service.roads = self.roads.prepare(service.lon, service.lat)
         return service

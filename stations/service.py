@@ -11,8 +11,8 @@ coordinates in the caller's system.
 Travel times are honest estimates from the straight-line (great-circle) distance, at
 :data:`WALK_KMH` on foot and :data:`EBIKE_KMH` by e-bike, rounded up to whole minutes; real
 routes along streets are longer.  With a road network (:mod:`stations.roads`) a query may ask
-``by="road"``: stations are then ranked by the length of the route, and the times come from
-it; every answer says which with ``distance_basis``.
+``by="road"``: stations are then ranked by the length of the route, and ``distance_m``, the
+times and ``radius_m`` are along it; every answer says which in ``distance_basis``.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import datetime as dt
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,10 +31,19 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from .cities import unknown_city_message
 from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
 from .gpkg_rows import StationChunk, read_station_chunks
-from .hours import OPEN, UNKNOWN, HoursTable, china_minute
+from .hours import (
+    OPEN,
+    OPEN_STATES,
+    STATE_NAMES,
+    Clock,
+    HoursTable,
+    china_minute,
+    describe_hours,
+)
 from .index import Neighbours, StationIndex, StationSubset, haversine_m, initial_bearing_deg
 from .model import (
     AMENITIES,
@@ -62,14 +71,17 @@ MAX_SUBSET_TREES = 16
 
 _WALK_M_PER_MIN = WALK_KMH * 1000 / 60
 _EBIKE_M_PER_MIN = EBIKE_KMH * 1000 / 60
-_OPEN_JSON = {OPEN: b"true", 0: b"false", UNKNOWN: b"null"}
+# Both ways a feature says whether it is open: open_now (true/false/null) and open_state.
+_STATE_JSON = {code: b'"open_now":%s,"open_state":"%s"' % (
+    {"open": b"true", "closed": b"false", "unknown": b"null"}[name], name.encode())
+    for code, name in STATE_NAMES.items()}
 # Everything of a feature after its static properties, filled in per answer with % so that
 # each feature costs one formatting call.  Coordinates get 7 decimals (about 1 cm).
 _GEOMETRY = b'},"geometry":{"type":"Point","coordinates":[%.7f,%.7f]}}'
-_STRAIGHT = b',"distance_basis":"straight"'
-_ROAD = b',"distance_basis":"road","road_distance_m":%.1f'
+# By road, distance_m is the route's length; the great-circle distance is kept beside it.
+_ROAD = b',"distance_basis":"road","road_distance_m":%.1f,"straight_distance_m":%.1f'
 _NEAREST_TAIL = (b',"distance_m":%.1f,"bearing_deg":%.1f,"walk_min":%d,"ebike_min":%d,'
-                 b'"open_now":%s' + _GEOMETRY)
+                 b'%s' + _GEOMETRY)
 
 
 class DistanceBasis(StrEnum):
@@ -94,6 +106,7 @@ class NearestOptions:
     radius_m: float | None = None
     amenities: tuple[str, ...] = ()
     open_now: bool = False
+    open_state: tuple[str, ...] = ()
     at: dt.datetime | None = None
     city: str | None = None
     crs: CoordinateSystem = CoordinateSystem.WGS84
@@ -113,6 +126,14 @@ class NearestOptions:
             raise InvalidInput("radius_m", f"must be greater than 0 and at most {MAX_RADIUS_M:g}",
                                "value_error", self.radius_m)
         object.__setattr__(self, "amenities", amenity_codes(self.amenities))
+        object.__setattr__(self, "open_state", open_state_names(self.open_state))
+
+    def wanted_states(self) -> frozenset[int] | None:
+        """The open states asked for (``open_now`` means ``open``), or None for all of them."""
+        wanted = frozenset(OPEN_STATES[name] for name in self.open_state or OPEN_STATES)
+        if self.open_now:
+            wanted &= {OPEN}
+        return None if len(wanted) == len(OPEN_STATES) else wanted
 
 
 def amenity_codes(labels: Sequence[str], field_name: str = "amenity") -> tuple[str, ...]:
@@ -126,6 +147,15 @@ def amenity_codes(labels: Sequence[str], field_name: str = "amenity") -> tuple[s
         if code not in codes:
             codes.append(code)
     return tuple(codes)
+
+
+def open_state_names(names: Sequence[str], field_name: str = "open_state") -> tuple[str, ...]:
+    """Open states (``open``, ``closed``, ``unknown``) in a fixed order; others are refused."""
+    for name in names:
+        if name not in OPEN_STATES:
+            raise InvalidInput(field_name, f"unknown open state {name!r}; allowed: "
+                               + ", ".join(OPEN_STATES), "enum", name)
+    return tuple(name for name in OPEN_STATES if name in names)
 
 
 def check_point(lon: float, lat: float, where: str = "") -> None:
@@ -175,6 +205,14 @@ class _Codes:
         return self.code_of, self.codes
 
 
+@lru_cache(maxsize=4096)
+def _hours_in_words(expression: str) -> bytes:
+    """``"hours_zh":..,"hours_en":..,`` for one opening_hours expression, so that apps show
+    riders words (每天 05:00–23:00) and not OSM syntax."""
+    return b'"hours_zh":%s,"hours_en":%s,' % (orjson.dumps(describe_hours(expression, "zh")),
+                                               orjson.dumps(describe_hours(expression, "en")))
+
+
 def _amenity_fragment(bits: int) -> bytes:
     """``"amenities":[...]`` for one combination of amenity bits."""
     chosen = [
@@ -207,7 +245,8 @@ class StationService:
     amenity_json: list[bytes]
     path: Path | None = None
     identity: FileIdentity | None = None
-    roads: StationRoads | None = None
+    clock: Clock = china_minute  # "now" for queries that name no moment
+    roads: StationRoads | None = None  # prepared by LiveStations when a network is served
     position_of: dict[str, int] = field(init=False)
     index: StationIndex = field(init=False)
 
@@ -220,16 +259,16 @@ class StationService:
     # ----- loading -------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> StationService:
+    def load(cls, path: str | os.PathLike[str], clock: Clock = china_minute) -> StationService:
         """Read, check and index a station GeoPackage; raises DataFileError if it is unusable."""
         identity = FileIdentity.of(path)
         info, chunks = read_station_chunks(path, ("id", *CODED_FIELDS))
-        return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity)
+        return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity, clock)
 
     @classmethod
     def from_chunks(cls, chunks: Iterable[StationChunk], data_version: str,
-                    path: Path | None = None, identity: FileIdentity | None = None
-                    ) -> StationService:
+                    path: Path | None = None, identity: FileIdentity | None = None,
+                    clock: Clock = china_minute) -> StationService:
         """Build from station chunks, serialising every station's GeoJSON once."""
         ids: list[str] = []
         heads: list[bytes] = []
@@ -239,9 +278,11 @@ class StationService:
         # Repeated text (city, hours ...) is kept as integer codes, not 200,000 strings.
         coded = {name: _Codes() for name in CODED_FIELDS}
         for chunk in chunks:
-            # {"type":"Feature","id":..,"properties":{..fields..,   -- open for more members.
-            heads.extend(b'{"type":"Feature","id":%s,"properties":%s,' % (i, p[:-1])
-                         for i, p in zip(chunk.id_json, chunk.properties_json, strict=True))
+            # {"type":"Feature","id":..,"properties":{..fields..,"hours_zh":..,"hours_en":..,
+            # -- open for more members.
+            heads.extend(b'{"type":"Feature","id":%s,"properties":%s,%s' % (
+                i, p[:-1], _hours_in_words(h)) for i, p, h in zip(
+                    chunk.id_json, chunk.properties_json, chunk.text["opening_hours"], strict=True))
             ids.extend(chunk.text["id"])
             for name, codes in coded.items():
                 codes.extend(chunk.text[name])
@@ -264,18 +305,27 @@ class StationService:
             amenity_json=[fragments[b] for b in bits],
             path=path,
             identity=identity,
+            clock=clock,
         )
 
     @property
     def count(self) -> int:
         return len(self.ids)
 
+    def moment(self, options: NearestOptions) -> dt.datetime:
+        """The moment a query asks about: its own ``at``, else now by the service's clock."""
+        return options.at if options.at is not None else self.clock()
+
     # ----- masks ---------------------------------------------------------------------------
 
-    def _mask(self, amenities: Sequence[str], filters: Mapping[str, str], open_at: object
+    def _mask(self, amenities: Sequence[str], filters: Mapping[str, str],
+              states: frozenset[int] | None, at: dt.datetime | None
               ) -> npt.NDArray[np.bool_] | None:
-        """Stations passing every filter, or None when there is no filter; cached per filter."""
-        key = (tuple(amenities), tuple(sorted(filters.items())), open_at)
+        """Stations passing every filter, or None when there is no filter; cached per filter.
+
+        ``states`` are the open states kept at ``at`` (a minute), None for all."""
+        key = (tuple(amenities), tuple(sorted(filters.items())), states,
+               at if states is not None else None)
         cached = self._mask_cache.get(key)
         if cached is not None:
             return cached
@@ -291,29 +341,34 @@ class StationService:
         for name, value in filters.items():
             code_of, codes = self.filter_codes[name]
             narrow(codes == code_of.get(value, -1))
-        if open_at is not None:
-            narrow(self.hours.open_mask(open_at))  # type: ignore[arg-type]
+        if states is not None:
+            narrow(self.hours.state_mask(states, at))
         if len(self._mask_cache) > 256:
             self._mask_cache.clear()
         self._mask_cache[key] = mask  # type: ignore[assignment]
         return mask
 
     def _filter_mask(self, options: NearestOptions
-                     ) -> tuple[npt.NDArray[np.bool_] | None, object]:
-        """The stations a query's filters keep (None: all), and the minute open_now meant."""
-        if not (options.amenities or options.city or options.open_now):
-            return None, None
+                     ) -> tuple[npt.NDArray[np.bool_] | None, tuple[object, ...]]:
+        """The stations a query's filters keep (None: all), and a key naming the filter."""
+        states = options.wanted_states()
+        if not (options.amenities or options.city or states is not None):
+            return None, ()
+        if options.city and options.city not in self.filter_codes["city"][0]:
+            hint = unknown_city_message(options.city, self.filter_codes["city"][0])
+            if hint:  # 南宁 for 南宁市; a city with no station and no near namesake gets []
+                raise InvalidInput("city", hint, "enum", options.city)
         filters = {"city": options.city} if options.city else {}
-        open_at = china_minute(options.at) if options.open_now else None
-        return self._mask(options.amenities, filters, open_at), open_at
+        open_at = china_minute(self.moment(options)) if states is not None else None
+        return (self._mask(options.amenities, filters, states, open_at),
+                (options.amenities, options.city, states, open_at))
 
     def _searcher(self, options: NearestOptions
                   ) -> tuple[StationSubset | None, npt.NDArray[np.bool_] | None]:
         """A subset tree for filters that keep a minority of stations, else the filter mask."""
-        mask, open_at = self._filter_mask(options)
+        mask, key = self._filter_mask(options)
         if mask is None:
             return None, None
-        key = (options.amenities, options.city, open_at)
         if key not in self._subsets:
             if len(self._subsets) >= MAX_SUBSET_TREES:
                 self._subsets.clear()
@@ -352,47 +407,46 @@ class StationService:
     def _nearest_features(self, lon: float, lat: float, rows: list[int], metres: list[float],
                           crs: CoordinateSystem, states: npt.NDArray[np.int8],
                           road: RoadAnswer | None = None) -> list[bytes]:
-        """Features with great-circle ``metres``; with ``road``, ranked and timed by road."""
+        """Features ``metres`` away; with ``road``, its rows, road metres and routes."""
+        if road is not None:
+            rows, metres = road.rows, road.metres
         if not rows:
             return []
         station_lon, station_lat = self.lon[rows].tolist(), self.lat[rows].tolist()
         out_lon, out_lat = (station_lon, station_lat) if crs is CoordinateSystem.WGS84 \
             else self._output_coordinates(rows, crs)
-        heads, amenity_json, open_json = self.heads, self.amenity_json, _OPEN_JSON
-        travel, basis = metres, [_STRAIGHT] * len(rows)
-        if road is not None:
-            travel = road.metres
-            basis = [_ROAD % m for m in travel]
-            if road.routes is not None:
-                basis = [b + _route_json(r, crs) for b, r in zip(basis, road.routes, strict=True)]
+        heads, amenity_json, state_json = self.heads, self.amenity_json, _STATE_JSON
+        extras = [b""] * len(rows) if road is None else \
+            self._road_members(lon, lat, rows, road, crs)
         return [
-            b"".join((heads[row], amenity_json[row], how, _NEAREST_TAIL % (
+            b"".join((heads[row], amenity_json[row], extra, _NEAREST_TAIL % (
                 distance, initial_bearing_deg(lon, lat, s_lon, s_lat),
-                math.ceil(far / _WALK_M_PER_MIN), math.ceil(far / _EBIKE_M_PER_MIN),
-                open_json[states[row]], x, y)))
-            for row, distance, far, how, s_lon, s_lat, x, y in zip(
-                rows, metres, travel, basis, station_lon, station_lat, out_lon, out_lat,
-                strict=True)
+                math.ceil(distance / _WALK_M_PER_MIN), math.ceil(distance / _EBIKE_M_PER_MIN),
+                state_json[states[row]], x, y)))
+            for row, distance, extra, s_lon, s_lat, x, y in zip(
+                rows, metres, extras, station_lon, station_lat, out_lon, out_lat, strict=True)
         ]
 
+    def _road_members(self, lon: float, lat: float, rows: list[int], road: RoadAnswer,
+                      crs: CoordinateSystem) -> list[bytes]:
+        """``distance_basis``, road and great-circle metres, and the route when asked for."""
+        straight = haversine_m(lon, lat, self.lon[rows], self.lat[rows]).tolist()
+        members = [_ROAD % pair for pair in zip(road.metres, straight, strict=True)]
+        if road.routes is not None:
+            members = [m + _route_json(r, crs) for m, r in zip(members, road.routes, strict=True)]
+        return members
+
     def _road_answers(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
-                      options: NearestOptions, field_prefix: str = "") -> list[RoadAnswer]:
-        """Exact k-nearest by road for WGS84 points; InvalidInput naming ``by`` without roads."""
+                      options: NearestOptions) -> list[RoadAnswer | None]:
+        """Exact k-nearest by road for WGS84 points (None: no road near the point, the answer
+        is then by straight line); InvalidInput naming ``by`` without a road network."""
         if self.roads is None:
             raise InvalidInput("by", "road distances need a road network: start the server "
                                "with --roads FILE (an OpenStreetMap .osm.pbf extract)",
                                "value_error", DistanceBasis.ROAD.value)
         return self.roads.nearest_many(lon, lat, options.k, options.profile or "ebike",
                                        self._filter_mask(options)[0], options.radius_m,
-                                       options.route, field_prefix)
-
-    def _features(self, lon: float, lat: float, options: NearestOptions,
-                  states: npt.NDArray[np.int8], rows: list[int], metres: list[float],
-                  road: RoadAnswer | None = None) -> list[bytes]:
-        if road is not None:
-            rows = road.rows
-            metres = haversine_m(lon, lat, self.lon[rows], self.lat[rows]).tolist()
-        return self._nearest_features(lon, lat, rows, metres, options.crs, states, road)
+                                       options.route)
 
     def road_report(self) -> dict[str, object] | None:
         """The road network in use and the stations it leaves out (too far from any road)."""
@@ -403,27 +457,49 @@ class StationService:
         return {"file": str(self.roads.network.path), "bounds": self.roads.network.bounds,
                 "stations_off_road": off_road}
 
-    def _plain_feature(self, row: int, x: float, y: float, extra: bytes = b"") -> bytes:
-        return (self.heads[row] + self.amenity_json[row] + self._geometry(x, y)[:-1] + extra
-                + b"}")
+    def _plain_feature(self, row: int, x: float, y: float, state: int, extra: bytes = b""
+                       ) -> bytes:
+        return (self.heads[row] + self.amenity_json[row] + b"," + _STATE_JSON[state]
+                + self._geometry(x, y)[:-1] + extra + b"}")
 
     # ----- queries -------------------------------------------------------------------------
 
     def find_nearest(self, lon: float, lat: float,
                      options: NearestOptions = NearestOptions()) -> bytes:
-        """The k nearest stations as a GeoJSON FeatureCollection, nearest first."""
+        """The k nearest stations as a GeoJSON FeatureCollection, nearest first.
+
+        When ``radius_m`` leaves nothing, ``nearestBeyondReach`` is the nearest station passing
+        the other filters, so that a rider is told how far the nearest one is."""
         check_point(lon, lat)
         wgs_lon, wgs_lat = self._query_point(lon, lat, options.crs)
-        road = None
+        states = self.hours.states(self.moment(options))
         if options.by is DistanceBasis.ROAD:
             (road,) = self._road_answers(np.array([wgs_lon]), np.array([wgs_lat]), options)
-            rows, metres = [], []
-        else:
-            rows, metres = self._nearest_rows(wgs_lon, wgs_lat, options)
-        states = self.hours.states(options.at)
-        features = self._features(wgs_lon, wgs_lat, options, states, rows, metres, road)
-        return feature_collection(features, b',"crs":"%s","distance_basis":"%s"' % (
-            options.crs.value.encode(), options.by.value.encode()))
+            if road is not None:
+                return self._road_collection(wgs_lon, wgs_lat, road, options, states,
+                                             b',"crs":"%s"' % options.crs.value.encode())
+        rows, metres = self._nearest_rows(wgs_lon, wgs_lat, options)
+        features = self._nearest_features(wgs_lon, wgs_lat, rows, metres, options.crs, states)
+        extra = b""
+        if not rows and options.radius_m is not None:
+            beyond = self._nearest_rows(wgs_lon, wgs_lat, _beyond_reach(options))
+            extra = _beyond_member(self._nearest_features(wgs_lon, wgs_lat, *beyond,
+                                                          options.crs, states))
+        return feature_collection(features, b',"crs":"%s"' % options.crs.value.encode()
+                                  + _STRAIGHT + extra)
+
+    def _road_collection(self, lon: float, lat: float, road: RoadAnswer,
+                         options: NearestOptions, states: npt.NDArray[np.int8],
+                         members: bytes = b"") -> bytes:
+        """A FeatureCollection ranked by road, with the nearest beyond reach when empty."""
+        features = self._nearest_features(lon, lat, [], [], options.crs, states, road)
+        if not features and options.radius_m is not None:
+            (further,) = self._road_answers(np.array([lon]), np.array([lat]),
+                                            _beyond_reach(options))
+            if further is not None:
+                members += _beyond_member(self._nearest_features(lon, lat, [], [], options.crs,
+                                                                 states, further))
+        return feature_collection(features, members + _BY_ROAD)
 
     def find_nearest_batch(self, lon: npt.ArrayLike, lat: npt.ArrayLike,
                            options: NearestOptions = NearestOptions()) -> bytes:
@@ -436,24 +512,54 @@ class StationService:
             check_point(float(lon_arr[first]), float(lat_arr[first]), f"points.{first}.")
         if options.crs is not CoordinateSystem.WGS84:
             lon_arr, lat_arr = to_wgs84(lon_arr, lat_arr, options.crs)
-        states = self.hours.states(options.at)
+        states = self.hours.states(self.moment(options))
         if options.by is DistanceBasis.ROAD:
-            roads = self._road_answers(lon_arr, lat_arr, options, "points.")
-            index_rows, metre_rows = [[]] * len(roads), [[]] * len(roads)
+            roads = self._road_answers(lon_arr, lat_arr, options)
         else:
-            found = self._nearest_rows_batch(lon_arr, lat_arr, options)
-            index_rows = [[r for r in rows if r >= 0] for rows in found.index.tolist()]
-            metre_rows = found.distance_m.tolist()
-            roads = [None] * len(index_rows)
-        results = [
-            feature_collection(self._features(float(lon_arr[point]), float(lat_arr[point]),
-                                              options, states, rows, metres[:len(rows)], road))
-            for point, (rows, metres, road) in enumerate(
-                zip(index_rows, metre_rows, roads, strict=True))
-        ]
-        return (b'{"results":[' + b",".join(results)
-                + b'],"numberOfPoints":%d,"crs":"%s","distance_basis":"%s"}'
-                % (len(results), options.crs.value.encode(), options.by.value.encode()))
+            roads = [None] * lon_arr.size
+        straight = [point for point, road in enumerate(roads) if road is None]
+        results = dict(zip(straight, self._straight_collections(
+            lon_arr[straight], lat_arr[straight], options, states), strict=True))
+        for point, road in enumerate(roads):
+            if road is not None:
+                results[point] = self._road_collection(float(lon_arr[point]),
+                                                       float(lat_arr[point]), road, options,
+                                                       states)
+        return (b'{"results":[' + b",".join(results[point] for point in range(len(roads)))
+                + b'],"numberOfPoints":%d,"crs":"%s"}' % (len(roads),
+                                                          options.crs.value.encode()))
+
+    def _straight_collections(self, lon: npt.NDArray[np.float64],
+                              lat: npt.NDArray[np.float64], options: NearestOptions,
+                              states: npt.NDArray[np.int8]) -> list[bytes]:
+        """A FeatureCollection by great-circle distance for each point (WGS84)."""
+        found = self._nearest_rows_batch(lon, lat, options)
+        index_rows = found.index.tolist()
+        metre_rows = found.distance_m.tolist()
+        beyond = self._beyond_reach_batch(lon, lat, found, options, states)
+        results = []
+        for point, (rows, metres) in enumerate(zip(index_rows, metre_rows, strict=True)):
+            kept = [r for r in rows if r >= 0]
+            features = self._nearest_features(float(lon[point]), float(lat[point]),
+                                              kept, metres[:len(kept)], options.crs, states)
+            results.append(feature_collection(features, _STRAIGHT + beyond.get(point, b"")))
+        return results
+
+    def _beyond_reach_batch(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
+                            found: Neighbours, options: NearestOptions,
+                            states: npt.NDArray[np.int8]) -> dict[int, bytes]:
+        """``nearestBeyondReach`` members for the points that ``radius_m`` left with nothing."""
+        empty = np.flatnonzero(found.index[:, 0] < 0)
+        if options.radius_m is None or not empty.size:
+            return {}
+        nearest = self._nearest_rows_batch(lon[empty], lat[empty], _beyond_reach(options))
+        members = {}
+        for point, row, metres in zip(empty.tolist(), nearest.index[:, 0].tolist(),
+                                      nearest.distance_m[:, 0].tolist(), strict=True):
+            if row >= 0:
+                members[point] = _beyond_member(self._nearest_features(
+                    float(lon[point]), float(lat[point]), [row], [metres], options.crs, states))
+        return members
 
     def _query_point(self, lon: float, lat: float, crs: CoordinateSystem) -> tuple[float, float]:
         if crs is CoordinateSystem.WGS84:
@@ -462,23 +568,29 @@ class StationService:
         return float(wgs_lon), float(wgs_lat)
 
     def station(self, station_id: str, crs: CoordinateSystem = CoordinateSystem.WGS84,
-                extra: bytes = b"") -> bytes:
-        """One station as a GeoJSON Feature; ``extra`` adds members such as OGC links."""
+                extra: bytes = b"", at: dt.datetime | None = None) -> bytes:
+        """One station as a GeoJSON Feature, open state at ``at`` (default: now by the clock);
+        ``extra`` adds members such as OGC links."""
         row = self.position_of.get(station_id)
         if row is None:
             raise StationNotFound(f"no station has id {station_id!r}")
         (x,), (y,) = self._output_coordinates([row], crs)
-        return self._plain_feature(row, x, y, extra)
+        state = self.hours.states(at or self.clock())[row]
+        return self._plain_feature(row, x, y, state, extra)
 
     def page(self, offset: int, limit: int, bbox: tuple[float, float, float, float] | None = None,
              filters: Mapping[str, str] | None = None, amenities: Sequence[str] = (),
-             crs: CoordinateSystem = CoordinateSystem.WGS84) -> Page:
-        """Stations in id order, optionally inside a WGS84 bbox and matching exact filters."""
+             crs: CoordinateSystem = CoordinateSystem.WGS84, open_state: Sequence[str] = (),
+             at: dt.datetime | None = None) -> Page:
+        """Stations in id order, optionally inside a WGS84 bbox and matching exact filters and
+        open states at ``at`` (default: now by the clock)."""
         unknown = [name for name in (filters or {}) if name not in FILTERABLE_FIELDS]
         if unknown:
             raise InvalidInput(unknown[0], "is not a filterable property; allowed: "
                                + ", ".join(FILTERABLE_FIELDS), "enum", unknown[0])
-        mask = self._mask(tuple(amenities), dict(filters or {}), None)
+        minute = china_minute(at or self.clock())
+        states = NearestOptions(open_state=tuple(open_state)).wanted_states()
+        mask = self._mask(tuple(amenities), dict(filters or {}), states, minute)
         if bbox is not None:
             inside = self._bbox_mask(bbox)
             mask = inside if mask is None else mask & inside
@@ -490,8 +602,9 @@ class StationService:
             matched = int(selected.size)
             rows = selected[offset:offset + limit].tolist()
         out_lon, out_lat = self._output_coordinates(rows, crs) if rows else ([], [])
-        return Page([self._plain_feature(r, x, y) for r, x, y in zip(rows, out_lon, out_lat,
-                                                                       strict=True)], matched)
+        now = self.hours.states(minute)
+        return Page([self._plain_feature(r, x, y, now[r])
+                     for r, x, y in zip(rows, out_lon, out_lat, strict=True)], matched)
 
     def _bbox_mask(self, bbox: tuple[float, float, float, float]) -> npt.NDArray[np.bool_]:
         """Inside a bbox; a west edge greater than the east edge crosses the antimeridian."""
@@ -508,6 +621,20 @@ class StationService:
             return [-180.0, -90.0, 180.0, 90.0]
         return [float(self.lon.min()), float(self.lat.min()),
                 float(self.lon.max()), float(self.lat.max())]
+
+
+# Distances in these answers are great-circle; a road router says "road" (docs/api.md).
+_STRAIGHT = b',"distance_basis":"straight"'
+_BY_ROAD = b',"distance_basis":"road"'
+
+
+def _beyond_reach(options: NearestOptions) -> NearestOptions:
+    """The same question without the radius, for the one nearest station."""
+    return replace(options, k=1, radius_m=None)
+
+
+def _beyond_member(features: Sequence[bytes]) -> bytes:
+    return b',"nearestBeyondReach":' + features[0] if features else b""
 
 
 def _route_json(route: Sequence[tuple[float, float]], crs: CoordinateSystem) -> bytes:

@@ -7,7 +7,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from stations.sources import SourceTable, make_spec, read_source
+from stations.ingest.sources import SourceTable, make_spec, read_source
 
 # One valid row as a Nanning union office writes it (Chinese headings, GCJ-02 coordinates).
 GOOD_ROW: dict[str, str] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -22,6 +23,9 @@ from stations.geodata import write_stations
 from stations.model import AMENITY_CODES
 
 NANNING = {"lon": 108.37, "lat": 22.80}
+# NN-003 keeps Mo-Fr 08:00-18:00: open at the first moment only (Asia/Shanghai).
+WEEKDAY_NOON = dt.datetime(2024, 6, 12, 12, 0)
+WEEKEND_NIGHT = dt.datetime(2024, 6, 15, 23, 0)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +40,7 @@ def api_gpkg(tmp_path_factory) -> Path:
 def client(request, api_gpkg) -> TestClient:
     """Both ways GET /nearest can be answered; every test must pass on both."""
     settings = ApiSettings(data=api_gpkg, reload_interval_s=0, fast_path=request.param,
-                           max_batch_points=50, max_body_bytes=20_000)
+                           max_batch_points=50, max_body_bytes=20_000, clock_at=WEEKEND_NIGHT)
     return TestClient(create_app(settings))
 
 
@@ -99,6 +103,33 @@ def test_filters_and_open_now_at(client):
     states = {f["id"]: f["properties"]["open_now"] for f in response.json()["features"]}
     assert states == {"NN-001": True, "NN-002": True, "NN-003": False, "NN-004": False,
                       "YY-001": True, "YY-002": True}
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "framework-route"])
+@pytest.mark.parametrize(("moment", "nn003_open"), [(WEEKDAY_NOON, True), (WEEKEND_NIGHT, False)],
+                         ids=["weekday-noon", "weekend-night"])
+def test_now_is_the_clock_the_app_is_given(api_gpkg, monkeypatch, fast_path, moment, nn003_open):
+    """Without ``at`` the answer, and its ETag, follow the injected clock, never the wall's:
+    ``STATIONS_CLOCK_AT`` (as a subprocess server is given it) and ``create_app(clock=...)``."""
+    monkeypatch.setenv("STATIONS_CLOCK_AT", moment.isoformat())
+    from_env = create_app(ApiSettings(data=api_gpkg, reload_interval_s=0, fast_path=fast_path))
+    monkeypatch.delenv("STATIONS_CLOCK_AT")
+    given_clock = create_app(ApiSettings(data=api_gpkg, reload_interval_s=0, fast_path=fast_path),
+                             clock=lambda: moment)
+    for app in (from_env, given_clock):
+        client = TestClient(app)
+        response = client.get("/nearest", params={**NANNING, "k": 10})
+        states = {f["id"]: f["properties"]["open_now"] for f in response.json()["features"]}
+        assert states["NN-003"] is nn003_open
+        assert response.headers["etag"].endswith(f'-{moment:%Y%m%d%H%M}"')
+        open_ids = [f["id"] for f in client.get("/nearest", params={
+            **NANNING, "k": 3, "open_now": "true"}).json()["features"]]
+        assert ("NN-003" in open_ids) is nn003_open
+        batch = client.post("/nearest/batch", json={
+            "points": [[NANNING["lon"], NANNING["lat"]]], "k": 10}).json()
+        batch_states = {f["id"]: f["properties"]["open_now"]
+                        for f in batch["results"][0]["features"]}
+        assert batch_states == states
 
 
 @pytest.mark.parametrize(("crs", "forward"), [("gcj02", wgs84_to_gcj02), ("bd09", wgs84_to_bd09)])
@@ -216,8 +247,8 @@ def test_openapi_describes_parameters_and_errors(client):
     document = client.get("/openapi.json").json()
     get_nearest = document["paths"]["/nearest"]["get"]
     names = {p["name"] for p in get_nearest["parameters"]}
-    assert names == {"lon", "lat", "k", "radius_m", "amenity", "open_now", "at", "city", "crs",
-                     "by", "profile", "geometry"}
+    assert names == {"lon", "lat", "k", "radius_m", "amenity", "open_now", "open_state", "at",
+                     "city", "crs", "by", "profile", "geometry"}
     assert {"200", "304", "422"} <= set(get_nearest["responses"])
     batch = document["paths"]["/nearest/batch"]["post"]
     assert {"413", "422"} <= set(batch["responses"])

@@ -9,7 +9,8 @@ import pytest
 
 from stations.cli import SUBCOMMANDS, main, make_parser
 
-EXPECTED_COMMANDS = {"build", "validate", "info", "synth", "serve", "map", "export", "reports"}
+EXPECTED_COMMANDS = {"build", "validate", "info", "synth", "serve", "map", "export", "reports",
+                     "keys", "import"}
 
 
 def _registered_commands() -> set[str]:
@@ -69,3 +70,19 @@ def test_closed_pipe_ends_quietly(tmp_path):
     assert b"lon" in first
     assert b"Traceback" not in err
     assert b"BrokenPipeError" not in err
+
+
+def test_keys_are_created_listed_and_revoked(sample_gpkg, capsys):
+    assert main(["keys", "create", "--data", str(sample_gpkg), "--office", "南宁市总工会",
+                 "--city", "南宁市"]) == 0
+    secret = capsys.readouterr().out.strip().splitlines()[-1]
+    key_id = secret.partition(".")[0]
+    assert main(["keys", "list", "--data", str(sample_gpkg)]) == 0
+    listed = capsys.readouterr().out
+    assert key_id in listed and "active" in listed and secret not in listed
+    assert main(["keys", "revoke", "--data", str(sample_gpkg), key_id]) == 0
+    assert main(["keys", "list", "--data", str(sample_gpkg)]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert main(["keys", "create", "--data", str(sample_gpkg), "--office", "x"]) == 2
+    assert "--division" in capsys.readouterr().err
+    assert main(["keys", "revoke", "--data", str(sample_gpkg), "knope"]) == 2

@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from stations import hours
 from stations.errors import InvalidInput
 from stations.hours import (
     CLOSED,
@@ -15,6 +16,7 @@ from stations.hours import (
     HoursTable,
     china_local,
     china_minute,
+    fixed_clock,
     is_open,
     parse_moment,
 )
@@ -61,7 +63,7 @@ def test_table_parses_each_expression_once_and_matches_single_answers():
         states = table.states(moment)
         expected = [is_open(e, s, moment) for e, s in zip(expressions, statuses, strict=True)]
         assert [{OPEN: True, CLOSED: False, UNKNOWN: None}[int(x)] for x in states] == expected
-    late = table.open_mask(MONDAY_NOON_CHINA + dt.timedelta(hours=11))  # 23:00
+    late = table.state_mask(frozenset({OPEN}), MONDAY_NOON_CHINA + dt.timedelta(hours=11))
     assert late.tolist() == [True, False, False, False, False, False]
     assert np.array_equal(table.states(MONDAY_NOON_CHINA), table.states(MONDAY_NOON_CHINA))
 
@@ -74,11 +76,11 @@ def test_parse_moment():
     assert caught.value.field == "at"
 
 
-def test_china_minute_is_shanghai_wall_clock_to_the_minute():
-    utc_plus_8 = dt.timezone(dt.timedelta(hours=8))  # China keeps no daylight saving time
-    before = dt.datetime.now(utc_plus_8).replace(tzinfo=None, second=0, microsecond=0)
-    now = china_minute()
-    after = dt.datetime.now(utc_plus_8).replace(tzinfo=None, second=0, microsecond=0)
-    assert before <= now <= after and now.tzinfo is None
+def test_china_minute_is_shanghai_wall_clock_to_the_minute(monkeypatch):
+    # The system clock is set by hand: 2024-06-10 04:07:42 UTC is 12:07 in Shanghai.
+    monday_0407_utc = dt.datetime(2024, 6, 10, 4, 7, 42, tzinfo=dt.UTC).timestamp()
+    monkeypatch.setattr(hours.time, "time", lambda: monday_0407_utc)
+    assert china_minute() == dt.datetime(2024, 6, 10, 12, 7)
+    assert fixed_clock(MONDAY_NOON_CHINA.replace(second=9))() == dt.datetime(2024, 6, 10, 12, 0)
     assert china_minute(MONDAY_NOON_CHINA.replace(minute=7, second=42)) == dt.datetime(
         2024, 6, 10, 12, 7)

@@ -80,3 +80,20 @@ def test_bad_or_unknown_parameters_are_400(base_url, query):
 
 def test_unknown_item_is_404(base_url):
     assert httpx.get(f"{base_url}/collections/stations/items/NOPE").status_code == 404
+
+
+def test_openapi_bbox_is_four_or_six_numbers_as_the_server_takes(base_url):
+    """The document used to allow 4 to 6 numbers; the server refuses 5 (and always did)."""
+    document = httpx.get(f"{base_url}/openapi.json").json()
+    parameters = document["paths"]["/collections/stations/items"]["get"]["parameters"]
+    (bbox,) = [p for p in parameters if p["name"] == "bbox"]
+    lengths = sorted((s["minItems"], s["maxItems"]) for s in bbox["schema"]["oneOf"])
+    assert lengths == [(4, 4), (6, 6)]
+    for numbers, status in (("108.6,30,109,31", 200), ("108.6,30,0,109,31,0", 200),
+                            ("108.6,30,109,31,0", 400), ("108.6,30,109", 400)):
+        response = httpx.get(f"{base_url}/collections/stations/items", params={"bbox": numbers})
+        assert response.status_code == status, numbers
+        if status == 200:
+            assert sorted(f["id"] for f in response.json()["features"]) == ["YY-001", "YY-002"]
+        else:
+            assert "4 numbers" in response.json()["description"]

@@ -46,7 +46,6 @@ def test_by_road_ranks_by_the_ride_not_the_crow(client):
     straight = client.get("/nearest", params={**RIDER_QUERY, "k": 2}).json()
     assert [f["id"] for f in straight["features"]] == ["NN-001", "NN-002"]
     assert straight["distance_basis"] == "straight"
-    assert straight["features"][0]["properties"]["distance_basis"] == "straight"
 
     answer = client.get("/nearest", params={**RIDER_QUERY, "k": 5, "by": "road"}).json()
     assert answer["distance_basis"] == "road"
@@ -54,9 +53,20 @@ def test_by_road_ranks_by_the_ride_not_the_crow(client):
     assert (b["id"], a["id"]) == ("NN-002", "NN-001")
     assert b["properties"]["distance_basis"] == "road"
     assert b["properties"]["road_distance_m"] == pytest.approx(EBIKE_M["B"], abs=1)
-    assert a["properties"]["road_distance_m"] == pytest.approx(EBIKE_M["A"], abs=1)
-    assert a["properties"]["distance_m"] == pytest.approx(349, abs=1)  # still great-circle
-    assert a["properties"]["ebike_min"] == 5 and a["properties"]["walk_min"] == 17  # 1220 m
+    a_props = a["properties"]
+    assert a_props["road_distance_m"] == a_props["distance_m"]
+    assert a_props["distance_m"] == pytest.approx(EBIKE_M["A"], abs=1)
+    assert a_props["straight_distance_m"] == pytest.approx(349, abs=1)
+    assert a_props["ebike_min"] == 5 and a_props["walk_min"] == 17  # 1220 m at 250 and 75 m/min
+
+
+def test_nothing_within_reach_by_road_offers_the_nearest_beyond(client):
+    answer = client.get("/nearest", params={**RIDER_QUERY, "by": "road",
+                                            "radius_m": 500}).json()
+    assert answer["features"] == []
+    beyond = answer["nearestBeyondReach"]
+    assert beyond["id"] == "NN-002"
+    assert beyond["properties"]["road_distance_m"] == pytest.approx(EBIKE_M["B"], abs=1)
 
 
 def test_walking_profile_and_filters(client):
@@ -90,12 +100,13 @@ def test_batch_by_road(client):
         "points": [list(lonlat(*RIDER)), list(lonlat(1300, 20))], "k": 1, "by": "road"})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["distance_basis"] == "road"
+    assert {r["distance_basis"] for r in body["results"]} == {"road"}
     assert [r["features"][0]["id"] for r in body["results"]] == ["NN-002", "NN-002"]
-    off = client.post("/nearest/batch", json={"points": [list(lonlat(*RIDER)), list(far)],
-                                              "by": "road"})
-    assert off.status_code == 422
-    assert off.json()["detail"][0]["loc"] == ["body", "points", 1, "lon"]
+    # A point away from every road (outside the extract) is answered by straight line.
+    mixed = client.post("/nearest/batch", json={"points": [list(lonlat(*RIDER)), list(far)],
+                                                "by": "road"}).json()
+    assert [r["distance_basis"] for r in mixed["results"]] == ["road", "straight"]
+    assert mixed["results"][1]["features"][0]["id"] == "NN-003"  # 2.1 km as the crow flies
 
 
 @pytest.mark.parametrize(("params", "field"), [
@@ -109,12 +120,11 @@ def test_bad_road_options_name_the_field(client, params, field):
     assert response.json()["detail"][0]["loc"] == ["query", field]
 
 
-def test_rider_far_from_roads(client):
-    response = client.get("/nearest", params={**dict(zip(("lon", "lat"), lonlat(0, 3000),
-                                                         strict=True)), "by": "road"})
-    assert response.status_code == 422
-    problem = response.json()["detail"][0]
-    assert problem["loc"] == ["query", "lon"] and "500 m" in problem["msg"]
+def test_rider_far_from_roads_gets_the_straight_line_answer(client):
+    far = dict(zip(("lon", "lat"), lonlat(0, 3000), strict=True))
+    answer = client.get("/nearest", params={**far, "by": "road"}).json()
+    assert answer["distance_basis"] == "straight"
+    assert [f["id"] for f in answer["features"]] == ["NN-003", "NN-001", "NN-002"]
 
 
 def test_without_roads_by_road_is_a_clear_422(client_without_roads):
@@ -130,6 +140,12 @@ def test_without_roads_by_road_is_a_clear_422(client_without_roads):
     document = client_without_roads.get("/openapi.json").json()
     (by,) = (p for p in document["paths"]["/nearest"]["get"]["parameters"] if p["name"] == "by")
     assert by["schema"]["enum"] == ["straight"]
+
+
+def test_rider_page_asks_by_road_when_roads_are_served(client, client_without_roads):
+    html = {"Accept": "text/html"}
+    assert '"by_road": true' in client.get("/", headers=html).text
+    assert '"by_road": false' in client_without_roads.get("/", headers=html).text
 
 
 def test_health_lists_stations_off_the_road(client):

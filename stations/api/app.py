@@ -17,8 +17,10 @@ from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
+from ..hours import Clock, china_minute, fixed_clock
 from ..live import LiveStations
-from . import feeds, nearest, ogc, reports, stations, web
+from ..store import open_store
+from . import feeds, nearest, office, ogc, reports, stations, web
 from .errors import install_error_handlers
 from .settings import ApiSettings
 
@@ -28,6 +30,7 @@ ROUTERS = (
     ogc.router,
     feeds.router,
     reports.router,
+    office.router,
     web.router,
 )
 
@@ -54,15 +57,21 @@ class StationsApi(FastAPI):
             await super().__call__(scope, receive, send)
 
 
-def create_app(settings: ApiSettings | None = None) -> StationsApi:
-    """The application serving ``settings.data``; raises DataFileError if it cannot be read."""
+def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) -> StationsApi:
+    """The application serving ``settings.data``; raises DataFileError if it cannot be read.
+
+    ``clock`` says what "now" is for queries without ``at`` (default: the wall clock, or
+    ``settings.clock_at`` when set), so tests choose the moment instead of the hour they run at.
+    """
     settings = settings or ApiSettings()
+    if clock is None:
+        clock = china_minute if settings.clock_at is None else fixed_clock(settings.clock_at)
     roads = None
     if settings.roads is not None:
         from ..roads import RoadNetwork  # numba and osmium load only when roads are served
 
         roads = RoadNetwork.load(settings.roads)
-    live = LiveStations(settings.data, settings.reload_interval_s, roads)
+    live = LiveStations(settings.data, settings.reload_interval_s, clock, roads)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -83,13 +92,14 @@ def create_app(settings: ApiSettings | None = None) -> StationsApi:
     )
     app.state.settings = settings
     app.state.live = live
+    app.state.store = open_store(settings.data)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                       allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"],
-                       expose_headers=["ETag"])
+                       allow_methods=["GET", "POST", "PATCH", "OPTIONS"], allow_headers=["*"],
+                       expose_headers=["ETag", "Location"])
     if roads is None:
         nearest.document_without_roads(app)
     if settings.fast_path:

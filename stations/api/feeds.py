@@ -21,10 +21,12 @@ from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
 from fastapi import APIRouter, Request, Response
 
 from ..errors import DataFileError
 from ..export import EXPORTERS, Exporter, default_filename, export_bytes, get_exporter
+from .http import JSON
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -170,7 +172,10 @@ def list_feeds(request: Request) -> dict[str, object]:
 @router.get("/feeds/{format}", name="get_feed", response_class=Response, responses={
     200: {"description": "the feed, in the format's media type",
           "content": {e.media_type: {} for e in EXPORTERS.values()}},
+    206: {"description": "one byte range of an archive (PMTiles), as the Range header asked"},
     304: {"description": "the client's copy (If-None-Match / If-Modified-Since) is current"},
+    416: {"description": "the Range header asks for nothing inside the archive",
+          "content": {JSON: {}}},
 })
 @router.head("/feeds/{format}", include_in_schema=False)
 def get_feed(format: FeedFormat, request: Request) -> Response:
@@ -198,8 +203,10 @@ def get_feed(format: FeedFormat, request: Request) -> Response:
         try:
             span = byte_range(wanted, len(body))
         except RangeNotSatisfiable:
-            return Response(status_code=416, headers={
-                **headers, "Content-Range": f"bytes */{len(body)}"})
+            detail = f"Range: nothing of the {len(body)}-byte feed is in the range asked for"
+            return Response(orjson.dumps({"detail": detail}), status_code=416,
+                            media_type=JSON, headers={
+                                **headers, "Content-Range": f"bytes */{len(body)}"})
         if span is not None:
             start, end = span
             return Response(body[start:end + 1], status_code=206, media_type=feed.media_type,
@@ -225,7 +232,16 @@ class RangeNotSatisfiable(Exception):
     """A byte range that starts past the end of the feed (answered with 416)."""
 
 
-_SINGLE_BYTE_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.IGNORECASE)
+# ASCII digits only (``\d`` would take ``²`` or Arabic-Indic digits), and no more than
+# MAX_OFFSET_DIGITS of them are turned into a number: longer offsets lie past any feed.
+_SINGLE_BYTE_RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*",
+                                re.IGNORECASE | re.ASCII)
+MAX_OFFSET_DIGITS = 15
+_BEYOND_ANY_FEED = 10**MAX_OFFSET_DIGITS
+
+
+def _offset(digits: str) -> int:
+    return int(digits) if len(digits) <= MAX_OFFSET_DIGITS else _BEYOND_ANY_FEED
 
 
 def byte_range(header: str, size: int) -> tuple[int, int] | None:
@@ -240,13 +256,13 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
         return None
     first, last = match.groups()
     if first == "":
-        if int(last) == 0 or size == 0:
+        if _offset(last) == 0 or size == 0:
             raise RangeNotSatisfiable(header)
-        return max(size - int(last), 0), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
+        return max(size - _offset(last), 0), size - 1
+    start = _offset(first)
+    end = min(_offset(last), size - 1) if last else size - 1
     if start > end:
-        if last and int(last) < start:
+        if last and _offset(last) < start:
             return None  # last before first: invalid, so ignored
         raise RangeNotSatisfiable(header)
     return start, end

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
+import orjson
 from fastapi import Request, Response
 
-from ..errors import PayloadTooLarge
+from ..errors import InvalidInput, PayloadTooLarge
 from ..hours import china_local
+from ..service import StationService
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -23,6 +25,11 @@ def data_etag(data_version: str, moment: dt.datetime | None = None) -> str:
     if moment is None:
         return f'W/"{data_version}"'
     return f'W/"{data_version}-{china_local(moment):%Y%m%d%H%M}"'
+
+
+def open_state_etag(service: StationService) -> str:
+    """ETag of answers that say which stations are open: the data version and the minute."""
+    return data_etag(service.data_version, service.clock())
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -55,3 +62,19 @@ async def read_capped_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"request body is over the {limit}-byte limit")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def json_object(raw: bytes) -> dict[str, object]:
+    """A request body that must be a JSON object in UTF-8; 422 naming the problem otherwise."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("", f"body is not UTF-8 (byte {exc.start}); send JSON in UTF-8",
+                           "json_invalid", None) from None
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput("", f"body is not valid JSON: {exc}", "json_invalid", None) from None
+    if not isinstance(body, dict):
+        raise InvalidInput("", "body must be a JSON object", "model_attributes_type", None)
+    return body

@@ -15,18 +15,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import orjson
 from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from ..errors import InvalidInput, StationsError
-from ..hours import china_minute
+from ..hours import OPEN_STATES
 from ..live import LiveStations
 from ..model import AMENITY_CODES
 from ..service import MAX_K, MAX_RADIUS_M, PROFILE_NAMES, DistanceBasis, StationService
 from .errors import error_body, problem_responses, status_for
-from .http import GEOJSON, JSON, REVALIDATE, data_etag, etag_matches, read_capped_body
+from .http import (
+    GEOJSON,
+    JSON,
+    REVALIDATE,
+    data_etag,
+    etag_matches,
+    json_object,
+    read_capped_body,
+)
 from .params import (
     NEAREST_OPTION_NAMES,
     nearest_parameters,
@@ -34,6 +41,7 @@ from .params import (
     parse_nearest_query,
     query_pairs,
     reject_unknown,
+    string_list,
 )
 from .settings import ApiSettings
 
@@ -62,7 +70,7 @@ def nearest_reply(service: StationService, raw_query: bytes,
     """The whole answer to GET /nearest: parse, check the ETag, query, serialise."""
     try:
         lon, lat, options = parse_nearest_query(query_pairs(raw_query))
-        etag = data_etag(service.data_version, None if options.at else china_minute())
+        etag = data_etag(service.data_version, None if options.at else service.clock())
         headers = [(b"etag", etag.encode()), (b"cache-control", REVALIDATE.encode())]
         if etag_matches(if_none_match, etag):
             return Reply(304, b"", headers)
@@ -135,6 +143,7 @@ BATCH_BODY_SCHEMA = {
         "radius_m": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_M},
         "amenity": {"type": "array", "items": {"type": "string", "enum": list(AMENITY_CODES)}},
         "open_now": {"type": "boolean", "default": False},
+        "open_state": {"type": "array", "items": {"type": "string", "enum": list(OPEN_STATES)}},
         "at": {"type": "string", "format": "date-time"},
         "city": {"type": "string"},
         "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
@@ -181,19 +190,11 @@ def parse_points(value: object, limit: int) -> tuple[np.ndarray, np.ndarray]:
 )
 async def nearest_batch(request: Request) -> Response:
     settings: ApiSettings = request.app.state.settings
-    raw = await read_capped_body(request, settings.max_body_bytes)
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput("", f"body is not valid JSON: {exc}", "json_invalid", None) from None
-    if not isinstance(body, dict):
-        raise InvalidInput("", "body must be a JSON object", "model_attributes_type", None)
+    body = json_object(await read_capped_body(request, settings.max_body_bytes))
     reject_unknown(body, ("points", *NEAREST_OPTION_NAMES))
     lon, lat = parse_points(body.get("points"), settings.max_batch_points)
-    amenities = body.get("amenity") or []
-    if not isinstance(amenities, list) or not all(isinstance(a, str) for a in amenities):
-        raise InvalidInput("amenity", "must be a list of amenity codes", "list_type", None)
-    options = options_from(body, amenities)
+    options = options_from(body, string_list("amenity", body.get("amenity"), "amenity codes"),
+                           string_list("open_state", body.get("open_state"), "open states"))
     service = live_stations(request).current
     answer = await run_in_threadpool(service.find_nearest_batch, lon, lat, options)
     return Response(answer, media_type=JSON)

@@ -19,12 +19,19 @@ import orjson
 from fastapi import APIRouter, Path, Request, Response
 
 from ..errors import InvalidInput
+from ..hours import OPEN_STATES
 from ..model import AMENITY_CODES, FIELD_LABELS_ZH
-from ..service import FILTERABLE_FIELDS, amenity_codes, check_point, feature_collection
+from ..service import (
+    FILTERABLE_FIELDS,
+    amenity_codes,
+    check_point,
+    feature_collection,
+    open_state_names,
+)
 from .errors import OgcInvalidParameter, problem_responses
-from .http import GEOJSON, JSON, cached_bytes, data_etag
+from .http import GEOJSON, JSON, cached_bytes, data_etag, open_state_etag
 from .nearest import live_stations
-from .params import parse_crs, query_pairs
+from .params import parse_crs, query_pairs, split_list
 from .settings import ApiSettings
 from .web import page_response, wants_html
 
@@ -38,7 +45,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 ]
-ITEMS_PARAMETERS = ("bbox", "limit", "offset", "datetime", "f", "amenity", "crs",
+ITEMS_PARAMETERS = ("bbox", "limit", "offset", "datetime", "f", "amenity", "open_state", "crs",
                     *FILTERABLE_FIELDS)
 PLAIN_PARAMETERS = ("f",)
 FORMATS = ("json", "geojson")
@@ -138,7 +145,7 @@ def _collection(request: Request) -> dict[str, object]:
         "id": COLLECTION_ID,
         "title": "工会驿站 Worker rest stations",
         "description": f"{service.count} stations; data version {service.data_version}. "
-        "Filter with bbox, amenity and " + ", ".join(
+        "Filter with bbox, amenity, open_state and " + ", ".join(
             f"{f} ({FIELD_LABELS_ZH[f]})" for f in FILTERABLE_FIELDS) + ".",
         "itemType": "feature",
         "crs": [CRS84],
@@ -174,17 +181,27 @@ def collection(request: Request) -> Response:
     return _json(request, _collection(request), data_etag(service.data_version))
 
 
+_LON = {"type": "number", "minimum": -180, "maximum": 180}
+_LAT = {"type": "number", "minimum": -90, "maximum": 90}
+_Z = {"type": "number"}
+# Four numbers or six, as the server takes them (OGC API - Features Part 1 says the same).
+BBOX_SCHEMA = {"oneOf": [
+    {"type": "array", "minItems": 4, "maxItems": 4, "prefixItems": [_LON, _LAT, _LON, _LAT],
+     "items": False},
+    {"type": "array", "minItems": 6, "maxItems": 6,
+     "prefixItems": [_LON, _LAT, _Z, _LON, _LAT, _Z], "items": False},
+]}
+
+
 def items_parameters() -> list[dict[str, object]]:
     """OpenAPI parameter objects of the items endpoint (limits as set by default)."""
     defaults = ApiSettings.model_fields
     default = defaults["ogc_default_limit"].default
     maximum = defaults["ogc_max_limit"].default
     return [
-        _plain_parameter("bbox", "minLon,minLat,maxLon,maxLat in WGS84 (CRS84); minLon > maxLon "
-                         "crosses the antimeridian", {"type": "array", "minItems": 4,
-                                                      "maxItems": 6,
-                                                      "items": {"type": "number"}},
-                         style="form", explode=False),
+        _plain_parameter("bbox", "minLon,minLat,maxLon,maxLat in WGS84 (CRS84), or the six "
+                         "numbers minLon,minLat,minZ,maxLon,maxLat,maxZ; minLon > maxLon "
+                         "crosses the antimeridian", BBOX_SCHEMA, style="form", explode=False),
         _plain_parameter("limit", f"Page size; larger values are clamped to the maximum "
                          f"(STATIONS_OGC_MAX_LIMIT, {maximum} by default)",
                          {"type": "integer", "minimum": 1, "default": default}),
@@ -196,6 +213,11 @@ def items_parameters() -> list[dict[str, object]]:
         _plain_parameter("amenity", "Required amenities (all of them), comma-separated",
                          {"type": "array", "items": {"type": "string",
                                                      "enum": list(AMENITY_CODES)}},
+                         style="form", explode=False),
+        _plain_parameter("open_state", "Only stations in these open states now, "
+                         "comma-separated: open, closed, unknown (no recorded hours)",
+                         {"type": "array", "items": {"type": "string",
+                                                     "enum": list(OPEN_STATES)}},
                          style="form", explode=False),
         _plain_parameter("crs", "Coordinates of the returned points: wgs84 (default), gcj02, "
                          "bd09", {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]}),
@@ -223,8 +245,8 @@ def _parse_bbox(value: str) -> tuple[float, float, float, float]:
     if len(numbers) == 6:  # minLon,minLat,minZ,maxLon,maxLat,maxZ
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4:
-        raise OgcInvalidParameter("bbox", "must be minLon,minLat,maxLon,maxLat", "value_error",
-                                  value)
+        raise OgcInvalidParameter("bbox", "must be 4 numbers minLon,minLat,maxLon,maxLat or 6 "
+                                  "with heights", "value_error", value)
     west, south, east, north = numbers
     try:
         check_point(west, south, "bbox.")
@@ -254,14 +276,14 @@ def items(request: Request) -> Response:
     offset = _parse_int("offset", values.get("offset", "0"), 0)
     bbox = _parse_bbox(values["bbox"]) if "bbox" in values else None
     try:
-        amenities = amenity_codes([a.strip() for name, value in pairs if name == "amenity"
-                                   for a in value.split(",") if a.strip()])
+        amenities = amenity_codes(split_list(pairs, "amenity"))
+        open_state = open_state_names(split_list(pairs, "open_state"))
         crs = parse_crs(values.get("crs", "wgs84"))
     except InvalidInput as exc:
         raise OgcInvalidParameter(exc.field, exc.message, exc.kind, exc.value) from None
     filters = {name: value for name, value in values.items() if name in FILTERABLE_FIELDS}
     service = live_stations(request).current
-    page = service.page(offset, limit, bbox, filters, amenities, crs)
+    page = service.page(offset, limit, bbox, filters, amenities, crs, open_state)
     url = f"{_base(request)}/collections/{COLLECTION_ID}/items"
     kept = [(name, value) for name, value in pairs if name not in ("limit", "offset", "f")]
 
@@ -283,7 +305,7 @@ def items(request: Request) -> Response:
         orjson.dumps(links))
     media = JSON if values.get("f") == "json" else GEOJSON
     return cached_bytes(request, feature_collection(page.features, extra),
-                        data_etag(service.data_version), media)
+                        open_state_etag(service), media)
 
 
 @router.get(f"/collections/{COLLECTION_ID}/items/{{feature_id}}", summary="One station",
@@ -309,4 +331,4 @@ def item(request: Request,
     links = [_link(url, "self", GEOJSON, "This station"),
              _link(f"{base}/collections/{COLLECTION_ID}", "collection", JSON, "The collection")]
     body = service.station(feature_id, crs, b',"links":' + orjson.dumps(links))
-    return cached_bytes(request, body, data_etag(service.data_version), GEOJSON)
+    return cached_bytes(request, body, open_state_etag(service), GEOJSON)

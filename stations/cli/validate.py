@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..build import BuildReport, check_sources
+from ..ingest.build import BuildReport, check_sources
 from . import SUBCOMMANDS
 from .source_args import add_source_arguments, exit_code, print_problems, source_specs
 

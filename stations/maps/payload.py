@@ -21,12 +21,13 @@ import orjson
 import pandas as pd
 
 from ..crs import wgs84_to_bd09, wgs84_to_gcj02
+from ..hours import describe_hours
 from ..model import AMENITIES, STATUS_LABELS_ZH, Status
 
 COORDINATE_SCALE = 1_000_000
 # Optional column: open problem reports per station (stations.reports); marked on the map.
 OPEN_REPORTS_COLUMN = "open_reports"
-POPUP_TEXT_FIELDS = ("id", "name", "name_en", "address", "opening_hours", "phone", "operator")
+POPUP_TEXT_FIELDS = ("id", "name", "name_en", "address", "phone", "operator")
 
 STATUS_COLOURS = {
     Status.OPEN: "#2e7d32",
@@ -65,6 +66,11 @@ def _text_column(values: pd.Series) -> object:
     return {"levels": levels.tolist(), "codes": codes}
 
 
+def hours_in_words(expression: str) -> str:
+    """Opening hours as people say them, Chinese first (每天 05:00–23:00 / Daily 05:00–23:00)."""
+    return f"{describe_hours(expression, 'zh')} / {describe_hours(expression, 'en')}"
+
+
 def station_payload(stations: gpd.GeoDataFrame) -> dict[str, object]:
     """The station table as the page's decoder expects it (see ``station_layer.js``)."""
     lon = stations.geometry.x.to_numpy()
@@ -93,8 +99,8 @@ def station_payload(stations: gpd.GeoDataFrame) -> dict[str, object]:
         "mask": mask,
         "status": status.to_numpy(),
         "reports": np.column_stack([reported, reports[reported]]),  # [station index, count]
-        "text": {field: _text_column(stations[field])
-                 for field in POPUP_TEXT_FIELDS},
+        "text": {**{field: _text_column(stations[field]) for field in POPUP_TEXT_FIELDS},
+                 "hours": _text_column(stations["opening_hours"].map(hours_in_words))},
     }
 
 

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import InvalidInput
 from .graph import RoadGraph
 from .nearest import MAX_SNAP_M, PREPARED_K, RoadAnswer, RoadStations
 from .osm import read_highways
@@ -95,29 +94,16 @@ class StationRoads:
     def nearest_many(self, lon: npt.ArrayLike, lat: npt.ArrayLike, k: int,
                      profile: ProfileName | str = ProfileName.EBIKE,
                      wanted: npt.NDArray[np.bool_] | None = None, radius_m: float | None = None,
-                     route: bool = False, field_prefix: str = "") -> list[RoadAnswer]:
-        """The k nearest wanted stations by road from each point (WGS84), exact.
-
-        InvalidInput names the point (``lon``, or ``points.N.lon`` with a prefix) when it is
-        farther than the snapping distance from every usable road.
-        """
+                     route: bool = False) -> list[RoadAnswer | None]:
+        """The k nearest wanted stations by road from each point (WGS84), exact; None for a
+        point farther than the snapping distance from every usable road (off the extract)."""
         prepared = self.profiles[ProfileName(profile)]
-        starts = prepared.starts(lon, lat)
-        answers = []
-        for i, start in enumerate(starts):
-            if start is None:
-                where = f"{field_prefix}{i}." if field_prefix else ""
-                raise InvalidInput(
-                    f"{where}lon", f"no {ProfileName(profile).value} road within "
-                    f"{prepared.max_snap_m:g} m of this point; the road network covers "
-                    "lon/lat " + ", ".join(f"{v:.4f}" for v in self.network.bounds),
-                    "value_error", float(np.atleast_1d(lon)[i]))
-            answers.append(prepared.nearest(start, k, wanted, radius_m, route))
-        return answers
+        return [None if start is None else prepared.nearest(start, k, wanted, radius_m, route)
+                for start in prepared.starts(lon, lat)]
 
     def nearest(self, lon: float, lat: float, k: int = 5,
                 profile: ProfileName | str = ProfileName.EBIKE,
                 wanted: npt.NDArray[np.bool_] | None = None, radius_m: float | None = None,
-                route: bool = False) -> RoadAnswer:
+                route: bool = False) -> RoadAnswer | None:
         """The k nearest wanted stations by road from one point (WGS84), exact."""
         return self.nearest_many([lon], [lat], k, profile, wanted, radius_m, route)[0]

@@ -6,11 +6,8 @@ for byte with http.client (httpx would tidy ``../`` away before sending).
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +17,7 @@ import httpx
 import orjson
 import pytest
 from conftest import make_sample_frame
-from live_server import running_server
+from live_server import running_server, stations_serve
 
 from stations.api.app import create_app
 from stations.api.protocol import MAX_HEAD_BYTES
@@ -164,35 +161,6 @@ def test_huge_headers_and_garbage_do_not_stop_the_server(server):
         garbage.settimeout(10)
         assert garbage.recv(65536)[:12] in (b"", b"HTTP/1.1 400")
     assert raw_request(server, "GET", "/health")[0] == 200
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def stations_serve(gpkg: Path, *options: str) -> Iterator[tuple[str, int]]:
-    """``stations serve`` as a user runs it, in its own process; yields (base URL, port)."""
-    port = free_port()
-    command = [str(Path(sys.executable).with_name("stations")), "serve", "--data", str(gpkg),
-               "--port", str(port), "--log-level", "warning", *options]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-            assert server.poll() is None and time.monotonic() < deadline, "server did not start"
-        yield url, port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.mark.slow
