@@ -67,10 +67,11 @@ def health(request: Request) -> Response:
     live = live_stations(request)
     service = live.current
     return Response(orjson.dumps({
-        "status": "ok",
+        "status": "stale" if getattr(live, "stale_since", None) else "ok",
         "data_version": service.data_version,
         "station_count": service.count,
         "reloads": live.reloads,
+        "stale_since": getattr(live, "stale_since", None),
         "data_file": str(live.path),
         "roads": service.road_report(),
     }), media_type="application/json", headers={"Cache-Control": "no-store"})
