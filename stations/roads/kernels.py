@@ -39,6 +39,15 @@ def _push(keys, first, second, size, key, one, two):
 
 
 @njit(cache=True, inline="always")
+def _add(keys, first, second, size, key, one, two):
+    """:func:`_push`, doubling the arrays first when full; returns them and the new size."""
+    if size == keys.size:
+        keys, first, second = _grow(keys), _grow(first), _grow(second)
+    _push(keys, first, second, size, key, one, two)
+    return keys, first, second, size + 1
+
+
+@njit(cache=True, inline="always")
 def _pop(keys, first, second, size):
     """Remove the smallest entry (returned) from a heap of ``size`` entries."""
     key, one, two = keys[0], first[0], second[0]
@@ -89,10 +98,8 @@ def k_nearest_labels(indptr, indices, weights, n, k, src_node, src_station, src_
         for e in range(indptr[node], indptr[node + 1]):
             other = indices[e]
             if count[other] < k and not _has(station, other, count[other], s):
-                if size == keys.size:
-                    keys, nodes, owners = _grow(keys), _grow(nodes), _grow(owners)
-                _push(keys, nodes, owners, size, d + weights[e], other, s)
-                size += 1
+                keys, nodes, owners, size = _add(keys, nodes, owners, size, d + weights[e],
+                                                 other, s)
     return station, metres
 
 
@@ -127,16 +134,13 @@ def search_from(indptr, indices, weights, start_node, start_dist, att_indptr, at
     for i in range(start_node.size):
         if start_dist[i] < dist[start_node[i]]:
             dist[start_node[i]] = start_dist[i]
-            _push(keys, items, unused, size, start_dist[i], start_node[i], 0)
-            size += 1
+            keys, items, unused, size = _add(keys, items, unused, size, start_dist[i],
+                                             start_node[i], 0)
     for i in range(direct_station.size):
         s = direct_station[i]
         if direct_dist[i] < sdist[s]:
             sdist[s] = direct_dist[i]
-            if size == keys.size:
-                keys, items, unused = _grow(keys), _grow(items), _grow(unused)
-            _push(keys, items, unused, size, direct_dist[i], n + s, 0)
-            size += 1
+            keys, items, unused, size = _add(keys, items, unused, size, direct_dist[i], n + s, 0)
     found = np.full(k, -1, dtype=np.int64)
     found_m = np.full(k, np.inf)
     got = 0
@@ -159,22 +163,15 @@ def search_from(indptr, indices, weights, start_node, start_dist, att_indptr, at
             continue
         for j in range(att_indptr[item], att_indptr[item + 1]):
             s = att_station[j]
-            nd = d + att_extra[j]
-            if nd < sdist[s]:
-                sdist[s] = nd
+            if d + att_extra[j] < sdist[s]:
+                sdist[s] = d + att_extra[j]
                 station_from[s] = item
-                if size == keys.size:
-                    keys, items, unused = _grow(keys), _grow(items), _grow(unused)
-                _push(keys, items, unused, size, nd, n + s, 0)
-                size += 1
+                keys, items, unused, size = _add(keys, items, unused, size, sdist[s], n + s, 0)
         for e in range(indptr[item], indptr[item + 1]):
             other = indices[e]
-            nd = d + weights[e]
-            if nd < dist[other]:
-                dist[other] = nd
+            if d + weights[e] < dist[other]:
+                dist[other] = d + weights[e]
                 node_before[other] = item
-                if size == keys.size:
-                    keys, items, unused = _grow(keys), _grow(items), _grow(unused)
-                _push(keys, items, unused, size, nd, other, 0)
-                size += 1
+                keys, items, unused, size = _add(keys, items, unused, size, dist[other],
+                                                 other, 0)
     return found[:got], found_m[:got], node_before, station_from
