@@ -43,7 +43,7 @@ from .hours import (
     Clock,
     HoursTable,
     china_minute,
-    describe_hours,
+    hours_for_riders,
 )
 from .index import Neighbours, StationIndex, StationSubset, haversine_m, initial_bearing_deg
 from .model import (
@@ -65,6 +65,8 @@ MAX_RADIUS_M = 2_000_000.0
 # Fields a page of stations can be filtered on by exact value (OGC API property filters).
 FILTERABLE_FIELDS = ("province", "city", "district", "operator", "status")
 CODED_FIELDS = ("opening_hours", *FILTERABLE_FIELDS)
+# The text columns a StationChunk carries for the service (the recorded hours for riders' words).
+CHUNK_TEXT_FIELDS = ("id", "opening_hours_text", *CODED_FIELDS)
 # Filters keeping less than this share of stations get a tree of their own (see
 # StationSubset); at most this many such trees are kept.
 SUBSET_MAX_SHARE = 0.25
@@ -207,18 +209,20 @@ class _Codes:
 
 
 @lru_cache(maxsize=4096)
-def _hours_in_words(expression: str) -> bytes:
-    """``"hours_zh":..,"hours_en":..,`` for one opening_hours expression, so that apps show
-    riders words (每天 05:00–23:00) and not OSM syntax."""
-    return b'"hours_zh":%s,"hours_en":%s,' % (orjson.dumps(describe_hours(expression, "zh")),
-                                               orjson.dumps(describe_hours(expression, "en")))
+def _hours_in_words(expression: str, recorded: str) -> bytes:
+    """``"hours_zh":..,"hours_en":..,`` for one station's hours, so that apps show riders words
+    (每天 05:00–23:00) and not OSM syntax."""
+    return b'"hours_zh":%s,"hours_en":%s,' % (
+        orjson.dumps(hours_for_riders(expression, recorded, "zh")),
+        orjson.dumps(hours_for_riders(expression, recorded, "en")))
 
 
-def _feature_head(id_json: bytes, properties_json: bytes, opening_hours: str) -> bytes:
+def _feature_head(id_json: bytes, properties_json: bytes, opening_hours: str,
+                  opening_hours_text: str) -> bytes:
     """``{"type":"Feature","id":..,"properties":{..fields..,"hours_zh":..,"hours_en":..,``:
     a feature's fixed start, open for more members."""
     return b'{"type":"Feature","id":%s,"properties":%s,%s' % (
-        id_json, properties_json[:-1], _hours_in_words(opening_hours))
+        id_json, properties_json[:-1], _hours_in_words(opening_hours, opening_hours_text))
 
 
 def _amenity_fragment(bits: int) -> bytes:
@@ -270,7 +274,7 @@ class StationService:
     def load(cls, path: str | os.PathLike[str], clock: Clock = china_minute) -> StationService:
         """Read, check and index a station GeoPackage; raises DataFileError if it is unusable."""
         identity = FileIdentity.of(path)
-        info, chunks = read_station_chunks(path, ("id", *CODED_FIELDS))
+        info, chunks = read_station_chunks(path, CHUNK_TEXT_FIELDS)
         return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity, clock)
 
     @classmethod
@@ -287,7 +291,7 @@ class StationService:
         coded = {name: _Codes() for name in CODED_FIELDS}
         for chunk in chunks:
             heads.extend(map(_feature_head, chunk.id_json, chunk.properties_json,
-                             chunk.text["opening_hours"]))
+                             chunk.text["opening_hours"], chunk.text["opening_hours_text"]))
             ids.extend(chunk.text["id"])
             for name, codes in coded.items():
                 codes.extend(chunk.text[name])
@@ -338,10 +342,10 @@ class StationService:
                                     and np.array_equal(self.lat[rows], chunk.lat))
         padding = [b""] * len(added)
         heads, amenity_json = self.heads + padding, self.amenity_json + padding
-        for row, station_id, props, hours, bits in zip(
-                rows.tolist(), chunk.id_json, chunk.properties_json,
-                chunk.text["opening_hours"], chunk.amenity_bits, strict=True):
-            heads[row] = _feature_head(station_id, props, hours)
+        for row, station_id, props, hours, recorded, bits in zip(
+                rows.tolist(), chunk.id_json, chunk.properties_json, chunk.text["opening_hours"],
+                chunk.text["opening_hours_text"], chunk.amenity_bits, strict=True):
+            heads[row] = _feature_head(station_id, props, hours, recorded)
             amenity_json[row] = _amenity_fragment(bits)
         filter_codes = {}
         for name, (code_of, codes) in self.filter_codes.items():
