@@ -17,8 +17,10 @@ from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
+from ..errors import StationsError
 from ..hours import Clock, china_minute, fixed_clock
 from ..live import LiveStations
+from ..planning.search_counts import SearchCounter
 from ..store import open_store
 from . import feeds, nearest, office, ogc, reports, stations, web
 from .errors import install_error_handlers
@@ -57,6 +59,14 @@ class StationsApi(FastAPI):
             await super().__call__(scope, receive, send)
 
 
+def search_counter(settings: ApiSettings, clock: Clock) -> SearchCounter | None:
+    """The opt-in counter of searches per cell and day (None unless turned on)."""
+    if not settings.search_counts:
+        return None
+    path = settings.search_counts_file or settings.data.with_name("searches.sqlite")
+    return SearchCounter(path, lambda: clock().date(), flush_s=settings.search_counts_flush_s)
+
+
 def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) -> StationsApi:
     """The application serving ``settings.data``; raises DataFileError if it cannot be read.
 
@@ -66,14 +76,23 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     settings = settings or ApiSettings()
     if clock is None:
         clock = china_minute if settings.clock_at is None else fixed_clock(settings.clock_at)
+    roads = None
+    if settings.roads is not None:
+        if settings.database:
+            raise StationsError("a road network (--roads) is served with a GeoPackage "
+                                "(--data) only, not with --database")
+        from ..roads import RoadNetwork  # numba and osmium load only when roads are served
+
+        roads = RoadNetwork.load(settings.roads)
     if settings.database:
         from ..store.replica import StoreStations  # psycopg loads only for a database
 
         store = open_store(settings.database)
         live: LiveStations | StoreStations = StoreStations(store, clock)  # type: ignore[arg-type]
     else:
-        live = LiveStations(settings.data, settings.reload_interval_s, clock)
+        live = LiveStations(settings.data, settings.reload_interval_s, clock, roads)
         store = open_store(settings.data)
+    searches = search_counter(settings, clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -81,11 +100,15 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
         # thread team only adds latency (batches run on other threads and keep their team).
         threadpool_limits(1, user_api="openmp")
         live.start()
+        if searches is not None:
+            searches.start()
         try:
             yield
         finally:
             live.stop()
             store.close()
+            if searches is not None:
+                searches.stop()
 
     app = StationsApi(
         title="工会驿站 Worker rest stations API",
@@ -95,6 +118,7 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     )
     app.state.settings = settings
     app.state.live = live
+    app.state.searches = searches
     app.state.store = store
     install_error_handlers(app)
     for router in ROUTERS:
@@ -103,6 +127,8 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                        allow_methods=["GET", "POST", "PATCH", "OPTIONS"], allow_headers=["*"],
                        expose_headers=["ETag", "Location"])
+    if roads is None:
+        nearest.document_without_roads(app)
     if settings.fast_path:
-        app.fast_path = nearest.NearestFastPath(live, settings)
+        app.fast_path = nearest.NearestFastPath(live, settings, searches)
     return app

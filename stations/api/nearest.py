@@ -9,19 +9,23 @@ CORS headers that middleware adds on the ordinary route.
 
 from __future__ import annotations
 
+import copy
 import gzip
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
+from ..crs import CoordinateSystem, to_wgs84
 from ..errors import InvalidInput, StationsError
 from ..hours import OPEN_STATES
 from ..live import LiveStations
 from ..model import AMENITY_CODES
-from ..service import MAX_K, MAX_RADIUS_M, StationService
+from ..planning.search_counts import SearchCounter
+from ..service import MAX_K, MAX_RADIUS_M, PROFILE_NAMES, DistanceBasis, StationService
 from .errors import error_body, problem_responses, status_for
 from .http import (
     GEOJSON,
@@ -63,20 +67,49 @@ class Reply:
     headers: list[tuple[bytes, bytes]]
 
 
-def nearest_reply(service: StationService, raw_query: bytes,
-                  if_none_match: str | None) -> Reply:
-    """The whole answer to GET /nearest: parse, check the ETag, query, serialise."""
+def nearest_reply(service: StationService, raw_query: bytes, if_none_match: str | None,
+                  searches: SearchCounter | None = None) -> Reply:
+    """The whole answer to GET /nearest: parse, check the ETag, query, serialise.
+
+    With ``searches`` (opt-in), each answered search adds one to its cell's count.
+    """
     try:
         lon, lat, options = parse_nearest_query(query_pairs(raw_query))
         etag = data_etag(service.data_version, None if options.at else service.clock())
         headers = [(b"etag", etag.encode()), (b"cache-control", REVALIDATE.encode())]
         if etag_matches(if_none_match, etag):
-            return Reply(304, b"", headers)
-        body = service.find_nearest(lon, lat, options)
+            reply = Reply(304, b"", headers)
+        else:
+            reply = Reply(200, service.find_nearest(lon, lat, options),
+                          [(b"content-type", GEOJSON.encode()), *headers])
     except StationsError as error:
         return Reply(status_for(error), error_body(error, "query"),
                      [(b"content-type", JSON.encode())])
-    return Reply(200, body, [(b"content-type", GEOJSON.encode()), *headers])
+    if searches is not None:
+        if options.crs is not CoordinateSystem.WGS84:
+            lon, lat = (float(v) for v in to_wgs84(lon, lat, options.crs))
+        searches.record(lon, lat)
+    return reply
+
+
+def document_without_roads(app: FastAPI) -> None:
+    """Offer only ``by=straight`` in the OpenAPI document of a server without a road network,
+    so that what the document calls valid is what the server answers."""
+    build = app.openapi
+    document: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not document:  # a copy: the parameter schemas are shared with every other app
+            document.update(copy.deepcopy(build()))
+            paths = document["paths"]
+            by = next(p for p in paths["/nearest"]["get"]["parameters"] if p["name"] == "by")
+            body = paths["/nearest/batch"]["post"]["requestBody"]["content"][JSON]["schema"]
+            for schema in (by["schema"], body["properties"]["by"]):
+                schema["enum"] = [DistanceBasis.STRAIGHT.value]
+            by["description"] += " (this server has no road network: straight only)"
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def live_stations(request: Request) -> LiveStations:
@@ -88,7 +121,9 @@ def live_stations(request: Request) -> LiveStations:
     summary="Nearest stations to a point",
     description="The k nearest stations as a GeoJSON FeatureCollection, nearest first, with "
     "great-circle `distance_m`, `bearing_deg`, straight-line `walk_min` (4.5 km/h) and "
-    "`ebike_min` (15 km/h), and `open_now`.",
+    "`ebike_min` (15 km/h), and `open_now`. With `by=road` the stations are ranked by the "
+    "route on the road network: `road_distance_m`, and the times come from it; "
+    "`distance_basis` says which.",
     response_class=Response,
     responses={200: {"description": "GeoJSON FeatureCollection, nearest first",
                      "content": {GEOJSON: {"schema": FEATURE_COLLECTION_SCHEMA}}},
@@ -97,7 +132,7 @@ def live_stations(request: Request) -> LiveStations:
 )
 async def nearest(request: Request) -> Response:
     reply = nearest_reply(live_stations(request).current, request.scope["query_string"],
-                          request.headers.get("if-none-match"))
+                          request.headers.get("if-none-match"), request.app.state.searches)
     return Response(reply.body, reply.status,
                     headers={k.decode(): v.decode() for k, v in reply.headers})
 
@@ -123,6 +158,9 @@ BATCH_BODY_SCHEMA = {
         "at": {"type": "string", "format": "date-time"},
         "city": {"type": "string"},
         "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
+        "by": {"type": "string", "enum": ["straight", "road"], "default": "straight"},
+        "profile": {"type": "string", "enum": list(PROFILE_NAMES)},
+        "geometry": {"type": "string", "enum": ["route"]},
     },
 }
 
@@ -176,8 +214,10 @@ async def nearest_batch(request: Request) -> Response:
 class NearestFastPath:
     """Answers ``GET /nearest`` as a bare ASGI application, with gzip and CORS headers."""
 
-    def __init__(self, live: LiveStations, settings: ApiSettings) -> None:
+    def __init__(self, live: LiveStations, settings: ApiSettings,
+                 searches: SearchCounter | None = None) -> None:
         self.live = live
+        self.searches = searches
         self.gzip_min_bytes = settings.gzip_min_bytes
         self.any_origin = "*" in settings.cors_origins
         self.origins = {o.encode() for o in settings.cors_origins}
@@ -191,7 +231,8 @@ class NearestFastPath:
         request_headers = dict(scope["headers"])
         if_none_match = request_headers.get(b"if-none-match")
         reply = nearest_reply(self.live.current, scope["query_string"],
-                              if_none_match.decode("latin-1") if if_none_match else None)
+                              if_none_match.decode("latin-1") if if_none_match else None,
+                              self.searches)
         body = reply.body
         headers = [*reply.headers]
         if len(body) >= self.gzip_min_bytes and b"gzip" in request_headers.get(

@@ -37,7 +37,7 @@ from ..errors import (
 )
 from ..gpkg_rows import CHUNK_ROWS, StationChunk
 from ..model import AMENITIES, TEXT_FIELDS
-from ..service import CODED_FIELDS
+from ..service import CHUNK_TEXT_FIELDS
 from .base import (
     Change,
     Changes,
@@ -185,18 +185,18 @@ class PostGISStore:
         """All stations as index-ready column chunks, data_version and sequence, read in one
         transaction: the replica's full load.  The properties JSON is sent as stored and the
         filter columns are extracted by PostgreSQL, so Python decodes no JSON here."""
-        coded = ", ".join(f"properties ->> '{name}'" for name in CODED_FIELDS)
+        text = ", ".join(f"coalesce(properties ->> '{name}', '')" for name in CHUNK_TEXT_FIELDS[1:])
         chunks = []
         with self._transaction(read_only=True) as conn:
             sequence, version = self._state(conn)
             with conn.cursor(name="snapshot") as cursor:
                 cursor.itersize = CHUNK_ROWS
                 cursor.execute(f"SELECT id, to_json(id)::text, properties::text, amenity_bits, "
-                               f"ST_X(geom), ST_Y(geom), {coded} FROM stations {BY_ID}")
+                               f"ST_X(geom), ST_Y(geom), {text} FROM stations {BY_ID}")
                 while rows := cursor.fetchmany(CHUNK_ROWS):
                     ids, id_json, props, bits, lon, lat, *columns = zip(*rows, strict=True)
                     chunks.append(StationChunk(
-                        dict(zip(("id", *CODED_FIELDS), (ids, *columns), strict=True)),
+                        dict(zip(CHUNK_TEXT_FIELDS, (ids, *columns), strict=True)),
                         tuple(i.encode() for i in id_json), tuple(p.encode() for p in props),
                         bits, np.array(lon, dtype=np.float64), np.array(lat, dtype=np.float64)))
         return chunks, version, sequence
