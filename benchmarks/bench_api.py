@@ -49,7 +49,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 
 def write_synthetic(count: int, seed: int, path: Path) -> None:
     table = synthesize_table(count, seed)
-    columns: dict[str, object] = {f: table[f].to_numpy() for f in TEXT_FIELDS}
+    columns: dict[str, object] = {f: table[f].to_numpy() for f in TEXT_FIELDS if f in table}
     codes = table["amenities"].str.split(";")
     for amenity in AMENITIES:
         columns[amenity.column] = codes.map(lambda c, code=amenity.code: code in c).to_numpy()

@@ -54,6 +54,11 @@ FEATURE_COLLECTION_SCHEMA = {
         "features": {"type": "array", "items": {"type": "object"}},
         "numberReturned": {"type": "integer"},
         "crs": {"type": "string"},
+        "distance_basis": {"type": "string", "enum": ["straight", "road"],
+                           "description": "how distance_m and the minutes were measured"},
+        "nearestBeyondReach": {"type": "object", "description": "when radius_m leaves no "
+                               "station: the nearest one beyond it that passes the other "
+                               "filters"},
     },
 }
 
@@ -99,7 +104,9 @@ def live_stations(request: Request) -> LiveStations:
     summary="Nearest stations to a point",
     description="The k nearest stations as a GeoJSON FeatureCollection, nearest first, with "
     "great-circle `distance_m`, `bearing_deg`, straight-line `walk_min` (4.5 km/h) and "
-    "`ebike_min` (15 km/h), and `open_now`.",
+    "`ebike_min` (15 km/h), `open_state` (open, closed or unknown) with `open_now`, and the "
+    "hours in words (`hours_zh`, `hours_en`). With `radius_m`, an empty answer carries "
+    "`nearestBeyondReach`.",
     response_class=Response,
     responses={200: {"description": "GeoJSON FeatureCollection, nearest first",
                      "content": {GEOJSON: {"schema": FEATURE_COLLECTION_SCHEMA}}},
