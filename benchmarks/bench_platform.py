@@ -36,7 +36,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from bench_api import postgis_cluster, query_points, run_wrk, write_synthetic
+from bench_api import WRK_SCRIPT, postgis_cluster, query_points, run_wrk, write_synthetic
 from servers import free_port, running_server
 
 from stations.service import StationService
@@ -47,16 +47,8 @@ from stations.store.postgis import PostGISStore
 from stations.store.replica import StoreStations
 
 AT = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
-PACED_SCRIPT = """
-local paths = {}
-for line in io.lines("%s") do paths[#paths + 1] = line end
-local i = math.random(#paths)
-request = function()
-  i = i %% #paths + 1
-  return wrk.format("GET", paths[i])
-end
-delay = function() return %d end
-"""
+# bench_api's script, with each connection pausing between requests to hold a rate.
+PACED_SCRIPT = WRK_SCRIPT + "delay = function() return %d end\n"
 
 
 @contextlib.contextmanager
