@@ -53,7 +53,6 @@ def write_synthetic(count: int, seed: int, path: Path, lon: np.ndarray | None = 
     table = synthesize_table(count, seed)
     if lon is not None and lat is not None:
         table["lon"], table["lat"] = lon, lat
-    # Fields the synthetic table leaves out (the import works them out) are written empty.
     columns: dict[str, object] = {f: table[f].to_numpy() for f in TEXT_FIELDS if f in table}
     codes = table["amenities"].str.split(";")
     for amenity in AMENITIES:
