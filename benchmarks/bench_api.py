@@ -53,7 +53,7 @@ def write_synthetic(count: int, seed: int, path: Path, lon: np.ndarray | None = 
     table = synthesize_table(count, seed)
     if lon is not None and lat is not None:
         table["lon"], table["lat"] = lon, lat
-    columns: dict[str, object] = {f: table[f].to_numpy() for f in TEXT_FIELDS}
+    columns: dict[str, object] = {f: table[f].to_numpy() for f in TEXT_FIELDS if f in table}
     codes = table["amenities"].str.split(";")
     for amenity in AMENITIES:
         columns[amenity.column] = codes.map(lambda c, code=amenity.code: code in c).to_numpy()

@@ -56,6 +56,11 @@ FEATURE_COLLECTION_SCHEMA = {
         "features": {"type": "array", "items": {"type": "object"}},
         "numberReturned": {"type": "integer"},
         "crs": {"type": "string"},
+        "distance_basis": {"type": "string", "enum": ["straight", "road"],
+                           "description": "how distance_m and the minutes were measured"},
+        "nearestBeyondReach": {"type": "object", "description": "when radius_m leaves no "
+                               "station: the nearest one beyond it that passes the other "
+                               "filters"},
     },
 }
 
@@ -121,9 +126,10 @@ def live_stations(request: Request) -> LiveStations:
     summary="Nearest stations to a point",
     description="The k nearest stations as a GeoJSON FeatureCollection, nearest first, with "
     "great-circle `distance_m`, `bearing_deg`, straight-line `walk_min` (4.5 km/h) and "
-    "`ebike_min` (15 km/h), and `open_now`. With `by=road` the stations are ranked by the "
-    "route on the road network: `road_distance_m`, and the times come from it; "
-    "`distance_basis` says which.",
+    "`ebike_min` (15 km/h), `open_state` (open, closed or unknown) with `open_now`, and the "
+    "hours in words (`hours_zh`, `hours_en`). With `radius_m`, an empty answer carries "
+    "`nearestBeyondReach`. With `by=road` the stations are ranked by the route on the road "
+    "network: `road_distance_m`, and the times come from it; `distance_basis` says which.",
     response_class=Response,
     responses={200: {"description": "GeoJSON FeatureCollection, nearest first",
                      "content": {GEOJSON: {"schema": FEATURE_COLLECTION_SCHEMA}}},
