@@ -21,6 +21,7 @@
   var FRAMED_DISTANCE_FACTOR = 3;
   var FRAMED_MIN_M = 2000;
   var LONGEST_WALK_MIN = 90;   // beyond this, walking is not an option worth showing
+  var LONGEST_RIDE_MIN = 120;  // nor riding (a station offered beyond reach: distance only)
   var REACH_KM = vocabulary.reach_m / 1000;
 
   var TEXT = {
@@ -463,20 +464,27 @@
     card.appendChild(head);
     if (p.name_en) { card.appendChild(el("p", "name-en", p.name_en)); }
 
-    var times = el("p", "times");
-    if (p.walk_min <= LONGEST_WALK_MIN) {
-      times.appendChild(el("span", "walk", t("walk", { n: p.walk_min })));
-      times.appendChild(document.createTextNode(" · "));
+    if (p.ebike_min <= LONGEST_RIDE_MIN) {
+      var times = el("p", "times");
+      if (p.walk_min <= LONGEST_WALK_MIN) {
+        times.appendChild(el("span", "walk", t("walk", { n: p.walk_min })));
+        times.appendChild(document.createTextNode(" · "));
+      }
+      times.appendChild(el("span", "ride", t("ride", { n: p.ebike_min })));
+      var basis = p.distance_basis || state.distanceBasis;
+      times.appendChild(el("span", "basis", t(basis === "road" ? "byRoad" : "straight")));
+      card.appendChild(times);
     }
-    times.appendChild(el("span", "ride", t("ride", { n: p.ebike_min })));
-    var basis = p.distance_basis || state.distanceBasis;
-    times.appendChild(el("span", "basis", t(basis === "road" ? "byRoad" : "straight")));
-    card.appendChild(times);
 
     var hours = el("p", "hours");
     hours.appendChild(openState(p));
+    // Unknown hours are said by the state already, unless the office wrote hours that a person
+    // can read but a program could not (then they come as recorded).
     var words = state.lang === "zh" ? p.hours_zh : p.hours_en;
-    if (p.open_state !== "unknown" && words) { hours.appendChild(document.createTextNode(" · " + words)); }
+    var recordedOnly = !p.opening_hours && p.opening_hours_text;
+    if (words && (p.open_state !== "unknown" || recordedOnly)) {
+      hours.appendChild(document.createTextNode(" · " + words));
+    }
     card.appendChild(hours);
     if (p.address) { card.appendChild(el("p", "address", p.address)); }
 
