@@ -126,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
     table = district_coverage(located, districts, reach, demand)
     totals = coverage_totals(table)
     if "division_code" in stations.columns:
-        mismatched = division_mismatches(stations["division_code"], located.district, districts)
+        inside = located.district >= 0  # stations beyond the study areas say nothing
+        mismatched = division_mismatches(stations["division_code"][inside],
+                                         located.district[inside], districts)
         totals["division_mismatches"] = len(mismatched)
     if args.json:
         text = json.dumps({"reach_m": args.reach, "by": reach.by, "level": args.level,
@@ -150,8 +152,11 @@ def run(args: argparse.Namespace) -> int:
             station_points_layer(fmap, lon[inside], lat[inside], basemap)
         save_map(fmap, args.map, offline=not args.cdn)
         print(args.map, file=sys.stderr)
+    mismatched = ("" if "division_mismatches" not in totals else
+                  f"; {totals['division_mismatches']} stations lie outside the division their "
+                  "import recorded (division_code)")
     print(f"{totals['districts']} districts, {totals['stations']} stations, "
-          f"{totals['area_share'] * 100:.1f} % of the area within {args.reach:g} m"
+          f"{totals['area_share'] * 100:.1f} % of the area within {args.reach:g} m{mismatched}"
           + ("" if gaps is None else "".join(f"\n{t}" for t in gaps["text"])),
           file=sys.stderr)
     return 0
