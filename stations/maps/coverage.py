@@ -31,6 +31,7 @@ from ..model import CRS_WGS84
 
 DEFAULT_RADII_M: tuple[int, ...] = (500, 1000)
 _TARGET_CELLS = 1500
+_MAX_CELLS = 50_000
 _MAX_GAP_SAMPLES = 250_000
 # Above this many stations, circles get fewer vertices so that the page stays a sane size.
 _DETAILED_CIRCLES_UP_TO = 20_000
@@ -166,6 +167,10 @@ def compute_coverage(stations: gpd.GeoDataFrame, radii_m: Sequence[float] = DEFA
         study = shapely.make_valid(shapely.simplify(study, radii[0] / 10))
         areas = {r: shapely.intersection(area, study) for r, area in areas.items()}
     cell = float(cell_size_m) if cell_size_m else _nice_cell_size(study.area)
+    if study.area / cell**2 > _MAX_CELLS:
+        smallest = _nice_cell_size(study.area * _TARGET_CELLS / _MAX_CELLS)
+        raise MapError(f"cell size: {cell:g} m cuts the {study.area / 1e6:,.0f} km² study area "
+                       f"into more than {_MAX_CELLS:,} cells; use at least {smallest:g} m")
     cells, col, row = _grid(study, cell)
     cell_area = shapely.area(cells)
     counts = _station_counts(x, y, col, row, cell)
