@@ -234,6 +234,15 @@ def describe_hours(osm: str | None, lang: str) -> str:
     return described[:1].upper() + described[1:]
 
 
+def hours_for_riders(osm: str, recorded: str, lang: str) -> str:
+    """The hours as riders read them: the OSM hours in words, or, when the office's own text
+    could not be turned into OSM hours, that text as recorded (a person reads 工作日白天 where
+    a program cannot)."""
+    if not osm.strip() and recorded.strip():
+        return recorded.strip() if lang == "zh" else f"As recorded: {recorded.strip()}"
+    return describe_hours(osm, lang)
+
+
 def _rule_words(rule: str, zh: bool) -> str | None:
     if rule == ALWAYS_OPEN:
         return "24小时开放" if zh else "open 24 hours"
