@@ -130,3 +130,11 @@ class HistoryNotFound(StationsError, LookupError):
 
 class StoreUnavailable(StationsError):
     """The station database cannot be reached (the server keeps its last snapshot)."""
+
+
+class PlanningError(StationsError, ValueError):
+    """Planning input that cannot be used (reach out of range, demand file without weights)."""
+
+
+class DistrictError(PlanningError):
+    """Boundaries cannot be loaded or used (package missing, file without a code column)."""

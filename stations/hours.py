@@ -174,6 +174,24 @@ class HoursTable:
         """True for stations whose state at ``at`` is one of ``allowed``."""
         return np.isin(self.states(at), list(allowed))
 
+    def with_rows(self, rows: Sequence[int], expressions: Sequence[str],
+                  status_open: Sequence[bool]) -> HoursTable:
+        """A new table with the stations at ``rows`` given new hours and status; rows past the
+        end are stations added at the end (a store's incremental refresh)."""
+        size = max(len(self._codes), max(rows, default=-1) + 1)
+        extra = size - len(self._codes)
+        codes = np.concatenate([self._codes, np.zeros(extra, dtype=np.int32)])
+        open_flags = np.concatenate([self._status_open, np.zeros(extra, dtype=bool)])
+        distinct = list(self._distinct)
+        code_of = {expression: code for code, expression in enumerate(distinct)}
+        for row, expression, is_open in zip(rows, expressions, status_open, strict=True):
+            if expression not in code_of:
+                code_of[expression] = len(distinct)
+                distinct.append(expression)
+            codes[row] = code_of[expression]
+            open_flags[row] = is_open
+        return HoursTable(codes, distinct, open_flags)
+
 
 # --- hours in words, for riders -----------------------------------------------------------
 

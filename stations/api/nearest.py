@@ -17,10 +17,12 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
+from ..crs import CoordinateSystem, to_wgs84
 from ..errors import InvalidInput, StationsError
 from ..hours import OPEN_STATES
 from ..live import LiveStations
 from ..model import AMENITY_CODES
+from ..planning.search_counts import SearchCounter
 from ..service import MAX_K, MAX_RADIUS_M, StationService
 from .errors import error_body, problem_responses, status_for
 from .http import (
@@ -63,20 +65,29 @@ class Reply:
     headers: list[tuple[bytes, bytes]]
 
 
-def nearest_reply(service: StationService, raw_query: bytes,
-                  if_none_match: str | None) -> Reply:
-    """The whole answer to GET /nearest: parse, check the ETag, query, serialise."""
+def nearest_reply(service: StationService, raw_query: bytes, if_none_match: str | None,
+                  searches: SearchCounter | None = None) -> Reply:
+    """The whole answer to GET /nearest: parse, check the ETag, query, serialise.
+
+    With ``searches`` (opt-in), each answered search adds one to its cell's count.
+    """
     try:
         lon, lat, options = parse_nearest_query(query_pairs(raw_query))
         etag = data_etag(service.data_version, None if options.at else service.clock())
         headers = [(b"etag", etag.encode()), (b"cache-control", REVALIDATE.encode())]
         if etag_matches(if_none_match, etag):
-            return Reply(304, b"", headers)
-        body = service.find_nearest(lon, lat, options)
+            reply = Reply(304, b"", headers)
+        else:
+            reply = Reply(200, service.find_nearest(lon, lat, options),
+                          [(b"content-type", GEOJSON.encode()), *headers])
     except StationsError as error:
         return Reply(status_for(error), error_body(error, "query"),
                      [(b"content-type", JSON.encode())])
-    return Reply(200, body, [(b"content-type", GEOJSON.encode()), *headers])
+    if searches is not None:
+        if options.crs is not CoordinateSystem.WGS84:
+            lon, lat = (float(v) for v in to_wgs84(lon, lat, options.crs))
+        searches.record(lon, lat)
+    return reply
 
 
 def live_stations(request: Request) -> LiveStations:
@@ -97,7 +108,7 @@ def live_stations(request: Request) -> LiveStations:
 )
 async def nearest(request: Request) -> Response:
     reply = nearest_reply(live_stations(request).current, request.scope["query_string"],
-                          request.headers.get("if-none-match"))
+                          request.headers.get("if-none-match"), request.app.state.searches)
     return Response(reply.body, reply.status,
                     headers={k.decode(): v.decode() for k, v in reply.headers})
 
@@ -176,8 +187,10 @@ async def nearest_batch(request: Request) -> Response:
 class NearestFastPath:
     """Answers ``GET /nearest`` as a bare ASGI application, with gzip and CORS headers."""
 
-    def __init__(self, live: LiveStations, settings: ApiSettings) -> None:
+    def __init__(self, live: LiveStations, settings: ApiSettings,
+                 searches: SearchCounter | None = None) -> None:
         self.live = live
+        self.searches = searches
         self.gzip_min_bytes = settings.gzip_min_bytes
         self.any_origin = "*" in settings.cors_origins
         self.origins = {o.encode() for o in settings.cors_origins}
@@ -191,7 +204,8 @@ class NearestFastPath:
         request_headers = dict(scope["headers"])
         if_none_match = request_headers.get(b"if-none-match")
         reply = nearest_reply(self.live.current, scope["query_string"],
-                              if_none_match.decode("latin-1") if if_none_match else None)
+                              if_none_match.decode("latin-1") if if_none_match else None,
+                              self.searches)
         body = reply.body
         headers = [*reply.headers]
         if len(body) >= self.gzip_min_bytes and b"gzip" in request_headers.get(

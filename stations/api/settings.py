@@ -21,6 +21,9 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STATIONS_", extra="ignore")
 
     data: Path = Field(Path(DEFAULT_GEOPACKAGE), description="station GeoPackage to serve")
+    database: str | None = Field(
+        None, description="postgresql:// URL of a PostGIS store to serve instead of the "
+        "GeoPackage; this process becomes one of its replicas")
     reports: Path | None = Field(
         None, description="SQLite file for riders' problem reports; default reports.sqlite "
         "beside the GeoPackage")
@@ -63,6 +66,14 @@ class ApiSettings(BaseSettings):
         "(ISO 8601; without an offset it is Asia/Shanghai time) instead of reading the clock")
     fast_path: bool = Field(
         True, description="answer GET /nearest before the framework's routing (same answers)")
+    search_counts: bool = Field(
+        False, description="count GET /nearest searches per ~500 m cell and day for planners "
+        "(no positions or addresses are kept); opt-in")
+    search_counts_file: Path | None = Field(
+        None, description="SQLite file for the search counts; default searches.sqlite beside "
+        "the GeoPackage")
+    search_counts_flush_s: float = Field(
+        60.0, gt=0, description="how often the search counts are written to their file")
 
     def report_limits(self) -> ReportLimits:
         """The report budgets and caps these settings give."""

@@ -66,9 +66,10 @@ def health(request: Request) -> Response:
     live = live_stations(request)
     service = live.current
     return Response(orjson.dumps({
-        "status": "ok",
+        "status": "stale" if getattr(live, "stale_since", None) else "ok",
         "data_version": service.data_version,
         "station_count": service.count,
         "reloads": live.reloads,
+        "stale_since": getattr(live, "stale_since", None),
         "data_file": str(live.path),
     }), media_type="application/json", headers={"Cache-Control": "no-store"})

@@ -43,6 +43,12 @@ def add_data_option(parser: argparse.ArgumentParser) -> None:
                         help=f"station GeoPackage (default: {DEFAULT_GEOPACKAGE})")
 
 
+def add_database_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--database URL``: a PostGIS store (``postgresql://…``) used instead of ``--data``."""
+    parser.add_argument("--database", metavar="URL",
+                        help=f"PostGIS store, postgresql://user@host/db: {what}")
+
+
 def add_output_option(parser: argparse.ArgumentParser, *, what: str, metavar: str,
                       default: object = None, old: Sequence[str] = ()) -> None:
     """``--output/-o``: where the command writes ``what``; ``old`` spellings still work."""

@@ -17,14 +17,17 @@ from ..api.protocol import (
 from ..errors import StationsError
 from ..service import MAX_RADIUS_M, StationService
 from . import SUBCOMMANDS
-from .options import add_data_option, add_reports_option
+from .options import add_data_option, add_database_option, add_reports_option
 
 EPILOG = """examples:
   stations serve                                  # geodata/stations.gpkg on 127.0.0.1:8000
   stations serve --data build/stations.gpkg --host 0.0.0.0 --port 8080 --workers 2
+  stations serve --database postgresql://stations@db/stations --host 0.0.0.0
 
 The GeoPackage is watched: rebuild it (stations build) and the server serves the new data
 without a restart; a corrupt or half-written file is refused and the old data kept.
+With --database postgresql://… the server is one replica of a PostGIS store: it answers from
+its own in-memory index and follows committed changes (see docs/store.md).
 Other settings come from STATIONS_* environment variables (see docs/api.md).
 """
 
@@ -39,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_data_option(parser)
+    add_database_option(parser, "serve it instead of --data; this process keeps its own "
+                        "index and follows changes")
     add_reports_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
@@ -95,13 +100,16 @@ def serve(args: argparse.Namespace) -> int:
         from ..api.app import create_app  # the web stack loads only for this command
         from ..api.settings import ApiSettings
 
-        settings = ApiSettings(data=args.data, reports=args.reports,
+        settings = ApiSettings(data=args.data, reports=args.reports, database=args.database,
                                reload_interval_s=args.reload_interval, **reach)
         config = GuardedConfig(create_app(settings), **common)  # a bad file raises here
         server = uvicorn.Server(config)
         server.run()
     else:
-        StationService.load(args.data)  # refuse a bad file before starting the workers
+        if args.database:
+            os.environ["STATIONS_DATABASE"] = args.database
+        else:
+            StationService.load(args.data)  # refuse a bad file before starting the workers
         # Worker processes build their own app from the environment.
         os.environ["STATIONS_DATA"] = str(args.data)
         os.environ["STATIONS_RELOAD_INTERVAL_S"] = str(args.reload_interval)
