@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 
 from ..errors import StationsError
 from ..index import haversine_m
@@ -152,14 +153,17 @@ def _scope(records: list[Record]) -> set[str]:
 
 def _match_made(record: Record, left: dict[str, Record]) -> str | None:
     """A made-id station found again: the same name nearby, or any name at the same place."""
+    if not left:
+        return None
+    ids = list(left)
+    lon = np.array([left[k]["lon"] for k in ids], dtype=np.float64)
+    lat = np.array([left[k]["lat"] for k in ids], dtype=np.float64)
+    metres = haversine_m(record["lon"], record["lat"], lon, lat)
+    near = np.flatnonzero(metres <= MATCH_RADIUS_M)
     name = normalise_label(str(record["name"]))
-    best: tuple[float, str] | None = None
-    for station_id, old in left.items():
-        metres = float(haversine_m(record["lon"], record["lat"], old["lon"], old["lat"]))
-        same_name = normalise_label(str(old["name"])) == name
-        if (same_name and metres <= MATCH_RADIUS_M) or metres <= 5.0:
-            best = min(best or (metres, station_id), (metres, station_id))
-    return None if best is None else best[1]
+    fits = [i for i in near.tolist()
+            if metres[i] <= 5.0 or normalise_label(str(left[ids[i]]["name"])) == name]
+    return ids[min(fits, key=lambda i: metres[i])] if fits else None
 
 
 def _compare(record: Record, old: Mapping[str, object], changes: ChangeSet) -> None:

@@ -43,7 +43,7 @@ from ..model import AMENITIES, STATUS_LABELS_ZH, TEXT_FIELDS, Status, normalise_
 from ..phones import phone_looks_right
 from .amenities import parse_amenities, unknown_amenity_message
 from .cells import clean_cells
-from .divisions import Division, city_centre, infer_division
+from .divisions import Division, city_centre, infer_divisions
 from .findings import Findings
 from .headings import POSITION, field_label
 from .hours_zh import normalise_hours
@@ -305,13 +305,14 @@ def _infer_divisions(frame: pd.DataFrame, hints: np.ndarray, findings: Findings)
     columns = [frame[name].to_numpy(dtype=object) for name in
                ("address", "district", "province", "city")]
     address, district, province, city = columns
-    cache: dict[tuple[str, ...], Division] = {}
-    found = []
-    for key in zip(address.tolist(), district.tolist(), hints.tolist(), province.tolist(),
-                   city.tolist(), strict=True):
-        if key not in cache:
-            cache[key] = infer_division(key[0], key[1], key[2], province=key[3], city=key[4])
-        found.append(cache[key])
+    found: list[Division | None] = [None] * len(frame)
+    groups = pd.DataFrame({"province": province, "city": city}).groupby(
+        ["province", "city"], sort=False).indices
+    for (given_province, given_city), rows in groups.items():
+        for i, division in zip(rows.tolist(), infer_divisions(
+                address[rows], district[rows], hints[rows], province=given_province,
+                city=given_city), strict=True):
+            found[i] = division
     codes = np.array([d.code or "" for d in found], dtype=object)
     frame["division_code"] = codes
     inferred = np.zeros(len(found), dtype=bool)
@@ -326,10 +327,13 @@ def _infer_divisions(frame: pd.DataFrame, hints: np.ndarray, findings: Findings)
         f"缺少城市：地址和清单默认值都没有写明城市（{found[i].note_zh}）",
         f"missing; neither the address nor the manifest's defaults name the city "
         f"({found[i].note_en})"))
-    warned = np.array([d.warning for d in found], dtype=bool) & usable & ~no_city
+    # Doubts about the division matter when the city had to be inferred; when the sheet names
+    # the city (a 镇 or 街道 in the district column of 东莞市) they are only a note.
+    doubtful = np.array([d.warning for d in found], dtype=bool) & usable & ~no_city
+    warned = doubtful & (city == "")
     findings.add(warned, "division_code", lambda i: (found[i].note_zh, found[i].note_en),
                  Severity.WARNING)
-    findings.add(inferred & usable & ~no_city & ~warned, "division_code",
+    findings.add((inferred | doubtful) & usable & ~no_city & ~warned, "division_code",
                  lambda i: (found[i].note_zh, found[i].note_en), Severity.NOTE)
 
 
@@ -337,20 +341,18 @@ def _check_far_from_city(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray,
                          findings: Findings) -> None:
     """Warn about a point far from the centre of the city its division names."""
     codes = frame["division_code"].to_numpy(dtype=object)
-    rows = np.flatnonzero((codes != "") & ~findings.rejected)
-    centres = {code: city_centre(code) for code in set(codes[rows].tolist())}
-    far = []
-    for i in rows.tolist():
-        centre = centres[codes[i]]
-        if centre is None or codes[i][:2] in MUNICIPALITIES:
-            continue
-        metres = float(haversine_m(lon[i], lat[i], centre[0], centre[1]))
-        if metres > FAR_FROM_CITY_M:
-            far.append((i, metres))
-    findings.add([i for i, _ in far], "lon/lat", lambda i, far=dict(far): (
-        f"位置距{frame['city'].iat[i]}中心 {far[i] / 1000:.0f} 公里，请核对坐标",
-        f"{far[i] / 1000:.0f} km from the centre of {frame['city'].iat[i]}; check the "
-        "position"), Severity.WARNING)
+    centres = {code: city_centre(code) or (np.nan, np.nan) for code in set(codes.tolist())
+               if code and code[:2] not in MUNICIPALITIES}
+    centre = np.array([centres.get(code, (np.nan, np.nan)) for code in codes.tolist()],
+                      dtype=np.float64).reshape(-1, 2)
+    metres = haversine_m(lon, lat, centre[:, 0], centre[:, 1])
+    with np.errstate(invalid="ignore"):
+        far = (metres > FAR_FROM_CITY_M) & ~findings.rejected
+    city = frame["city"].to_numpy(dtype=object)
+    findings.add(far, "lon/lat", lambda i: (
+        f"位置距{city[i]}中心 {metres[i] / 1000:.0f} 公里，请核对坐标",
+        f"{metres[i] / 1000:.0f} km from the centre of {city[i]}; check the position"),
+        Severity.WARNING)
 
 
 def _normalise_hours(frame: pd.DataFrame, findings: Findings) -> np.ndarray:
