@@ -200,12 +200,12 @@ _WEEKDAY = r"(?:Mo|Tu|We|Th|Fr|Sa|Su)"
 _TIME_SPAN = r"\d\d:\d\d-\d\d:\d\d"
 _DESCRIBABLE_RULE = re.compile(
     rf"(?:(?P<months>{_MONTH}(?:-{_MONTH})?) )?"
-    rf"(?:(?P<days>PH|{_WEEKDAY}(?:-{_WEEKDAY})?(?:,{_WEEKDAY}(?:-{_WEEKDAY})?)*) ?)?"
+    rf"(?:(?P<days>PH|{_WEEKDAY}(?:-{_WEEKDAY})?(?:,{_WEEKDAY}(?:-{_WEEKDAY})?)*(?:,PH)?) ?)?"
     rf"(?P<what>{_TIME_SPAN}(?:,{_TIME_SPAN})*|off|closed|unknown)?")
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAY_WORDS = {"Mo": ("周一", "Mon"), "Tu": ("周二", "Tue"), "We": ("周三", "Wed"),
               "Th": ("周四", "Thu"), "Fr": ("周五", "Fri"), "Sa": ("周六", "Sat"),
-              "Su": ("周日", "Sun")}
+              "Su": ("周日", "Sun"), "PH": ("法定节假日", "public holidays")}
 _UNKNOWN_WORDS = {"zh": "开放时间未知", "en": "Hours unknown"}
 
 
@@ -232,6 +232,15 @@ def describe_hours(osm: str | None, lang: str) -> str:
         return "；".join(w for w in words if w)
     described = "; ".join(w for w in words if w)
     return described[:1].upper() + described[1:]
+
+
+def hours_for_riders(osm: str, recorded: str, lang: str) -> str:
+    """The hours as riders read them: the OSM hours in words, or, when the office's own text
+    could not be turned into OSM hours, that text as recorded (a person reads 工作日白天 where
+    a program cannot)."""
+    if not osm.strip() and recorded.strip():
+        return recorded.strip() if lang == "zh" else f"As recorded: {recorded.strip()}"
+    return describe_hours(osm, lang)
 
 
 def _rule_words(rule: str, zh: bool) -> str | None:

@@ -10,7 +10,9 @@ coordinates in the caller's system.
 
 Travel times are honest estimates from the straight-line (great-circle) distance, at
 :data:`WALK_KMH` on foot and :data:`EBIKE_KMH` by e-bike, rounded up to whole minutes; real
-routes along streets are longer.
+routes along streets are longer.  With a road network (:mod:`stations.roads`) a query may ask
+``by="road"``: stations are then ranked by the length of the route, and ``distance_m``, the
+times and ``radius_m`` are along it; every answer says which in ``distance_basis``.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,9 +43,9 @@ from .hours import (
     Clock,
     HoursTable,
     china_minute,
-    describe_hours,
+    hours_for_riders,
 )
-from .index import Neighbours, StationIndex, StationSubset, initial_bearing_deg
+from .index import Neighbours, StationIndex, StationSubset, haversine_m, initial_bearing_deg
 from .model import (
     AMENITIES,
     AMENITY_CODES,
@@ -51,6 +54,10 @@ from .model import (
     normalise_label,
 )
 
+if TYPE_CHECKING:
+    from .roads import StationRoads
+    from .roads.nearest import RoadAnswer
+
 WALK_KMH = 4.5
 EBIKE_KMH = 15.0
 MAX_K = 100
@@ -58,6 +65,8 @@ MAX_RADIUS_M = 2_000_000.0
 # Fields a page of stations can be filtered on by exact value (OGC API property filters).
 FILTERABLE_FIELDS = ("province", "city", "district", "operator", "status")
 CODED_FIELDS = ("opening_hours", *FILTERABLE_FIELDS)
+# The text columns a StationChunk carries for the service (the recorded hours for riders' words).
+CHUNK_TEXT_FIELDS = ("id", "opening_hours_text", *CODED_FIELDS)
 # Filters keeping less than this share of stations get a tree of their own (see
 # StationSubset); at most this many such trees are kept.
 SUBSET_MAX_SHARE = 0.25
@@ -72,13 +81,29 @@ _STATE_JSON = {code: b'"open_now":%s,"open_state":"%s"' % (
 # Everything of a feature after its static properties, filled in per answer with % so that
 # each feature costs one formatting call.  Coordinates get 7 decimals (about 1 cm).
 _GEOMETRY = b'},"geometry":{"type":"Point","coordinates":[%.7f,%.7f]}}'
+# By road, distance_m is the route's length; the great-circle distance is kept beside it.
+_ROAD = b',"distance_basis":"road","road_distance_m":%.1f,"straight_distance_m":%.1f'
 _NEAREST_TAIL = (b',"distance_m":%.1f,"bearing_deg":%.1f,"walk_min":%d,"ebike_min":%d,'
                  b'%s' + _GEOMETRY)
 
 
+class DistanceBasis(StrEnum):
+    """How distances are measured: great-circle, or along the roads of a loaded network."""
+
+    STRAIGHT = "straight"
+    ROAD = "road"
+
+
+PROFILE_NAMES = ("ebike", "walk")
+
+
 @dataclass(frozen=True, slots=True)
 class NearestOptions:
-    """What a rider or an app asks for beside the point itself."""
+    """What a rider or an app asks for beside the point itself.
+
+    ``profile`` (``ebike`` by default) and ``route`` (the route's geometry) matter with
+    ``by=road`` only: straight-line answers give both travel times and have no route.
+    """
 
     k: int = 5
     radius_m: float | None = None
@@ -88,8 +113,14 @@ class NearestOptions:
     at: dt.datetime | None = None
     city: str | None = None
     crs: CoordinateSystem = CoordinateSystem.WGS84
+    by: DistanceBasis = DistanceBasis.STRAIGHT
+    profile: str | None = None
+    route: bool = False
 
     def __post_init__(self) -> None:
+        if self.profile not in (None, *PROFILE_NAMES):
+            raise InvalidInput("profile", "must be one of: " + ", ".join(PROFILE_NAMES),
+                               "enum", self.profile)
         if not 1 <= self.k <= MAX_K:
             raise InvalidInput("k", f"must be between 1 and {MAX_K}",
                                "less_than_equal" if self.k > MAX_K else "greater_than_equal",
@@ -178,18 +209,20 @@ class _Codes:
 
 
 @lru_cache(maxsize=4096)
-def _hours_in_words(expression: str) -> bytes:
-    """``"hours_zh":..,"hours_en":..,`` for one opening_hours expression, so that apps show
-    riders words (每天 05:00–23:00) and not OSM syntax."""
-    return b'"hours_zh":%s,"hours_en":%s,' % (orjson.dumps(describe_hours(expression, "zh")),
-                                               orjson.dumps(describe_hours(expression, "en")))
+def _hours_in_words(expression: str, recorded: str) -> bytes:
+    """``"hours_zh":..,"hours_en":..,`` for one station's hours, so that apps show riders words
+    (每天 05:00–23:00) and not OSM syntax."""
+    return b'"hours_zh":%s,"hours_en":%s,' % (
+        orjson.dumps(hours_for_riders(expression, recorded, "zh")),
+        orjson.dumps(hours_for_riders(expression, recorded, "en")))
 
 
-def _feature_head(id_json: bytes, properties_json: bytes, opening_hours: str) -> bytes:
+def _feature_head(id_json: bytes, properties_json: bytes, opening_hours: str,
+                  opening_hours_text: str) -> bytes:
     """``{"type":"Feature","id":..,"properties":{..fields..,"hours_zh":..,"hours_en":..,``:
     a feature's fixed start, open for more members."""
     return b'{"type":"Feature","id":%s,"properties":%s,%s' % (
-        id_json, properties_json[:-1], _hours_in_words(opening_hours))
+        id_json, properties_json[:-1], _hours_in_words(opening_hours, opening_hours_text))
 
 
 def _amenity_fragment(bits: int) -> bytes:
@@ -225,6 +258,7 @@ class StationService:
     path: Path | None = None
     identity: FileIdentity | None = None
     clock: Clock = china_minute  # "now" for queries that name no moment
+    roads: StationRoads | None = None  # prepared by LiveStations when a network is served
     position_of: dict[str, int] = field(init=False)
     index: StationIndex = field(init=False)
 
@@ -240,7 +274,7 @@ class StationService:
     def load(cls, path: str | os.PathLike[str], clock: Clock = china_minute) -> StationService:
         """Read, check and index a station GeoPackage; raises DataFileError if it is unusable."""
         identity = FileIdentity.of(path)
-        info, chunks = read_station_chunks(path, ("id", *CODED_FIELDS))
+        info, chunks = read_station_chunks(path, CHUNK_TEXT_FIELDS)
         return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity, clock)
 
     @classmethod
@@ -257,7 +291,7 @@ class StationService:
         coded = {name: _Codes() for name in CODED_FIELDS}
         for chunk in chunks:
             heads.extend(map(_feature_head, chunk.id_json, chunk.properties_json,
-                             chunk.text["opening_hours"]))
+                             chunk.text["opening_hours"], chunk.text["opening_hours_text"]))
             ids.extend(chunk.text["id"])
             for name, codes in coded.items():
                 codes.extend(chunk.text[name])
@@ -308,10 +342,10 @@ class StationService:
                                     and np.array_equal(self.lat[rows], chunk.lat))
         padding = [b""] * len(added)
         heads, amenity_json = self.heads + padding, self.amenity_json + padding
-        for row, station_id, props, hours, bits in zip(
-                rows.tolist(), chunk.id_json, chunk.properties_json,
-                chunk.text["opening_hours"], chunk.amenity_bits, strict=True):
-            heads[row] = _feature_head(station_id, props, hours)
+        for row, station_id, props, hours, recorded, bits in zip(
+                rows.tolist(), chunk.id_json, chunk.properties_json, chunk.text["opening_hours"],
+                chunk.text["opening_hours_text"], chunk.amenity_bits, strict=True):
+            heads[row] = _feature_head(station_id, props, hours, recorded)
             amenity_json[row] = _amenity_fragment(bits)
         filter_codes = {}
         for name, (code_of, codes) in self.filter_codes.items():
@@ -371,22 +405,27 @@ class StationService:
         self._mask_cache[key] = mask  # type: ignore[assignment]
         return mask
 
-    def _searcher(self, options: NearestOptions
-                  ) -> tuple[StationSubset | None, npt.NDArray[np.bool_] | None]:
-        """A subset tree for filters that keep a minority of stations, else the filter mask."""
+    def _filter_mask(self, options: NearestOptions
+                     ) -> tuple[npt.NDArray[np.bool_] | None, tuple[object, ...]]:
+        """The stations a query's filters keep (None: all), and a key naming the filter."""
         states = options.wanted_states()
         if not (options.amenities or options.city or states is not None):
-            return None, None
+            return None, ()
         if options.city and options.city not in self.filter_codes["city"][0]:
             hint = unknown_city_message(options.city, self.filter_codes["city"][0])
             if hint:  # 南宁 for 南宁市; a city with no station and no near namesake gets []
                 raise InvalidInput("city", hint, "enum", options.city)
         filters = {"city": options.city} if options.city else {}
         open_at = china_minute(self.moment(options)) if states is not None else None
-        mask = self._mask(options.amenities, filters, states, open_at)
+        return (self._mask(options.amenities, filters, states, open_at),
+                (options.amenities, options.city, states, open_at))
+
+    def _searcher(self, options: NearestOptions
+                  ) -> tuple[StationSubset | None, npt.NDArray[np.bool_] | None]:
+        """A subset tree for filters that keep a minority of stations, else the filter mask."""
+        mask, key = self._filter_mask(options)
         if mask is None:
             return None, None
-        key = (options.amenities, options.city, states, open_at)
         if key not in self._subsets:
             if len(self._subsets) >= MAX_SUBSET_TREES:
                 self._subsets.clear()
@@ -423,21 +462,57 @@ class StationService:
         return np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist()
 
     def _nearest_features(self, lon: float, lat: float, rows: list[int], metres: list[float],
-                          crs: CoordinateSystem, states: npt.NDArray[np.int8]) -> list[bytes]:
+                          crs: CoordinateSystem, states: npt.NDArray[np.int8],
+                          road: RoadAnswer | None = None) -> list[bytes]:
+        """Features ``metres`` away; with ``road``, its rows, road metres and routes."""
+        if road is not None:
+            rows, metres = road.rows, road.metres
         if not rows:
             return []
         station_lon, station_lat = self.lon[rows].tolist(), self.lat[rows].tolist()
         out_lon, out_lat = (station_lon, station_lat) if crs is CoordinateSystem.WGS84 \
             else self._output_coordinates(rows, crs)
         heads, amenity_json, state_json = self.heads, self.amenity_json, _STATE_JSON
+        extras = [b""] * len(rows) if road is None else \
+            self._road_members(lon, lat, rows, road, crs)
         return [
-            b"".join((heads[row], amenity_json[row], _NEAREST_TAIL % (
+            b"".join((heads[row], amenity_json[row], extra, _NEAREST_TAIL % (
                 distance, initial_bearing_deg(lon, lat, s_lon, s_lat),
                 math.ceil(distance / _WALK_M_PER_MIN), math.ceil(distance / _EBIKE_M_PER_MIN),
                 state_json[states[row]], x, y)))
-            for row, distance, s_lon, s_lat, x, y in zip(
-                rows, metres, station_lon, station_lat, out_lon, out_lat, strict=True)
+            for row, distance, extra, s_lon, s_lat, x, y in zip(
+                rows, metres, extras, station_lon, station_lat, out_lon, out_lat, strict=True)
         ]
+
+    def _road_members(self, lon: float, lat: float, rows: list[int], road: RoadAnswer,
+                      crs: CoordinateSystem) -> list[bytes]:
+        """``distance_basis``, road and great-circle metres, and the route when asked for."""
+        straight = haversine_m(lon, lat, self.lon[rows], self.lat[rows]).tolist()
+        members = [_ROAD % pair for pair in zip(road.metres, straight, strict=True)]
+        if road.routes is not None:
+            members = [m + _route_json(r, crs) for m, r in zip(members, road.routes, strict=True)]
+        return members
+
+    def _road_answers(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
+                      options: NearestOptions) -> list[RoadAnswer | None]:
+        """Exact k-nearest by road for WGS84 points (None: no road near the point, the answer
+        is then by straight line); InvalidInput naming ``by`` without a road network."""
+        if self.roads is None:
+            raise InvalidInput("by", "road distances need a road network: start the server "
+                               "with --roads FILE (an OpenStreetMap .osm.pbf extract)",
+                               "value_error", DistanceBasis.ROAD.value)
+        return self.roads.nearest_many(lon, lat, options.k, options.profile or "ebike",
+                                       self._filter_mask(options)[0], options.radius_m,
+                                       options.route)
+
+    def road_report(self) -> dict[str, object] | None:
+        """The road network in use and the stations it leaves out (too far from any road)."""
+        if self.roads is None:
+            return None
+        off_road = {profile: [{"id": self.ids[row], "road_m": metres} for row, metres in rows]
+                    for profile, rows in self.roads.off_road_report().items()}
+        return {"file": str(self.roads.network.path), "bounds": self.roads.network.bounds,
+                "stations_off_road": off_road}
 
     def _plain_feature(self, row: int, x: float, y: float, state: int, extra: bytes = b""
                        ) -> bytes:
@@ -454,8 +529,13 @@ class StationService:
         the other filters, so that a rider is told how far the nearest one is."""
         check_point(lon, lat)
         wgs_lon, wgs_lat = self._query_point(lon, lat, options.crs)
-        rows, metres = self._nearest_rows(wgs_lon, wgs_lat, options)
         states = self.hours.states(self.moment(options))
+        if options.by is DistanceBasis.ROAD:
+            (road,) = self._road_answers(np.array([wgs_lon]), np.array([wgs_lat]), options)
+            if road is not None:
+                return self._road_collection(wgs_lon, wgs_lat, road, options, states,
+                                             b',"crs":"%s"' % options.crs.value.encode())
+        rows, metres = self._nearest_rows(wgs_lon, wgs_lat, options)
         features = self._nearest_features(wgs_lon, wgs_lat, rows, metres, options.crs, states)
         extra = b""
         if not rows and options.radius_m is not None:
@@ -464,6 +544,19 @@ class StationService:
                                                           options.crs, states))
         return feature_collection(features, b',"crs":"%s"' % options.crs.value.encode()
                                   + _STRAIGHT + extra)
+
+    def _road_collection(self, lon: float, lat: float, road: RoadAnswer,
+                         options: NearestOptions, states: npt.NDArray[np.int8],
+                         members: bytes = b"") -> bytes:
+        """A FeatureCollection ranked by road, with the nearest beyond reach when empty."""
+        features = self._nearest_features(lon, lat, [], [], options.crs, states, road)
+        if not features and options.radius_m is not None:
+            (further,) = self._road_answers(np.array([lon]), np.array([lat]),
+                                            _beyond_reach(options))
+            if further is not None:
+                members += _beyond_member(self._nearest_features(lon, lat, [], [], options.crs,
+                                                                 states, further))
+        return feature_collection(features, members + _BY_ROAD)
 
     def find_nearest_batch(self, lon: npt.ArrayLike, lat: npt.ArrayLike,
                            options: NearestOptions = NearestOptions()) -> bytes:
@@ -476,19 +569,38 @@ class StationService:
             check_point(float(lon_arr[first]), float(lat_arr[first]), f"points.{first}.")
         if options.crs is not CoordinateSystem.WGS84:
             lon_arr, lat_arr = to_wgs84(lon_arr, lat_arr, options.crs)
-        found = self._nearest_rows_batch(lon_arr, lat_arr, options)
         states = self.hours.states(self.moment(options))
+        if options.by is DistanceBasis.ROAD:
+            roads = self._road_answers(lon_arr, lat_arr, options)
+        else:
+            roads = [None] * lon_arr.size
+        straight = [point for point, road in enumerate(roads) if road is None]
+        results = dict(zip(straight, self._straight_collections(
+            lon_arr[straight], lat_arr[straight], options, states), strict=True))
+        for point, road in enumerate(roads):
+            if road is not None:
+                results[point] = self._road_collection(float(lon_arr[point]),
+                                                       float(lat_arr[point]), road, options,
+                                                       states)
+        return (b'{"results":[' + b",".join(results[point] for point in range(len(roads)))
+                + b'],"numberOfPoints":%d,"crs":"%s"}' % (len(roads),
+                                                          options.crs.value.encode()))
+
+    def _straight_collections(self, lon: npt.NDArray[np.float64],
+                              lat: npt.NDArray[np.float64], options: NearestOptions,
+                              states: npt.NDArray[np.int8]) -> list[bytes]:
+        """A FeatureCollection by great-circle distance for each point (WGS84)."""
+        found = self._nearest_rows_batch(lon, lat, options)
         index_rows = found.index.tolist()
         metre_rows = found.distance_m.tolist()
-        beyond = self._beyond_reach_batch(lon_arr, lat_arr, found, options, states)
+        beyond = self._beyond_reach_batch(lon, lat, found, options, states)
         results = []
         for point, (rows, metres) in enumerate(zip(index_rows, metre_rows, strict=True)):
             kept = [r for r in rows if r >= 0]
-            features = self._nearest_features(float(lon_arr[point]), float(lat_arr[point]),
+            features = self._nearest_features(float(lon[point]), float(lat[point]),
                                               kept, metres[:len(kept)], options.crs, states)
             results.append(feature_collection(features, _STRAIGHT + beyond.get(point, b"")))
-        return (b'{"results":[' + b",".join(results) + b'],"numberOfPoints":%d,"crs":"%s"}'
-                % (len(results), options.crs.value.encode()))
+        return results
 
     def _beyond_reach_batch(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
                             found: Neighbours, options: NearestOptions,
@@ -570,6 +682,7 @@ class StationService:
 
 # Distances in these answers are great-circle; a road router says "road" (docs/api.md).
 _STRAIGHT = b',"distance_basis":"straight"'
+_BY_ROAD = b',"distance_basis":"road"'
 
 
 def _beyond_reach(options: NearestOptions) -> NearestOptions:
@@ -579,6 +692,15 @@ def _beyond_reach(options: NearestOptions) -> NearestOptions:
 
 def _beyond_member(features: Sequence[bytes]) -> bytes:
     return b',"nearestBeyondReach":' + features[0] if features else b""
+
+
+def _route_json(route: Sequence[tuple[float, float]], crs: CoordinateSystem) -> bytes:
+    """``,"route":{LineString}`` in the answer's coordinate system."""
+    lon, lat = (np.array(c) for c in zip(*route, strict=True))
+    if crs is not CoordinateSystem.WGS84:
+        lon, lat = from_wgs84(lon, lat, crs)
+    return b',"route":' + orjson.dumps({"type": "LineString", "coordinates": np.column_stack(
+        [np.round(lon, 7), np.round(lat, 7)]).tolist()})
 
 
 def feature_collection(features: Sequence[bytes], extra: bytes = b"") -> bytes:

@@ -165,3 +165,14 @@ def test_riders_in_every_sample_city_get_stations_within_reach_only():
     assert len(central_xian) == 8
     assert {f["properties"]["city"] for f in central_xian} == {"西安市"}
     assert 1_000 < central_xian[0]["properties"]["distance_m"] < 2_000
+
+
+def test_hours_no_program_could_read_are_shown_as_recorded(tmp_path):
+    frame = make_unknown_hours_frame()
+    frame.loc[frame["id"] == "YY-001", "opening_hours_text"] = "工作日白天，节假日看情况"
+    write_stations(frame, tmp_path / "stations.gpkg")
+    recorded = StationService.load(tmp_path / "stations.gpkg")
+    props = orjson.loads(recorded.station("YY-001", at=WEEKDAY_NOON))["properties"]
+    assert props["open_state"] == "unknown"
+    assert props["hours_zh"] == "工作日白天，节假日看情况"
+    assert props["hours_en"] == "As recorded: 工作日白天，节假日看情况"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -21,7 +22,7 @@ import orjson
 import pandas as pd
 
 from ..crs import wgs84_to_bd09, wgs84_to_gcj02
-from ..hours import describe_hours
+from ..hours import hours_for_riders
 from ..model import AMENITIES, STATUS_LABELS_ZH, Status
 
 COORDINATE_SCALE = 1_000_000
@@ -66,9 +67,11 @@ def _text_column(values: pd.Series) -> object:
     return {"levels": levels.tolist(), "codes": codes}
 
 
-def hours_in_words(expression: str) -> str:
+@lru_cache(maxsize=4096)
+def hours_in_words(expression: str, recorded: str) -> str:
     """Opening hours as people say them, Chinese first (每天 05:00–23:00 / Daily 05:00–23:00)."""
-    return f"{describe_hours(expression, 'zh')} / {describe_hours(expression, 'en')}"
+    return f"{hours_for_riders(expression, recorded, 'zh')} / " \
+        f"{hours_for_riders(expression, recorded, 'en')}"
 
 
 def station_payload(stations: gpd.GeoDataFrame) -> dict[str, object]:
@@ -100,7 +103,8 @@ def station_payload(stations: gpd.GeoDataFrame) -> dict[str, object]:
         "status": status.to_numpy(),
         "reports": np.column_stack([reported, reports[reported]]),  # [station index, count]
         "text": {**{field: _text_column(stations[field]) for field in POPUP_TEXT_FIELDS},
-                 "hours": _text_column(stations["opening_hours"].map(hours_in_words))},
+                 "hours": _text_column(pd.Series(list(map(
+                     hours_in_words, stations["opening_hours"], stations["opening_hours_text"]))))},
     }
 
 

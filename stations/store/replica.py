@@ -24,7 +24,7 @@ import psycopg
 from ..errors import StoreUnavailable
 from ..gpkg_rows import StationChunk
 from ..hours import Clock, china_minute
-from ..service import CODED_FIELDS, StationService
+from ..service import CHUNK_TEXT_FIELDS, StationService
 from .base import StoredStation
 from .postgis import PostGISStore
 from .records import amenity_bits, properties_json
@@ -41,7 +41,7 @@ def station_chunk(stations: Sequence[StoredStation]) -> StationChunk:
     """Stations as one chunk of columns, as :class:`StationService` is built from."""
     records = [s.record for s in stations]
     return StationChunk(
-        text={name: tuple(str(r[name]) for r in records) for name in ("id", *CODED_FIELDS)},
+        text={name: tuple(str(r[name]) for r in records) for name in CHUNK_TEXT_FIELDS},
         id_json=tuple(orjson.dumps(r["id"]) for r in records),
         properties_json=tuple(properties_json(r) for r in records),
         amenity_bits=tuple(amenity_bits(r) for r in records),
@@ -74,9 +74,9 @@ class StoreStations:
         self._load_all()
 
     def _load_all(self) -> None:
-        snapshot = self.store.snapshot()
-        self.current = service_from_stations(snapshot.stations, snapshot.data_version, self.clock)
-        self.sequence = snapshot.sequence
+        chunks, data_version, sequence = self.store.service_chunks()
+        self.current = StationService.from_chunks(chunks, data_version, clock=self.clock)
+        self.sequence = sequence
 
     def check_now(self) -> bool:
         """Fetch what changed since our sequence number; True when data was swapped.

@@ -475,8 +475,13 @@
 
     var hours = el("p", "hours");
     hours.appendChild(openState(p));
+    // Unknown hours are said by the state already, unless the office wrote hours that a person
+    // can read but a program could not (then they come as recorded).
     var words = state.lang === "zh" ? p.hours_zh : p.hours_en;
-    if (p.open_state !== "unknown" && words) { hours.appendChild(document.createTextNode(" · " + words)); }
+    var recordedOnly = !p.opening_hours && p.opening_hours_text;
+    if (words && (p.open_state !== "unknown" || recordedOnly)) {
+      hours.appendChild(document.createTextNode(" · " + words));
+    }
     card.appendChild(hours);
     if (p.address) { card.appendChild(el("p", "address", p.address)); }
 
