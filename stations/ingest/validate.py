@@ -43,7 +43,7 @@ from ..model import AMENITIES, STATUS_LABELS_ZH, TEXT_FIELDS, Status, normalise_
 from ..phones import phone_looks_right
 from .amenities import parse_amenities, unknown_amenity_message
 from .cells import clean_cells
-from .divisions import Division, city_centre, infer_divisions
+from .divisions import city_centre, infer_divisions
 from .findings import Findings
 from .headings import POSITION, field_label
 from .hours_zh import normalise_hours
@@ -305,14 +305,7 @@ def _infer_divisions(frame: pd.DataFrame, hints: np.ndarray, findings: Findings)
     columns = [frame[name].to_numpy(dtype=object) for name in
                ("address", "district", "province", "city")]
     address, district, province, city = columns
-    found: list[Division | None] = [None] * len(frame)
-    groups = pd.DataFrame({"province": province, "city": city}).groupby(
-        ["province", "city"], sort=False).indices
-    for (given_province, given_city), rows in groups.items():
-        for i, division in zip(rows.tolist(), infer_divisions(
-                address[rows], district[rows], hints[rows], province=given_province,
-                city=given_city), strict=True):
-            found[i] = division
+    found = infer_divisions(address, district, hints, province, city)
     codes = np.array([d.code or "" for d in found], dtype=object)
     frame["division_code"] = codes
     inferred = np.zeros(len(found), dtype=bool)
