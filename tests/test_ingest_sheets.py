@@ -225,3 +225,19 @@ def test_reimport_change_set_review_and_apply(tmp_path, capsys):
     assert after.loc[rows[5][0], "status"] == "closed"
     assert after.loc[rows[2][0], "phone"] == "0771-5555555"
     assert set(after["id"]) == set(first["id"])  # the moved station kept its id
+
+
+def test_manifest_id_prefix_and_sheet_notes(tmp_path):
+    excel_csv(tmp_path / "s.csv", [["序号", "名称", "地址", "城市", "经度", "纬度", "营业时段"],
+                                   ["1", "青秀区第1工会驿站", "南宁市青秀区", "南宁市", "108.3",
+                                    "22.8", "全天"]])
+    (tmp_path / "sources.toml").write_text(
+        '[[sources]]\npath = "s.csv"\ncrs = "wgs84"\nid_prefix = "NN-"\n', encoding="utf-8")
+    from stations.ingest.sources import read_manifest
+
+    result = check_sources(read_manifest(tmp_path / "sources.toml"))
+    assert result.stations["id"].iloc[0].startswith("NN-450103-")
+    notes = [str(p) for p in result.problems if p.field == "heading"]
+    assert any("序号" in n and "never an id" in n for n in notes)
+    assert any("'营业时段'" in n and "closest known: 营业时间 (opening_hours)" in n
+               for n in notes)
