@@ -122,11 +122,9 @@ def office(request: Request, authorization: Authorization = None) -> JSONRespons
             responses=problem_responses(401))
 def office_stations(request: Request, authorization: Authorization = None) -> JSONResponse:
     key = _office(request, authorization)
-    snapshot = station_store(request).snapshot()
-    return JSONResponse({
-        "data_version": snapshot.data_version,
-        "stations": [s.as_dict() for s in snapshot.stations if key.scope.covers(s.record)],
-    }, headers={"Cache-Control": "no-store"})
+    stations = station_store(request).stations_in(key.scope)
+    return JSONResponse({"stations": [s.as_dict() for s in stations]},
+                        headers={"Cache-Control": "no-store"})
 
 
 @router.get("/office/stations/{station_id}", summary="One of the office's stations",
@@ -239,5 +237,4 @@ def resolve_report(request: Request, report_id: Annotated[int, Path(ge=1)],
 
 
 def _office_station_ids(request: Request, key: OfficeKey) -> set[str]:
-    return {s.id for s in station_store(request).snapshot().stations
-            if key.scope.covers(s.record)}
+    return {s.id for s in station_store(request).stations_in(key.scope)}

@@ -161,12 +161,17 @@ class PostGISStore:
 
     @staticmethod
     def _stations(conn: psycopg.Connection, ids: Sequence[str] | None = None,
-                  lock: bool = False) -> list[StoredStation]:
+                  lock: bool = False, scope: Scope | None = None) -> list[StoredStation]:
         query = f"SELECT {_STATION_COLUMNS} FROM stations"
+        params: list[object] = []
         if ids is not None:
             query += " WHERE id = ANY(%s)"
+            params.append(list(ids))
+        elif scope is not None:
+            conditions, params = scope.where(lambda name: f"(properties ->> '{name}')", "%s")
+            query += f" WHERE {conditions}"
         query += f" {BY_ID}" + (" FOR UPDATE" if lock else "")
-        rows = conn.execute(query, () if ids is None else (list(ids),)).fetchall()
+        rows = conn.execute(query, params).fetchall()
         return [station_from_row(*row) for row in rows]
 
     @staticmethod
@@ -207,6 +212,10 @@ class PostGISStore:
         if not found:
             raise StationNotFound(f"no station has id {station_id!r}")
         return found[0]
+
+    def stations_in(self, scope: Scope) -> list[StoredStation]:
+        with self._transaction(read_only=True) as conn:
+            return self._stations(conn, scope=scope)
 
     def changes_since(self, sequence: int) -> Changes:
         with self._transaction(read_only=True) as conn:
