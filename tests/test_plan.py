@@ -98,7 +98,7 @@ def test_cli_takes_gcj02_demand_and_writes_the_sites_in_three_systems(tmp_path, 
     out = tmp_path / "plan.csv"
     code = main(["plan", "--data", str(sample_gpkg), "--demand", str(tmp_path / "demand.csv"),
                  "--demand-crs", "gcj02", "--candidates", str(tmp_path / "sites.csv"),
-                 "-n", "1", "--reach", "500", "-o", str(out),
+                 "--sites", "1", "--reach", "500", "-o", str(out),
                  "--map", str(tmp_path / "plan.html")])
     assert code == 0
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
@@ -120,7 +120,7 @@ def test_cli_json_for_programs(tmp_path, sample_gpkg):
                   22.8 + rng.random(200) * 0.05, rng.integers(1, 5, 200))
     out = tmp_path / "plan.json"
     assert main(["plan", "--data", str(sample_gpkg), "--demand", str(tmp_path / "d.csv"),
-                 "-n", "3", "--grid", "400", "--reach", "800", "--exact", "--json",
+                 "--sites", "3", "--grid", "400", "--reach", "800", "--exact", "--json",
                  "-o", str(out)]) == 0
     answer = json.loads(out.read_text(encoding="utf-8"))
     assert answer["optimal"] is True

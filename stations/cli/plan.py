@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        ("name",))
     parser.add_argument("--grid", type=float, default=500.0, metavar="METRES",
                         help="spacing of the candidate grid when no --candidates (default: 500)")
-    parser.add_argument("--sites", "-n", type=int, default=10,
+    parser.add_argument("--sites", type=int, default=10,
                         help="how many new sites to choose (default: 10)")
     parser.add_argument("--reach", type=float, default=1000.0, metavar="METRES",
                         help="distance counted as within reach (default: 1000)")
