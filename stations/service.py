@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from .compact import CompactIds, compact_results
 from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
 from .gpkg_rows import StationChunk, read_station_chunks
@@ -51,6 +52,10 @@ CODED_FIELDS = ("opening_hours", *FILTERABLE_FIELDS)
 # StationSubset); at most this many such trees are kept.
 SUBSET_MAX_SHARE = 0.25
 MAX_SUBSET_TREES = 16
+# A batch answer is made and sent in parts of about this many answers (points × k): a GeoJSON
+# answer is some 1.3 KB each, a compact one 25 bytes.
+GEOJSON_PART_ANSWERS = 2_000
+COMPACT_PART_ANSWERS = 50_000
 
 _WALK_M_PER_MIN = WALK_KMH * 1000 / 60
 _EBIKE_M_PER_MIN = EBIKE_KMH * 1000 / 60
@@ -353,8 +358,17 @@ class StationService:
         return feature_collection(features, b',"crs":"%s"' % options.crs.value.encode())
 
     def find_nearest_batch(self, lon: npt.ArrayLike, lat: npt.ArrayLike,
-                           options: NearestOptions = NearestOptions()) -> bytes:
-        """One FeatureCollection per point, in order, inside ``{"results": [...]}``."""
+                           options: NearestOptions = NearestOptions(),
+                           compact: bool = False) -> bytes:
+        """One FeatureCollection per point, in order, inside ``{"results": [...]}``; with
+        ``compact``, per point only station ids and metres (see :mod:`stations.compact`)."""
+        return b"".join(self.nearest_batch_parts(lon, lat, options, compact))
+
+    def nearest_batch_parts(self, lon: npt.ArrayLike, lat: npt.ArrayLike,
+                            options: NearestOptions = NearestOptions(),
+                            compact: bool = False) -> Iterator[bytes]:
+        """:meth:`find_nearest_batch` in parts of bounded size, so that a large answer is
+        never held whole.  The points are checked here, before the first part is made."""
         lon_arr = np.asarray(lon, dtype=np.float64).reshape(-1)
         lat_arr = np.asarray(lat, dtype=np.float64).reshape(-1)
         bad = np.flatnonzero(~((np.abs(lon_arr) <= 180) & (np.abs(lat_arr) <= 90)))
@@ -363,18 +377,39 @@ class StationService:
             check_point(float(lon_arr[first]), float(lat_arr[first]), f"points.{first}.")
         if options.crs is not CoordinateSystem.WGS84:
             lon_arr, lat_arr = to_wgs84(lon_arr, lat_arr, options.crs)
-        found = self._nearest_rows_batch(lon_arr, lat_arr, options)
+        return self._batch_parts(lon_arr, lat_arr, options, compact)
+
+    def _batch_parts(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
+                     options: NearestOptions, compact: bool) -> Iterator[bytes]:
+        per_part = max(1, (COMPACT_PART_ANSWERS if compact else GEOJSON_PART_ANSWERS)
+                       // options.k)
+        yield b'{"format":"compact","results":[' if compact else b'{"results":['
+        for start in range(0, lon.size, per_part):
+            part = slice(start, start + per_part)
+            found = self._nearest_rows_batch(lon[part], lat[part], options)
+            body = (compact_results(self.compact_ids, found.index, found.distance_m)
+                    if compact else self._geojson_results(lon[part], lat[part], found, options))
+            yield body if start == 0 else b"," + body
+        yield (b'],"numberOfPoints":%d,"k":%d,"crs":"%s"}'
+               % (lon.size, options.k, options.crs.value.encode()))
+
+    def _geojson_results(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
+                         found: Neighbours, options: NearestOptions) -> bytes:
+        """One FeatureCollection per point, comma-separated."""
         states = self.hours.states(self.moment(options))
-        index_rows = found.index.tolist()
-        metre_rows = found.distance_m.tolist()
         results = []
-        for point, (rows, metres) in enumerate(zip(index_rows, metre_rows, strict=True)):
+        for point, (rows, metres) in enumerate(zip(found.index.tolist(),
+                                                   found.distance_m.tolist(), strict=True)):
             kept = [r for r in rows if r >= 0]
-            features = self._nearest_features(float(lon_arr[point]), float(lat_arr[point]),
+            features = self._nearest_features(float(lon[point]), float(lat[point]),
                                               kept, metres[:len(kept)], options.crs, states)
             results.append(feature_collection(features))
-        return (b'{"results":[' + b",".join(results) + b'],"numberOfPoints":%d,"crs":"%s"}'
-                % (len(results), options.crs.value.encode()))
+        return b",".join(results)
+
+    @cached_property
+    def compact_ids(self) -> CompactIds:
+        """Station ids as fixed-width JSON for compact answers, made on first use."""
+        return CompactIds([orjson.dumps(station_id) for station_id in self.ids])
 
     def _query_point(self, lon: float, lat: float, crs: CoordinateSystem) -> tuple[float, float]:
         if crs is CoordinateSystem.WGS84:
