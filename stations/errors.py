@@ -24,15 +24,35 @@ class UnknownCoordinateSystem(StationsError, ValueError):
 
 
 class ReportRejected(StationsError, ValueError):
-    """A problem report that breaks the rules (unknown kind, note too long, store full)."""
+    """A problem report that breaks the rules (unknown kind, note too long)."""
 
 
-class ReportRateLimited(StationsError):
-    """A client sent too many problem reports; ``retry_after_s`` says when to try again."""
+class RetryLater(StationsError):
+    """Refused for now; ``retry_after_s`` says when trying again can succeed."""
 
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class ReportRateLimited(RetryLater):
+    """An address, a network or everyone together sent too many problem reports lately."""
+
+
+class ReportStoreBusy(RetryLater):
+    """Another process held the report file's write lock for longer than the busy timeout."""
+
+
+class ReportStoreFull(StationsError):
+    """Too many recent reports are open; planners must resolve or purge some."""
+
+
+class CrossSiteRequest(StationsError):
+    """A browser request sent from another site's page to an endpoint that accepts none."""
+
+
+class UnsupportedMediaType(StationsError):
+    """A request body whose Content-Type the endpoint does not take."""
 
 
 class ReportNotFound(StationsError, LookupError):
@@ -110,3 +130,11 @@ class HistoryNotFound(StationsError, LookupError):
 
 class StoreUnavailable(StationsError):
     """The station database cannot be reached (the server keeps its last snapshot)."""
+
+
+class PlanningError(StationsError, ValueError):
+    """Planning input that cannot be used (reach out of range, demand file without weights)."""
+
+
+class DistrictError(PlanningError):
+    """Boundaries cannot be loaded or used (package missing, file without a code column)."""

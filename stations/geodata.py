@@ -13,12 +13,16 @@ The GeoPackage holds three layers:
 
 Writing is atomic: the new file is written and verified beside the old one and then moved over
 it with :func:`os.replace`, so readers see either the old file or the new one, never a part.
+A write killed before it could clean up leaves its temporary file (and SQLite journal) behind;
+the next write of the same GeoPackage removes them (:func:`remove_stale_temporaries`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,7 +48,10 @@ from .store import records as store_records
 # GDAL stamps gpkg_contents.last_change with the current time unless told otherwise; a fixed
 # stamp makes two builds from the same sources byte-for-byte comparable.
 _FIXED_GPKG_TIMESTAMP = "2000-01-01T00:00:00Z"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# A temporary GeoPackage unchanged for this long is left over even if its process id is in use.
+STALE_TEMPORARY_S = 3600
+_JOURNAL_ENDINGS = ("-journal", "-wal", "-shm")
 
 
 def station_frame(
@@ -115,7 +122,8 @@ def write_stations(
     version = data_version(stations)
     info = {"schema_version": SCHEMA_VERSION, "data_version": version,
             "station_count": str(len(stations)), **(extra_info or {})}
-    temporary = target.with_name(f".{target.stem}.{os.getpid()}.tmp{target.suffix}")
+    remove_stale_temporaries(target)
+    temporary = _temporary_path(target, os.getpid())
     try:
         with pyogrio_config({"OGR_CURRENT_DATE": _FIXED_GPKG_TIMESTAMP}):
             pyogrio.write_dataframe(
@@ -132,9 +140,58 @@ def write_stations(
             raise DataFileError(f"{temporary}: written file does not read back")
         os.replace(temporary, target)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
+        for leftover in (temporary, *_journals(temporary)):
+            leftover.unlink(missing_ok=True)
     return version
+
+
+def _temporary_path(target: Path, pid: int) -> Path:
+    return target.with_name(f".{target.stem}.{pid}.tmp{target.suffix}")
+
+
+def _journals(database: Path) -> tuple[Path, ...]:
+    """The files SQLite keeps beside a database while writing it."""
+    return tuple(database.with_name(database.name + end) for end in _JOURNAL_ENDINGS)
+
+
+def remove_stale_temporaries(target: str | os.PathLike[str], *, now: float | None = None,
+                             max_age_s: float = STALE_TEMPORARY_S) -> list[Path]:
+    """Remove the temporary GeoPackages, and their SQLite journals, that writes of ``target``
+    killed before they could clean up (``kill -9``, power loss) left beside it.
+
+    A file is stale when the process named in it is gone, or when it has not changed for
+    ``max_age_s`` (a process id can be reused).  Returns the files removed.
+    """
+    target = Path(target)
+    pattern = re.compile(rf"\.{re.escape(target.stem)}\.(\d{{1,10}})\.tmp"
+                         rf"{re.escape(target.suffix)}(?:{'|'.join(_JOURNAL_ENDINGS)})?")
+    moment = time.time() if now is None else now
+    removed = []
+    with contextlib.suppress(FileNotFoundError):
+        for candidate in target.parent.iterdir():
+            match = pattern.fullmatch(candidate.name)
+            if match is None or int(match.group(1)) == os.getpid():
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                recent = moment - candidate.lstat().st_mtime < max_age_s
+                if recent and _process_alive(int(match.group(1))):
+                    continue  # another build is writing it right now
+                candidate.unlink()
+                removed.append(candidate)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (on Windows, assume it does: age decides)."""
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 @contextlib.contextmanager

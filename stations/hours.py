@@ -39,6 +39,9 @@ _STATE_CODES = {
     opening_hours.State.CLOSED: CLOSED,
     opening_hours.State.UNKNOWN: UNKNOWN,
 }
+# The three answers to "open now?" as the API names them (``open_state``).
+OPEN_STATES = {"open": OPEN, "closed": CLOSED, "unknown": UNKNOWN}
+STATE_NAMES = {code: name for name, code in OPEN_STATES.items()}
 
 
 # What "now" is for a query that names no moment.  The default is the wall clock
@@ -166,9 +169,28 @@ class HoursTable:
         self._cache = (local, states)
         return states
 
-    def open_mask(self, at: dt.datetime | None = None) -> npt.NDArray[np.bool_]:
-        """True for stations known to be open at ``at``."""
-        return self.states(at) == OPEN
+    def state_mask(self, allowed: frozenset[int], at: dt.datetime | None = None
+                   ) -> npt.NDArray[np.bool_]:
+        """True for stations whose state at ``at`` is one of ``allowed``."""
+        return np.isin(self.states(at), list(allowed))
+
+    def with_rows(self, rows: Sequence[int], expressions: Sequence[str],
+                  status_open: Sequence[bool]) -> HoursTable:
+        """A new table with the stations at ``rows`` given new hours and status; rows past the
+        end are stations added at the end (a store's incremental refresh)."""
+        size = max(len(self._codes), max(rows, default=-1) + 1)
+        extra = size - len(self._codes)
+        codes = np.concatenate([self._codes, np.zeros(extra, dtype=np.int32)])
+        open_flags = np.concatenate([self._status_open, np.zeros(extra, dtype=bool)])
+        distinct = list(self._distinct)
+        code_of = {expression: code for code, expression in enumerate(distinct)}
+        for row, expression, is_open in zip(rows, expressions, status_open, strict=True):
+            if expression not in code_of:
+                code_of[expression] = len(distinct)
+                distinct.append(expression)
+            codes[row] = code_of[expression]
+            open_flags[row] = is_open
+        return HoursTable(codes, distinct, open_flags)
 
 
 # --- hours in words, for riders -----------------------------------------------------------
@@ -210,6 +232,15 @@ def describe_hours(osm: str | None, lang: str) -> str:
         return "；".join(w for w in words if w)
     described = "; ".join(w for w in words if w)
     return described[:1].upper() + described[1:]
+
+
+def hours_for_riders(osm: str, recorded: str, lang: str) -> str:
+    """The hours as riders read them: the OSM hours in words, or, when the office's own text
+    could not be turned into OSM hours, that text as recorded (a person reads 工作日白天 where
+    a program cannot)."""
+    if not osm.strip() and recorded.strip():
+        return recorded.strip() if lang == "zh" else f"As recorded: {recorded.strip()}"
+    return describe_hours(osm, lang)
 
 
 def _rule_words(rule: str, zh: bool) -> str | None:

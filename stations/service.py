@@ -15,23 +15,34 @@ routes along streets are longer.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import orjson
 
+from .cities import unknown_city_message
 from .compact import CompactIds, compact_results
 from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
 from .gpkg_rows import StationChunk, read_station_chunks
-from .hours import OPEN, UNKNOWN, Clock, HoursTable, china_minute
+from .hours import (
+    OPEN,
+    OPEN_STATES,
+    STATE_NAMES,
+    Clock,
+    HoursTable,
+    china_minute,
+    hours_for_riders,
+)
 from .index import Neighbours, StationIndex, StationSubset, initial_bearing_deg
 from .model import (
     AMENITIES,
@@ -48,6 +59,8 @@ MAX_RADIUS_M = 2_000_000.0
 # Fields a page of stations can be filtered on by exact value (OGC API property filters).
 FILTERABLE_FIELDS = ("province", "city", "district", "operator", "status")
 CODED_FIELDS = ("opening_hours", *FILTERABLE_FIELDS)
+# The text columns a StationChunk carries for the service (the recorded hours for riders' words).
+CHUNK_TEXT_FIELDS = ("id", "opening_hours_text", *CODED_FIELDS)
 # Filters keeping less than this share of stations get a tree of their own (see
 # StationSubset); at most this many such trees are kept.
 SUBSET_MAX_SHARE = 0.25
@@ -59,12 +72,15 @@ COMPACT_PART_ANSWERS = 50_000
 
 _WALK_M_PER_MIN = WALK_KMH * 1000 / 60
 _EBIKE_M_PER_MIN = EBIKE_KMH * 1000 / 60
-_OPEN_JSON = {OPEN: b"true", 0: b"false", UNKNOWN: b"null"}
+# Both ways a feature says whether it is open: open_now (true/false/null) and open_state.
+_STATE_JSON = {code: b'"open_now":%s,"open_state":"%s"' % (
+    {"open": b"true", "closed": b"false", "unknown": b"null"}[name], name.encode())
+    for code, name in STATE_NAMES.items()}
 # Everything of a feature after its static properties, filled in per answer with % so that
 # each feature costs one formatting call.  Coordinates get 7 decimals (about 1 cm).
 _GEOMETRY = b'},"geometry":{"type":"Point","coordinates":[%.7f,%.7f]}}'
 _NEAREST_TAIL = (b',"distance_m":%.1f,"bearing_deg":%.1f,"walk_min":%d,"ebike_min":%d,'
-                 b'"open_now":%s' + _GEOMETRY)
+                 b'%s' + _GEOMETRY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +91,7 @@ class NearestOptions:
     radius_m: float | None = None
     amenities: tuple[str, ...] = ()
     open_now: bool = False
+    open_state: tuple[str, ...] = ()
     at: dt.datetime | None = None
     city: str | None = None
     crs: CoordinateSystem = CoordinateSystem.WGS84
@@ -88,6 +105,14 @@ class NearestOptions:
             raise InvalidInput("radius_m", f"must be greater than 0 and at most {MAX_RADIUS_M:g}",
                                "value_error", self.radius_m)
         object.__setattr__(self, "amenities", amenity_codes(self.amenities))
+        object.__setattr__(self, "open_state", open_state_names(self.open_state))
+
+    def wanted_states(self) -> frozenset[int] | None:
+        """The open states asked for (``open_now`` means ``open``), or None for all of them."""
+        wanted = frozenset(OPEN_STATES[name] for name in self.open_state or OPEN_STATES)
+        if self.open_now:
+            wanted &= {OPEN}
+        return None if len(wanted) == len(OPEN_STATES) else wanted
 
 
 def amenity_codes(labels: Sequence[str], field_name: str = "amenity") -> tuple[str, ...]:
@@ -101,6 +126,15 @@ def amenity_codes(labels: Sequence[str], field_name: str = "amenity") -> tuple[s
         if code not in codes:
             codes.append(code)
     return tuple(codes)
+
+
+def open_state_names(names: Sequence[str], field_name: str = "open_state") -> tuple[str, ...]:
+    """Open states (``open``, ``closed``, ``unknown``) in a fixed order; others are refused."""
+    for name in names:
+        if name not in OPEN_STATES:
+            raise InvalidInput(field_name, f"unknown open state {name!r}; allowed: "
+                               + ", ".join(OPEN_STATES), "enum", name)
+    return tuple(name for name in OPEN_STATES if name in names)
 
 
 def check_point(lon: float, lat: float, where: str = "") -> None:
@@ -148,6 +182,23 @@ class _Codes:
 
     def freeze(self) -> tuple[dict[str, int], npt.NDArray[np.int32]]:
         return self.code_of, self.codes
+
+
+@lru_cache(maxsize=4096)
+def _hours_in_words(expression: str, recorded: str) -> bytes:
+    """``"hours_zh":..,"hours_en":..,`` for one station's hours, so that apps show riders words
+    (每天 05:00–23:00) and not OSM syntax."""
+    return b'"hours_zh":%s,"hours_en":%s,' % (
+        orjson.dumps(hours_for_riders(expression, recorded, "zh")),
+        orjson.dumps(hours_for_riders(expression, recorded, "en")))
+
+
+def _feature_head(id_json: bytes, properties_json: bytes, opening_hours: str,
+                  opening_hours_text: str) -> bytes:
+    """``{"type":"Feature","id":..,"properties":{..fields..,"hours_zh":..,"hours_en":..,``:
+    a feature's fixed start, open for more members."""
+    return b'{"type":"Feature","id":%s,"properties":%s,%s' % (
+        id_json, properties_json[:-1], _hours_in_words(opening_hours, opening_hours_text))
 
 
 def _amenity_fragment(bits: int) -> bytes:
@@ -198,7 +249,7 @@ class StationService:
     def load(cls, path: str | os.PathLike[str], clock: Clock = china_minute) -> StationService:
         """Read, check and index a station GeoPackage; raises DataFileError if it is unusable."""
         identity = FileIdentity.of(path)
-        info, chunks = read_station_chunks(path, ("id", *CODED_FIELDS))
+        info, chunks = read_station_chunks(path, CHUNK_TEXT_FIELDS)
         return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity, clock)
 
     @classmethod
@@ -214,9 +265,8 @@ class StationService:
         # Repeated text (city, hours ...) is kept as integer codes, not 200,000 strings.
         coded = {name: _Codes() for name in CODED_FIELDS}
         for chunk in chunks:
-            # {"type":"Feature","id":..,"properties":{..fields..,   -- open for more members.
-            heads.extend(b'{"type":"Feature","id":%s,"properties":%s,' % (i, p[:-1])
-                         for i, p in zip(chunk.id_json, chunk.properties_json, strict=True))
+            heads.extend(map(_feature_head, chunk.id_json, chunk.properties_json,
+                             chunk.text["opening_hours"], chunk.text["opening_hours_text"]))
             ids.extend(chunk.text["id"])
             for name, codes in coded.items():
                 codes.extend(chunk.text[name])
@@ -242,6 +292,54 @@ class StationService:
             clock=clock,
         )
 
+    def with_changes(self, chunk: StationChunk, data_version: str) -> StationService:
+        """A new snapshot where the stations in ``chunk`` replace theirs or join at the end.
+
+        Built for a store's incremental refresh: arrays are copied and patched, everything
+        else is shared, and the k-d tree is rebuilt only when a station moved or was added, so
+        one edited station costs milliseconds, not a full load.
+        """
+        changed_ids = list(chunk.text["id"])
+        added = [i for i in dict.fromkeys(changed_ids) if i not in self.position_of]
+        position_of = self.position_of
+        if added:
+            position_of = {**position_of, **{i: self.count + k for k, i in enumerate(added)}}
+        rows = np.fromiter((position_of[i] for i in changed_ids), dtype=np.intp,
+                           count=len(changed_ids))
+
+        def patched(array: npt.NDArray[Any], values: npt.ArrayLike) -> npt.NDArray[Any]:
+            grown = np.concatenate([array, np.zeros(len(added), dtype=array.dtype)])
+            grown[rows] = values
+            return grown
+
+        lon, lat = patched(self.lon, chunk.lon), patched(self.lat, chunk.lat)
+        moved = bool(added) or not (np.array_equal(self.lon[rows], chunk.lon)
+                                    and np.array_equal(self.lat[rows], chunk.lat))
+        padding = [b""] * len(added)
+        heads, amenity_json = self.heads + padding, self.amenity_json + padding
+        for row, station_id, props, hours, recorded, bits in zip(
+                rows.tolist(), chunk.id_json, chunk.properties_json, chunk.text["opening_hours"],
+                chunk.text["opening_hours_text"], chunk.amenity_bits, strict=True):
+            heads[row] = _feature_head(station_id, props, hours, recorded)
+            amenity_json[row] = _amenity_fragment(bits)
+        filter_codes = {}
+        for name, (code_of, codes) in self.filter_codes.items():
+            new_code_of = dict(code_of)
+            filter_codes[name] = (new_code_of, patched(codes, [
+                new_code_of.setdefault(value, len(new_code_of)) for value in chunk.text[name]]))
+        fresh = copy.copy(self)
+        fresh.__dict__.pop("extent", None)
+        fresh.data_version, fresh.ids = data_version, self.ids + added
+        fresh.lon, fresh.lat = lon, lat
+        fresh.amenity_bits = patched(self.amenity_bits, chunk.amenity_bits)
+        fresh.filter_codes, fresh.heads, fresh.amenity_json = filter_codes, heads, amenity_json
+        fresh.hours = self.hours.with_rows(rows.tolist(), chunk.text["opening_hours"],
+                                           [s == Status.OPEN for s in chunk.text["status"]])
+        fresh.position_of = position_of
+        fresh.index = StationIndex(lon, lat) if moved else self.index
+        fresh._mask_cache, fresh._subsets = {}, {}
+        return fresh
+
     @property
     def count(self) -> int:
         return len(self.ids)
@@ -252,10 +350,14 @@ class StationService:
 
     # ----- masks ---------------------------------------------------------------------------
 
-    def _mask(self, amenities: Sequence[str], filters: Mapping[str, str], open_at: object
+    def _mask(self, amenities: Sequence[str], filters: Mapping[str, str],
+              states: frozenset[int] | None, at: dt.datetime | None
               ) -> npt.NDArray[np.bool_] | None:
-        """Stations passing every filter, or None when there is no filter; cached per filter."""
-        key = (tuple(amenities), tuple(sorted(filters.items())), open_at)
+        """Stations passing every filter, or None when there is no filter; cached per filter.
+
+        ``states`` are the open states kept at ``at`` (a minute), None for all."""
+        key = (tuple(amenities), tuple(sorted(filters.items())), states,
+               at if states is not None else None)
         cached = self._mask_cache.get(key)
         if cached is not None:
             return cached
@@ -271,8 +373,8 @@ class StationService:
         for name, value in filters.items():
             code_of, codes = self.filter_codes[name]
             narrow(codes == code_of.get(value, -1))
-        if open_at is not None:
-            narrow(self.hours.open_mask(open_at))  # type: ignore[arg-type]
+        if states is not None:
+            narrow(self.hours.state_mask(states, at))
         if len(self._mask_cache) > 256:
             self._mask_cache.clear()
         self._mask_cache[key] = mask  # type: ignore[assignment]
@@ -281,14 +383,19 @@ class StationService:
     def _searcher(self, options: NearestOptions
                   ) -> tuple[StationSubset | None, npt.NDArray[np.bool_] | None]:
         """A subset tree for filters that keep a minority of stations, else the filter mask."""
-        if not (options.amenities or options.city or options.open_now):
+        states = options.wanted_states()
+        if not (options.amenities or options.city or states is not None):
             return None, None
+        if options.city and options.city not in self.filter_codes["city"][0]:
+            hint = unknown_city_message(options.city, self.filter_codes["city"][0])
+            if hint:  # 南宁 for 南宁市; a city with no station and no near namesake gets []
+                raise InvalidInput("city", hint, "enum", options.city)
         filters = {"city": options.city} if options.city else {}
-        open_at = china_minute(self.moment(options)) if options.open_now else None
-        mask = self._mask(options.amenities, filters, open_at)
+        open_at = china_minute(self.moment(options)) if states is not None else None
+        mask = self._mask(options.amenities, filters, states, open_at)
         if mask is None:
             return None, None
-        key = (options.amenities, options.city, open_at)
+        key = (options.amenities, options.city, states, open_at)
         if key not in self._subsets:
             if len(self._subsets) >= MAX_SUBSET_TREES:
                 self._subsets.clear()
@@ -331,31 +438,41 @@ class StationService:
         station_lon, station_lat = self.lon[rows].tolist(), self.lat[rows].tolist()
         out_lon, out_lat = (station_lon, station_lat) if crs is CoordinateSystem.WGS84 \
             else self._output_coordinates(rows, crs)
-        heads, amenity_json, open_json = self.heads, self.amenity_json, _OPEN_JSON
+        heads, amenity_json, state_json = self.heads, self.amenity_json, _STATE_JSON
         return [
             b"".join((heads[row], amenity_json[row], _NEAREST_TAIL % (
                 distance, initial_bearing_deg(lon, lat, s_lon, s_lat),
                 math.ceil(distance / _WALK_M_PER_MIN), math.ceil(distance / _EBIKE_M_PER_MIN),
-                open_json[states[row]], x, y)))
+                state_json[states[row]], x, y)))
             for row, distance, s_lon, s_lat, x, y in zip(
                 rows, metres, station_lon, station_lat, out_lon, out_lat, strict=True)
         ]
 
-    def _plain_feature(self, row: int, x: float, y: float, extra: bytes = b"") -> bytes:
-        return (self.heads[row] + self.amenity_json[row] + self._geometry(x, y)[:-1] + extra
-                + b"}")
+    def _plain_feature(self, row: int, x: float, y: float, state: int, extra: bytes = b""
+                       ) -> bytes:
+        return (self.heads[row] + self.amenity_json[row] + b"," + _STATE_JSON[state]
+                + self._geometry(x, y)[:-1] + extra + b"}")
 
     # ----- queries -------------------------------------------------------------------------
 
     def find_nearest(self, lon: float, lat: float,
                      options: NearestOptions = NearestOptions()) -> bytes:
-        """The k nearest stations as a GeoJSON FeatureCollection, nearest first."""
+        """The k nearest stations as a GeoJSON FeatureCollection, nearest first.
+
+        When ``radius_m`` leaves nothing, ``nearestBeyondReach`` is the nearest station passing
+        the other filters, so that a rider is told how far the nearest one is."""
         check_point(lon, lat)
         wgs_lon, wgs_lat = self._query_point(lon, lat, options.crs)
         rows, metres = self._nearest_rows(wgs_lon, wgs_lat, options)
         states = self.hours.states(self.moment(options))
         features = self._nearest_features(wgs_lon, wgs_lat, rows, metres, options.crs, states)
-        return feature_collection(features, b',"crs":"%s"' % options.crs.value.encode())
+        extra = b""
+        if not rows and options.radius_m is not None:
+            beyond = self._nearest_rows(wgs_lon, wgs_lat, _beyond_reach(options))
+            extra = _beyond_member(self._nearest_features(wgs_lon, wgs_lat, *beyond,
+                                                          options.crs, states))
+        return feature_collection(features, b',"crs":"%s"' % options.crs.value.encode()
+                                  + _STRAIGHT + extra)
 
     def find_nearest_batch(self, lon: npt.ArrayLike, lat: npt.ArrayLike,
                            options: NearestOptions = NearestOptions(),
@@ -397,19 +514,36 @@ class StationService:
                          found: Neighbours, options: NearestOptions) -> bytes:
         """One FeatureCollection per point, comma-separated."""
         states = self.hours.states(self.moment(options))
+        beyond = self._beyond_reach_batch(lon, lat, found, options, states)
         results = []
         for point, (rows, metres) in enumerate(zip(found.index.tolist(),
                                                    found.distance_m.tolist(), strict=True)):
             kept = [r for r in rows if r >= 0]
             features = self._nearest_features(float(lon[point]), float(lat[point]),
                                               kept, metres[:len(kept)], options.crs, states)
-            results.append(feature_collection(features))
+            results.append(feature_collection(features, _STRAIGHT + beyond.get(point, b"")))
         return b",".join(results)
 
     @cached_property
     def compact_ids(self) -> CompactIds:
         """Station ids as fixed-width JSON for compact answers, made on first use."""
         return CompactIds([orjson.dumps(station_id) for station_id in self.ids])
+
+    def _beyond_reach_batch(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
+                            found: Neighbours, options: NearestOptions,
+                            states: npt.NDArray[np.int8]) -> dict[int, bytes]:
+        """``nearestBeyondReach`` members for the points that ``radius_m`` left with nothing."""
+        empty = np.flatnonzero(found.index[:, 0] < 0)
+        if options.radius_m is None or not empty.size:
+            return {}
+        nearest = self._nearest_rows_batch(lon[empty], lat[empty], _beyond_reach(options))
+        members = {}
+        for point, row, metres in zip(empty.tolist(), nearest.index[:, 0].tolist(),
+                                      nearest.distance_m[:, 0].tolist(), strict=True):
+            if row >= 0:
+                members[point] = _beyond_member(self._nearest_features(
+                    float(lon[point]), float(lat[point]), [row], [metres], options.crs, states))
+        return members
 
     def _query_point(self, lon: float, lat: float, crs: CoordinateSystem) -> tuple[float, float]:
         if crs is CoordinateSystem.WGS84:
@@ -418,23 +552,29 @@ class StationService:
         return float(wgs_lon), float(wgs_lat)
 
     def station(self, station_id: str, crs: CoordinateSystem = CoordinateSystem.WGS84,
-                extra: bytes = b"") -> bytes:
-        """One station as a GeoJSON Feature; ``extra`` adds members such as OGC links."""
+                extra: bytes = b"", at: dt.datetime | None = None) -> bytes:
+        """One station as a GeoJSON Feature, open state at ``at`` (default: now by the clock);
+        ``extra`` adds members such as OGC links."""
         row = self.position_of.get(station_id)
         if row is None:
             raise StationNotFound(f"no station has id {station_id!r}")
         (x,), (y,) = self._output_coordinates([row], crs)
-        return self._plain_feature(row, x, y, extra)
+        state = self.hours.states(at or self.clock())[row]
+        return self._plain_feature(row, x, y, state, extra)
 
     def page(self, offset: int, limit: int, bbox: tuple[float, float, float, float] | None = None,
              filters: Mapping[str, str] | None = None, amenities: Sequence[str] = (),
-             crs: CoordinateSystem = CoordinateSystem.WGS84) -> Page:
-        """Stations in id order, optionally inside a WGS84 bbox and matching exact filters."""
+             crs: CoordinateSystem = CoordinateSystem.WGS84, open_state: Sequence[str] = (),
+             at: dt.datetime | None = None) -> Page:
+        """Stations in id order, optionally inside a WGS84 bbox and matching exact filters and
+        open states at ``at`` (default: now by the clock)."""
         unknown = [name for name in (filters or {}) if name not in FILTERABLE_FIELDS]
         if unknown:
             raise InvalidInput(unknown[0], "is not a filterable property; allowed: "
                                + ", ".join(FILTERABLE_FIELDS), "enum", unknown[0])
-        mask = self._mask(tuple(amenities), dict(filters or {}), None)
+        minute = china_minute(at or self.clock())
+        states = NearestOptions(open_state=tuple(open_state)).wanted_states()
+        mask = self._mask(tuple(amenities), dict(filters or {}), states, minute)
         if bbox is not None:
             inside = self._bbox_mask(bbox)
             mask = inside if mask is None else mask & inside
@@ -446,8 +586,9 @@ class StationService:
             matched = int(selected.size)
             rows = selected[offset:offset + limit].tolist()
         out_lon, out_lat = self._output_coordinates(rows, crs) if rows else ([], [])
-        return Page([self._plain_feature(r, x, y) for r, x, y in zip(rows, out_lon, out_lat,
-                                                                       strict=True)], matched)
+        now = self.hours.states(minute)
+        return Page([self._plain_feature(r, x, y, now[r])
+                     for r, x, y in zip(rows, out_lon, out_lat, strict=True)], matched)
 
     def _bbox_mask(self, bbox: tuple[float, float, float, float]) -> npt.NDArray[np.bool_]:
         """Inside a bbox; a west edge greater than the east edge crosses the antimeridian."""
@@ -464,6 +605,19 @@ class StationService:
             return [-180.0, -90.0, 180.0, 90.0]
         return [float(self.lon.min()), float(self.lat.min()),
                 float(self.lon.max()), float(self.lat.max())]
+
+
+# Distances in these answers are great-circle; a road router says "road" (docs/api.md).
+_STRAIGHT = b',"distance_basis":"straight"'
+
+
+def _beyond_reach(options: NearestOptions) -> NearestOptions:
+    """The same question without the radius, for the one nearest station."""
+    return replace(options, k=1, radius_m=None)
+
+
+def _beyond_member(features: Sequence[bytes]) -> bytes:
+    return b',"nearestBeyondReach":' + features[0] if features else b""
 
 
 def feature_collection(features: Sequence[bytes], extra: bytes = b"") -> bytes:

@@ -231,7 +231,7 @@ def synthesize_table(count: int, seed: int = 0) -> pd.DataFrame:
         "source": f"合成数据（stations synth，seed={seed}）",
         "updated_at": _update_times(rng, count),
     }
-    frame = pd.DataFrame({field: table[field] for field in TEXT_FIELDS})
+    frame = pd.DataFrame({field: table[field] for field in TEXT_FIELDS if field in table})
     frame["lon"] = np.round(lon, 6)
     frame["lat"] = np.round(lat, 6)
     frame["amenities"] = _amenity_lists(rng, count)

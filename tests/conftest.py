@@ -72,3 +72,10 @@ def sample_gpkg(tmp_path: Path) -> Path:
     path = tmp_path / "stations.gpkg"
     write_stations(make_sample_frame(), path)
     return path
+
+
+def make_unknown_hours_frame() -> gpd.GeoDataFrame:
+    """The sample with YY-001's hours unrecorded, as they are for most real stations."""
+    frame = make_sample_frame()
+    frame.loc[frame["id"] == "YY-001", "opening_hours"] = ""
+    return frame

@@ -247,7 +247,8 @@ def test_openapi_describes_parameters_and_errors(client):
     document = client.get("/openapi.json").json()
     get_nearest = document["paths"]["/nearest"]["get"]
     names = {p["name"] for p in get_nearest["parameters"]}
-    assert names == {"lon", "lat", "k", "radius_m", "amenity", "open_now", "at", "city", "crs"}
+    assert names == {"lon", "lat", "k", "radius_m", "amenity", "open_now", "open_state", "at",
+                     "city", "crs"}
     assert {"200", "304", "422"} <= set(get_nearest["responses"])
     batch = document["paths"]["/nearest/batch"]["post"]
     assert {"413", "422"} <= set(batch["responses"])

@@ -23,8 +23,10 @@ def test_good_rows_kept_bad_rows_listed(tmp_path):
     assert report.written
     assert (report.rows_read, report.rows_stored, report.rows_rejected) == (5, 3, 2)
     assert [str(p) for p in report.problems] == [
-        "nanning.csv:5: lat: 91.5 is not a latitude (must be between -90 and 90)",
-        "nanning.csv:6: city: missing; every station needs 城市 (city)",
+        "nanning.csv row 5 (第5行): lat: 91.5 不是纬度（应在 ±90 之间） / 91.5 is not a latitude "
+        "(must be between -90 and 90)",
+        "nanning.csv row 6 (第6行): city: 缺少城市：地址和清单默认值都没有写明城市 / missing; "
+        "neither the address nor the manifest's defaults name the city",
     ]
     assert report.summary().startswith("5 rows read = 3 stored + 2 rejected; 2 errors, 0 warn")
     stored = read_stations(output)

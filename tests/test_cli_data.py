@@ -33,7 +33,8 @@ def test_build_with_rejected_rows_exits_1_and_names_the_row(workdir, capsys):
     write_csv(workdir / "nanning.csv", rows)
     assert main(["build", "nanning.csv", "--crs", "gcj02", "-o", "out.gpkg"]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "nanning.csv:14: lat: 91.5 is not a latitude (must be between -90 and 90)"
+    assert out[0] == ("nanning.csv row 14 (第14行): lat: 91.5 不是纬度（应在 ±90 之间） / "
+                      "91.5 is not a latitude (must be between -90 and 90)")
     assert out[-1].startswith("13 rows read = 12 stored + 1 rejected; 1 errors, 0 warnings")
     assert len(read_stations(workdir / "out.gpkg")) == 12
 
@@ -41,7 +42,7 @@ def test_build_with_rejected_rows_exits_1_and_names_the_row(workdir, capsys):
 def test_build_with_warnings_only_exits_1(workdir, capsys):
     write_csv(workdir / "s.csv", [row(联系电话="unknown")])
     assert main(["build", "s.csv", "--crs", "gcj02", "-o", "out.gpkg"]) == 1
-    assert "s.csv:2: phone: warning:" in capsys.readouterr().out
+    assert "s.csv row 2 (第2行): phone: 警告 warning:" in capsys.readouterr().out
     assert (workdir / "out.gpkg").is_file()
 
 
@@ -70,7 +71,7 @@ def test_validate_reports_and_writes_nothing(workdir, capsys):
     write_csv(workdir / "s.csv", [row(), row(编号="NN-102", 状态="坏了")])
     assert main(["validate", "s.csv", "--crs", "gcj02"]) == 1
     out = capsys.readouterr().out
-    assert "s.csv:3: status: '坏了' is not a status" in out
+    assert "s.csv row 3 (第3行): status: 「坏了」不是有效状态 / '坏了' is not a status" in out
     assert "2 rows read = 1 valid + 1 rejected" in out
     assert sorted(p.name for p in workdir.iterdir()) == ["s.csv"]
     write_csv(workdir / "s.csv", [row()])
@@ -82,18 +83,18 @@ def test_max_problems_limits_the_listing(workdir, capsys):
                                   for i in range(5)])
     assert main(["validate", "s.csv", "--crs", "gcj02", "--max-problems", "2"]) == 1
     out = capsys.readouterr().out
-    assert out.count("phone: warning") == 2
+    assert out.count("phone: 警告 warning") == 2
     assert "... and 3 more problems (use --max-problems 0 to list all)" in out
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["build", "missing.csv", "--crs", "wgs84"], "missing.csv: no such file"),
     (["build", "s.csv"], "--crs is required with FILE"),
-    (["validate", "wrong.csv", "--crs", "wgs84"], "wrong.csv: no column for name"),
+    (["validate", "wrong.csv", "--crs", "wgs84"], "wrong.csv: no heading row names a station name"),
     (["validate", "broken.csv", "--crs", "wgs84"], "broken.csv: unreadable text encoding"),
     (["build", "s.csv", "--crs", "wgs84", "--mapping", "none.toml"], "none.toml: no such file"),
     (["build"], "geodata/sources/sources.toml: no such file"),
-    (["info", "none.gpkg"], "none.gpkg: no such GeoPackage"),
+    (["info", "--data", "none.gpkg"], "none.gpkg: no such GeoPackage"),
     (["build", "s.csv", "--crs", "gcj02", "-o", "."], ".: is a folder"),
     (["build", "s.csv", "--crs", "gcj02", "-o", "s.csv/x.gpkg"], "cannot write the GeoPackage"),
 ])
@@ -108,7 +109,7 @@ def test_bad_input_is_a_clean_message_and_exit_2(workdir, capsys, args, message)
 
 
 def test_info_counts_per_city_and_amenity(sample_gpkg, capsys):
-    assert main(["info", str(sample_gpkg)]) == 0
+    assert main(["info", "--data", str(sample_gpkg)]) == 0
     out = capsys.readouterr().out
     assert f"{sample_gpkg}: 6 stations, data version " in out
     assert "  南宁市  4\n" in out and "  重庆市  2\n" in out
@@ -122,7 +123,7 @@ def test_info_counts_per_city_and_amenity(sample_gpkg, capsys):
                "--progress", "--output", "--strict", "exit codes"]),
     ("validate", ["--manifest", "--crs", "--mapping", "--encoding", "--max-problems",
                   "exit codes"]),
-    ("info", ["GPKG"]),
+    ("info", ["--data", "GPKG"]),
 ])
 def test_help_explains_every_option(capsys, command, options):
     with pytest.raises(SystemExit) as exit_info:
@@ -139,5 +140,6 @@ def test_console_script_error_has_no_traceback(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
     )
     assert completed.returncode == 2
-    assert completed.stderr.strip() == "stations build: error: nowhere.xlsx: no such file"
+    assert completed.stderr.strip() == ("stations build: error: nowhere.xlsx: "
+                                        "no such file (找不到文件)")
     assert not (tmp_path / "x.gpkg").exists()

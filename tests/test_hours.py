@@ -63,7 +63,7 @@ def test_table_parses_each_expression_once_and_matches_single_answers():
         states = table.states(moment)
         expected = [is_open(e, s, moment) for e, s in zip(expressions, statuses, strict=True)]
         assert [{OPEN: True, CLOSED: False, UNKNOWN: None}[int(x)] for x in states] == expected
-    late = table.open_mask(MONDAY_NOON_CHINA + dt.timedelta(hours=11))  # 23:00
+    late = table.state_mask(frozenset({OPEN}), MONDAY_NOON_CHINA + dt.timedelta(hours=11))
     assert late.tolist() == [True, False, False, False, False, False]
     assert np.array_equal(table.states(MONDAY_NOON_CHINA), table.states(MONDAY_NOON_CHINA))
 

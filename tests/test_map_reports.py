@@ -47,9 +47,9 @@ def test_map_command_reads_open_reports_beside_the_geopackage(
     store.add("NN-003", "closed_at_night", client="a")
     store.add("NN-003", "other", client="b")
     resolved = store.add("NN-001", "other", client="c")
-    store.resolve(resolved.id)
+    store.resolve(resolved.report.id)
     out = tmp_path / "maps"
-    assert main(["map", "--data", str(sample_gpkg), "--out", str(out), "--kind", "stations",
+    assert main(["map", "--data", str(sample_gpkg), "--output", str(out), "--kind", "stations",
                  "--no-progress"]) == 0
     html = (out / "stations.html").read_text(encoding="utf-8")
     encoded = re.search(r'"([A-Za-z0-9+/=]{100,})"\);', html)  # the station payload

@@ -11,7 +11,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 
 def test_map_all_writes_whole_table_city_maps_and_index(sample_gpkg, tmp_path, capsys):
     out = tmp_path / "maps"
-    assert main(["map", "--data", str(sample_gpkg), "--all", "--out", str(out),
+    assert main(["map", "--data", str(sample_gpkg), "--all", "--output", str(out),
                  "--no-progress"]) == 0
     names = sorted(p.name for p in out.glob("*.html"))
     assert names == sorted(["stations.html", "coverage.html", "南宁市-stations.html",
@@ -27,7 +27,7 @@ def test_map_all_writes_whole_table_city_maps_and_index(sample_gpkg, tmp_path, c
 
 def test_map_one_city_on_amap_with_cdn_links(sample_gpkg, tmp_path):
     out = tmp_path / "maps"
-    assert main(["map", "--data", str(sample_gpkg), "--city", "南宁市", "--out", str(out),
+    assert main(["map", "--data", str(sample_gpkg), "--city", "南宁市", "--output", str(out),
                  "--basemap", "amap", "--cdn", "--kind", "stations"]) == 0
     assert sorted(p.name for p in out.glob("*.html")) == ["index.html",
                                                           "南宁市-stations-amap.html"]
@@ -37,7 +37,7 @@ def test_map_one_city_on_amap_with_cdn_links(sample_gpkg, tmp_path):
 
 def test_coverage_radii_and_cell_size_reach_the_map(sample_gpkg, tmp_path):
     out = tmp_path / "maps"
-    assert main(["map", "--data", str(sample_gpkg), "--city", "重庆市", "--out", str(out),
+    assert main(["map", "--data", str(sample_gpkg), "--city", "重庆市", "--output", str(out),
                  "--kind", "coverage", "--radius", "300", "--radius", "800",
                  "--cell-size", "250"]) == 0
     page = (out / "重庆市-coverage.html").read_text(encoding="utf-8")
@@ -53,7 +53,7 @@ def test_coverage_radii_and_cell_size_reach_the_map(sample_gpkg, tmp_path):
     (["--rider-page", "javascript:alert(1)"], "rider page"),
 ])
 def test_bad_options_give_a_message_and_exit_2(sample_gpkg, tmp_path, capsys, args, message):
-    code = main(["map", "--data", str(sample_gpkg), "--out", str(tmp_path), *args])
+    code = main(["map", "--data", str(sample_gpkg), "--output", str(tmp_path), *args])
     err = capsys.readouterr().err
     assert code == 2
     assert message in err and "Traceback" not in err
@@ -61,7 +61,7 @@ def test_bad_options_give_a_message_and_exit_2(sample_gpkg, tmp_path, capsys, ar
 
 
 def test_missing_geopackage_is_a_clear_error(tmp_path, capsys):
-    assert main(["map", "--data", str(tmp_path / "none.gpkg"), "--out", str(tmp_path)]) == 2
+    assert main(["map", "--data", str(tmp_path / "none.gpkg"), "--output", str(tmp_path)]) == 2
     assert "no such GeoPackage" in capsys.readouterr().err
 
 

@@ -150,3 +150,13 @@ def test_the_same_map_renders_to_the_same_file(sample_frame):
     assert len(pages) == 1
     coverage_pages = {render_html(build_coverage_map(sample_frame)) for _ in range(2)}
     assert len(coverage_pages) == 1
+
+
+def test_popups_give_the_hours_in_words(station_page, sample_frame):
+    hours = payload_of(station_page)["text"]["hours"]
+    if isinstance(hours, dict):
+        hours = [hours["levels"][code] for code in hours["codes"]]
+    by_id = dict(zip(sample_frame["id"], hours, strict=True))
+    assert by_id["NN-003"] == "周一至周五 08:00–18:00 / Mon–Fri 08:00–18:00"
+    assert by_id["NN-001"] == "24小时开放 / Open 24 hours"
+    assert "opening_hours" not in payload_of(station_page)["text"]

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from browser import SCREENSHOTS, chromium
-from conftest import make_sample_frame
+from conftest import make_unknown_hours_frame
 from live_server import running_server
 from playwright.sync_api import Browser, ConsoleMessage, Page
 
@@ -36,6 +36,8 @@ NANNING = {"longitude": 108.3700, "latitude": 22.8150}
 YUNYANG = {"longitude": 108.6990, "latitude": 30.9330}
 TILES = "https://tile.openstreetmap.org/**"
 PAGE_WEIGHT_LIMIT = 100_000
+REACH_M = 20_000  # the default
+RURAL_GUANGXI = {"longitude": 108.0, "latitude": 26.0}  # 350 km from the nearest station
 
 
 def _transparent_png() -> bytes:
@@ -54,7 +56,7 @@ BLANK_PNG = _transparent_png()
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("geodata")
-    write_stations(make_sample_frame(), folder / "stations.gpkg")
+    write_stations(make_unknown_hours_frame(), folder / "stations.gpkg")
     return folder
 
 
@@ -112,11 +114,12 @@ class PageProblems:
 
 
 def open_page(browser: Browser, url: str, *, where: dict[str, float] | None,
-              tiles: bool = True) -> tuple[Page, PageProblems]:
-    """A phone-sized page; ``where`` is the mocked position, None means location denied."""
+              tiles: bool = True, locale: str = "zh-CN") -> tuple[Page, PageProblems]:
+    """A phone-sized page; ``where`` is the mocked position, None means location denied;
+    ``locale`` is the browser's language."""
     context = browser.new_context(
         viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-        locale="zh-CN", timezone_id="Asia/Shanghai",
+        locale=locale, timezone_id="Asia/Shanghai",
         geolocation=where, permissions=["geolocation"] if where else [],
     )
     if tiles:
@@ -129,10 +132,10 @@ def open_page(browser: Browser, url: str, *, where: dict[str, float] | None,
     return page, problems
 
 
-def open_located(browser: Browser, server: str, where: dict[str, float]
+def open_located(browser: Browser, server: str, where: dict[str, float], locale: str = "zh-CN"
                  ) -> tuple[Page, PageProblems]:
     """The page with a granted position, once it lists stations."""
-    page, problems = open_page(browser, server + "/", where=where)
+    page, problems = open_page(browser, server + "/", where=where, locale=locale)
     page.wait_for_selector("#list .station")
     return page, problems
 
@@ -152,30 +155,33 @@ def wait_for_ids(page: Page, expected: list[str]) -> None:
         ".map(c => c.dataset.id)) === JSON.stringify(ids)", arg=expected, timeout=10_000)
 
 
-def nanning_query(**extra: object) -> dict[str, object]:
-    return {"lon": f"{NANNING['longitude']:.6f}", "lat": f"{NANNING['latitude']:.6f}",
-            "k": 8, **extra}
+def rider_query(where: dict[str, float] = NANNING, **extra: object) -> dict[str, object]:
+    """What the page asks by default: within reach, stations not known to be closed."""
+    return {"lon": f"{where['longitude']:.6f}", "lat": f"{where['latitude']:.6f}",
+            "k": 8, "radius_m": REACH_M, "open_state": "open,unknown", **extra}
 
 
-@pytest.mark.parametrize(("moment", "nearest_three"), [
+@pytest.mark.parametrize(("moment", "nearest"), [
     (WEEKDAY_NOON, ["NN-001", "NN-003", "NN-002"]),
-    (WEEKEND_NIGHT, ["NN-001", "NN-002", "YY-001"]),
+    (WEEKEND_NIGHT, ["NN-001", "NN-002"]),  # NN-003 keeps office hours
 ], ids=["weekday-noon", "weekend-night"])
 def test_located_rider_gets_the_api_nearest_stations_in_order(
     browser: Browser, server_at: Callable[[dt.datetime], str], moment: dt.datetime,
-    nearest_three: list[str],
+    nearest: list[str],
 ) -> None:
     server = server_at(moment)
     page, problems = open_located(browser, server, NANNING)
-    expected = api_ids(server, **nanning_query(open_now="true"))
-    assert expected[:3] == nearest_three  # the sample is laid out so that order matters
-    assert "NN-004" not in expected  # temporarily closed
-    assert listed_ids(page) == expected
+    expected = api_ids(server, **rider_query())
+    assert expected == nearest  # the sample is laid out so that order matters; Yunyang is
+    assert listed_ids(page) == expected  # beyond reach and NN-004 temporarily closed
+    assert page.locator("#summary").text_content() == f"20 公里内离您最近的 {len(nearest)} 个驿站"
 
     first = page.locator("#list .station").first
     assert first.locator("h2").text_content() == "民族大道枫林路口工会驿站"
     assert first.locator(".distance").text_content() == "2.7 km"
     assert "微波炉" in first.locator(".amenities").text_content()
+    assert first.locator(".hours").text_content() == "现在开放 · 24小时开放"
+    assert first.locator(".times").text_content().endswith("骑行约 11 分钟（直线距离）")
     assert first.locator("a.tel").get_attribute("href") == "tel:0771-12351"
     # One numbered marker per listed station, and the rider's own position.
     assert page.locator("#map .rank-marker").all_text_contents() == [
@@ -191,8 +197,7 @@ def test_navigate_links_carry_the_coordinates_the_api_gives_for_each_map_app(
 ) -> None:
     page, problems = open_located(browser, server, NANNING)
     for crs, link in (("gcj02", "a.amap"), ("bd09", "a.baidu")):
-        answer = httpx.get(f"{server}/nearest",
-                           params=nanning_query(open_now="true", crs=crs)).json()
+        answer = httpx.get(f"{server}/nearest", params=rider_query(crs=crs)).json()
         for feature in answer["features"]:
             card = page.locator(f"#list .station[data-id='{feature['id']}']")
             lon, lat = map(float, card.locator(link).get_attribute("data-lon-lat").split(","))
@@ -206,29 +211,28 @@ def test_navigate_links_carry_the_coordinates_the_api_gives_for_each_map_app(
     assert problems.messages == []
 
 
-def test_amenity_chips_and_open_now_refine_the_list_as_the_api_says(
+def test_amenity_chips_and_closed_switch_refine_the_list_as_the_api_says(
     browser: Browser, server: str
 ) -> None:
     page, problems = open_located(browser, server, NANNING)
     before = listed_ids(page)
 
     page.locator(".chip[data-code='ebike_charging']").click()
-    expected = api_ids(server, **nanning_query(open_now="true", amenity="ebike_charging"))
+    expected = api_ids(server, **rider_query(amenity="ebike_charging"))
     assert expected != before
     wait_for_ids(page, expected)
     assert page.locator(".chip[data-code='ebike_charging']").get_attribute("aria-pressed") == "true"
 
     page.locator(".chip[data-code='toilet']").click()
-    expected = api_ids(server, **nanning_query(
-        open_now="true", amenity=["ebike_charging", "toilet"]))
+    expected = api_ids(server, **rider_query(amenity=["ebike_charging", "toilet"]))
     assert expected == []  # no sample station has both
     wait_for_ids(page, expected)
     assert "没有符合条件" in page.locator("#summary").text_content()
 
     page.locator(".chip[data-code='ebike_charging']").click()
     page.locator(".chip[data-code='toilet']").click()
-    page.locator("#open-now").uncheck()
-    everything = api_ids(server, **nanning_query())
+    page.locator("#show-closed").check()
+    everything = api_ids(server, **rider_query(open_state="open,closed,unknown"))
     assert "NN-004" in everything
     wait_for_ids(page, everything)
     closed = page.locator("#list .station[data-id='NN-004'] .hours")
@@ -248,7 +252,7 @@ def test_denied_location_shows_the_fallback_and_coordinates_work(
     page.screenshot(path=str(SCREENSHOTS / "phone-fallback.png"))
 
     # Coordinates copied from Amap are GCJ-02: the page converts them before asking.
-    gcj = httpx.get(f"{server}/nearest", params=nanning_query(crs="gcj02", k=1)).json()
+    gcj = httpx.get(f"{server}/nearest", params=rider_query(crs="gcj02", k=1)).json()
     lon, lat = gcj["features"][0]["geometry"]["coordinates"]
     page.fill("#lon", f"{lon:.6f}")
     page.fill("#lat", f"{lat:.6f}")
@@ -318,7 +322,7 @@ def test_report_a_problem_in_two_taps(browser: Browser, server: str, data_dir: P
 
 def test_hostile_station_name_is_shown_as_text(browser: Browser, server: str) -> None:
     page, problems = open_located(browser, server, YUNYANG)
-    page.locator("#open-now").uncheck()  # YY-002 keeps 06:00-22:00: shown open or closed
+    page.locator("#show-closed").check()  # YY-002 keeps 06:00-22:00: closed at night
     page.wait_for_selector("#list .station[data-id='YY-002']")
     card = page.locator("#list .station[data-id='YY-002']")
     assert card.locator("h2").text_content() == "<img src=x onerror=alert(1)>"
@@ -365,4 +369,92 @@ def test_page_weight_is_under_100_kb_compressed(browser: Browser, server: str) -
     assert {url.split("?")[0].rsplit("/", 1)[-1] for url in ours} >= {
         "", "app.js", "app.css", "leaflet.js", "leaflet.css", "nearest"}
     assert total < PAGE_WEIGHT_LIMIT
+    assert problems.messages == []
+
+
+def test_unknown_hours_are_listed_with_the_call_first_note(browser: Browser, server: str) -> None:
+    """On a Saturday night in Yunyang: YY-002 (06:00-22:00) is closed and hidden, YY-001
+    (hours never recorded) is listed with a call-first note and its call button."""
+    page, problems = open_located(browser, server, YUNYANG)
+    assert listed_ids(page) == api_ids(server, **rider_query(YUNYANG)) == ["YY-001"]
+    card = page.locator("#list .station[data-id='YY-001']")
+    assert card.locator(".hours").text_content() == "开放时间未知，建议先打电话"
+    assert card.locator("a.tel").get_attribute("href") == "tel:023-12351"
+    page.screenshot(path=str(SCREENSHOTS / "phone-unknown-hours.png"))
+    page.locator("#lang").click()
+    assert card.locator(".hours").text_content() == "Hours unknown, call first"
+    page.locator("#show-closed").check()
+    closed = page.locator("#list .station[data-id='YY-002'] .hours")
+    closed.wait_for()
+    assert closed.text_content() == "Closed now · Daily 06:00–22:00"
+    assert problems.messages == []
+
+
+def test_nothing_within_reach_says_so_and_offers_the_nearest(browser: Browser,
+                                                               server: str) -> None:
+    page, problems = open_located(browser, server, RURAL_GUANGXI)
+    answer = httpx.get(f"{server}/nearest", params=rider_query(RURAL_GUANGXI)).json()
+    assert answer["features"] == []
+    beyond = answer["nearestBeyondReach"]
+    km = round(beyond["properties"]["distance_m"] / 1000)
+    summary = page.locator("#summary")
+    assert summary.locator("span").all_text_contents() == [
+        "20 公里内没有驿站（不算已关闭的）。", f"最近的驿站在 {km} km 外："]
+    assert listed_ids(page) == [beyond["id"]]
+    card = page.locator("#list .station").first
+    assert card.locator(".distance").text_content() == f"{km} km"
+    assert page.locator("#map .rank-marker").count() == 1
+    page.screenshot(path=str(SCREENSHOTS / "phone-nothing-in-reach.png"))
+    page.locator("#show-closed").check()
+    summary.locator("span", has_text="20 公里内没有驿站。").wait_for()
+    assert problems.messages == []
+
+
+@pytest.mark.parametrize(("locale", "lang", "summary"), [
+    ("zh-CN", "zh-CN", "20 公里内离您最近的 2 个驿站"),
+    ("en-US", "en", "The 2 stations nearest to you within 20 km"),
+    ("en-GB", "en", "The 2 stations nearest to you within 20 km"),
+    ("zh-TW", "zh-CN", "20 公里内离您最近的 2 个驿站"),
+    ("fr-FR", "zh-CN", "20 公里内离您最近的 2 个驿站"),  # neither: the page's own language
+])
+def test_first_visit_follows_the_browser_language(browser: Browser, server: str, locale: str,
+                                                  lang: str, summary: str) -> None:
+    page, problems = open_located(browser, server, NANNING, locale=locale)
+    assert page.evaluate("document.documentElement.lang") == lang
+    assert page.locator("#summary").text_content() == summary
+    assert problems.messages == []
+
+
+def test_an_explicit_language_choice_outlives_the_browser_language(browser: Browser,
+                                                                    server: str) -> None:
+    page, problems = open_located(browser, server, NANNING, locale="en-US")
+    assert page.locator("#lang").text_content() == "中文"
+    page.locator("#lang").click()
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    page.reload()
+    page.wait_for_selector("#list .station")
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page.locator("#list .station").first.locator(".hours").text_content() == (
+        "现在开放 · 24小时开放")
+    assert problems.messages == []
+
+
+def test_road_distances_are_labelled_as_such(browser: Browser, server: str) -> None:
+    """An answer whose distances follow roads (``distance_basis: "road"``, from a server with a
+    road network) is labelled so; the answer is the real one with that member changed."""
+    def by_road(route) -> None:  # type: ignore[no-untyped-def]
+        answer = route.fetch().json()
+        answer["distance_basis"] = "road"
+        route.fulfill(json=answer)
+
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", geolocation=NANNING,
+                                  permissions=["geolocation"])
+    context.route(TILES, lambda route: route.fulfill(body=BLANK_PNG, content_type="image/png"))
+    context.route("**/nearest?*", by_road)
+    page = context.new_page()
+    problems = PageProblems(page)
+    page.goto(server + "/")
+    page.wait_for_selector("#list .station")
+    times = page.locator("#list .station").first.locator(".times").text_content()
+    assert times.endswith("骑行约 11 分钟（按道路）")
     assert problems.messages == []

@@ -101,7 +101,8 @@ def test_rebuilt_file_is_served_and_broken_files_are_refused(tmp_path, caplog):
 def write_synthetic(count: int, seed: int, path) -> str:
     """``count`` synthetic stations (``stations.synth``) in a GeoPackage; its data version."""
     table = synthesize_table(count, seed)
-    columns: dict[str, object] = {f: table[f].to_numpy() for f in TEXT_FIELDS}
+    columns: dict[str, object] = {f: table[f].to_numpy() if f in table else [""] * count
+                                  for f in TEXT_FIELDS}
     codes = table["amenities"].str.split(";")
     for amenity in AMENITIES:
         columns[amenity.column] = codes.map(lambda c, code=amenity.code: code in c).to_numpy()

@@ -1,4 +1,4 @@
-"""Problem reports: a real SQLite file in WAL mode, bounds, rate limit and the planners' CLI."""
+"""Problem reports: a real SQLite file in WAL mode, bounds, budgets, dedupe, the planners' CLI."""
 
 from __future__ import annotations
 
@@ -13,15 +13,26 @@ from fastapi.testclient import TestClient
 from stations.api.app import create_app
 from stations.api.settings import ApiSettings
 from stations.cli import main
-from stations.errors import ReportNotFound, ReportRateLimited, ReportRejected
+from stations.errors import (
+    ReportNotFound,
+    ReportRateLimited,
+    ReportRejected,
+    ReportStoreBusy,
+    ReportStoreFull,
+)
 from stations.reports import (
     MAX_NOTE_CHARS,
-    RATE_LIMIT_COUNT,
     REPORT_KIND_CODES,
+    Budget,
+    ReportLimits,
     ReportStore,
+    client_groups,
     default_reports_path,
     open_report_counts,
 )
+
+LIMITS = ReportLimits(per_address=Budget(3, 600), per_network=Budget(6, 3600),
+                      everyone=Budget(10, 3600))
 
 
 class FakeClock:
@@ -41,7 +52,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def store(tmp_path: Path, clock: FakeClock) -> ReportStore:
-    return ReportStore(tmp_path / "reports.sqlite", rate_limit=3, rate_window_s=600, clock=clock)
+    return ReportStore(tmp_path / "reports.sqlite", limits=LIMITS, clock=clock)
 
 
 def test_reports_live_beside_the_geopackage_never_inside(tmp_path: Path) -> None:
@@ -52,7 +63,7 @@ def test_reports_live_beside_the_geopackage_never_inside(tmp_path: Path) -> None
 
 
 def test_file_is_in_wal_mode_and_survives_reopening(store: ReportStore) -> None:
-    report = store.add("NN-001", "microwave_broken", "  不热了 ", client="10.0.0.1")
+    report = store.add("NN-001", "microwave_broken", "  不热了 ", client="10.0.0.1").report
     assert store.journal_mode() == "wal"
     reopened = ReportStore(store.path)
     [again] = reopened.reports()
@@ -67,7 +78,7 @@ def test_file_is_in_wal_mode_and_survives_reopening(store: ReportStore) -> None:
 
 def test_note_is_stored_as_text_without_control_characters(store: ReportStore) -> None:
     hostile = "<script>alert(1)</script>\x1b[2J\r\nline two\x00"
-    report = store.add("NN-002", "other", hostile, client="a")
+    report = store.add("NN-002", "other", hostile, client="a").report
     assert report.note == "<script>alert(1)</script>[2J\nline two"
 
 
@@ -90,34 +101,94 @@ def test_bad_reports_are_rejected_naming_the_field(
 
 def test_longest_allowed_note_is_kept_whole(store: ReportStore) -> None:
     note = "字" * MAX_NOTE_CHARS
-    assert store.add("NN-001", "other", note, client="a").note == note
+    assert store.add("NN-001", "other", note, client="a").report.note == note
 
 
-def test_rate_limit_per_client_and_window(store: ReportStore, clock: FakeClock) -> None:
-    for _ in range(3):
-        store.add("NN-001", "closed_at_night", client="rider-1")
+def test_budget_per_address_and_window(store: ReportStore, clock: FakeClock) -> None:
+    for station in ("NN-001", "NN-002", "NN-003"):
+        store.add(station, "closed_at_night", client="10.1.1.1")
         clock.now += 60
-    with pytest.raises(ReportRateLimited) as caught:
-        store.add("NN-001", "closed_at_night", client="rider-1")
+    with pytest.raises(ReportRateLimited, match="this address") as caught:
+        store.add("NN-004", "closed_at_night", client="10.1.1.1")
     # The first report leaves the 10-minute window 600 - 180 seconds from now.
     assert caught.value.retry_after_s == 420
-    store.add("NN-001", "closed_at_night", client="rider-2")  # another client is not limited
+    store.add("NN-004", "closed_at_night", client="10.1.2.1")  # another address is not limited
     clock.now += 420
-    store.add("NN-001", "closed_at_night", client="rider-1")
+    store.add("YY-001", "closed_at_night", client="10.1.1.1")
     assert len(store.reports()) == 5
 
 
-def test_parallel_reports_cannot_slip_past_the_limit(store: ReportStore) -> None:
+def test_ipv6_addresses_count_per_64_and_networks_per_48() -> None:
+    assert client_groups("2001:db8:1:2:aaaa::1") == ("2001:db8:1:2::/64", "2001:db8:1::/48")
+    assert client_groups("::ffff:203.0.113.9") == ("203.0.113.9", "203.0.113.0/24")
+    assert client_groups("testclient") == ("testclient", "testclient")
+
+
+def test_rotating_addresses_meets_the_network_and_global_budgets(
+    store: ReportStore, clock: FakeClock
+) -> None:
+    """3,600 reports in 33 s came from rotating addresses: a network and everyone have budgets."""
+    stations = iter(f"S-{n}" for n in range(100))
+    for host in range(6):  # six addresses of one /64 are one address: three stored
+        if host < 3:
+            store.add(next(stations), "other", client=f"2001:db8:0:1::{host + 1}")
+        else:
+            with pytest.raises(ReportRateLimited, match="this address"):
+                store.add(next(stations), "other", client=f"2001:db8:0:1::{host + 1}")
+    for host in range(6):  # a /24 has a budget of 6
+        store.add(next(stations), "other", client=f"192.0.2.{host + 1}")
+    with pytest.raises(ReportRateLimited, match="this network"):
+        store.add(next(stations), "other", client="192.0.2.200")
+    store.add(next(stations), "other", client="198.51.100.1")  # everyone: 10 an hour
+    with pytest.raises(ReportRateLimited, match="everyone") as caught:
+        store.add(next(stations), "other", client="203.0.113.1")
+    assert caught.value.retry_after_s == 3600
+    clock.now += 3600
+    store.add(next(stations), "other", client="203.0.113.1")
+
+
+def test_the_same_problem_is_kept_once_while_open_and_recent(
+    store: ReportStore, clock: FakeClock
+) -> None:
+    first = store.add("NN-001", "microwave_broken", "不热", client="10.0.0.1")
+    assert first.new
+    again = store.add("NN-001", "microwave_broken", "还是不热", client="10.9.9.9")
+    assert (again.new, again.report) == (False, first.report)
+    assert store.add("NN-001", "charger_missing", client="10.0.0.1").new  # another kind
+    assert store.add("NN-002", "microwave_broken", client="10.0.0.1").new  # another station
+    store.resolve(first.report.id)
+    assert store.add("NN-001", "microwave_broken", client="10.0.0.2").new  # fixed, broke again
+    clock.now += 86_400 + 1
+    assert store.add("NN-001", "microwave_broken", client="10.0.0.3").new  # a day later
+    assert len(store.reports(include_resolved=True)) == 5
+
+
+def test_duplicates_spend_no_budget(store: ReportStore) -> None:
+    for _ in range(20):
+        store.add("NN-001", "other", client="10.0.0.1")
+    assert len(store.reports()) == 1
+    store.add("NN-002", "other", client="10.0.0.1")
+
+
+def test_resolved_reports_stop_counting_toward_budgets(store: ReportStore) -> None:
+    ids = [store.add(s, "other", client="10.0.0.1").report.id for s in ("A", "B", "C")]
+    with pytest.raises(ReportRateLimited):
+        store.add("D", "other", client="10.0.0.1")
+    store.resolve(ids[0])
+    store.add("D", "other", client="10.0.0.1")
+
+
+def test_parallel_reports_cannot_slip_past_the_budget(store: ReportStore) -> None:
     outcomes: list[str] = []
 
-    def send() -> None:
+    def send(n: int) -> None:
         try:
-            store.add("NN-001", "other", client="burst")
+            store.add(f"S-{n}", "other", client="burst")
             outcomes.append("stored")
         except ReportRateLimited:
             outcomes.append("limited")
 
-    threads = [threading.Thread(target=send) for _ in range(8)]
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -125,16 +196,57 @@ def test_parallel_reports_cannot_slip_past_the_limit(store: ReportStore) -> None
     assert sorted(outcomes) == ["limited"] * 5 + ["stored"] * 3
 
 
-def test_store_size_is_bounded(tmp_path: Path) -> None:
-    small = ReportStore(tmp_path / "r.sqlite", max_reports=2, rate_limit=100)
-    small.add("NN-001", "other", client="a")
+def test_open_recent_reports_are_capped_and_resolved_or_old_ones_free_room(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    limits = ReportLimits(per_address=Budget(100, 600), max_open=2, counted_days=30)
+    small = ReportStore(tmp_path / "r.sqlite", limits=limits, clock=clock)
+    first = small.add("NN-001", "other", client="a").report
     small.add("NN-002", "other", client="b")
-    with pytest.raises(ReportRejected, match="full"):
+    with pytest.raises(ReportStoreFull, match="full"):
         small.add("NN-003", "other", client="c")
+    small.resolve(first.id)
+    small.add("NN-003", "other", client="c")
+    with pytest.raises(ReportStoreFull):
+        small.add("NN-004", "other", client="d")
+    clock.now += 30 * 86_400 + 1  # nobody dealt with them for 30 days: they stop counting
+    small.add("NN-004", "other", client="d")
+    assert len(small.reports(include_resolved=True)) == 4
+
+
+def test_a_file_from_before_network_budgets_is_upgraded(tmp_path: Path, clock: FakeClock) -> None:
+    path = tmp_path / "reports.sqlite"
+    with sqlite3.connect(path) as old:
+        old.executescript(
+            "CREATE TABLE reports (id INTEGER PRIMARY KEY AUTOINCREMENT, station_id TEXT NOT NULL,"
+            " kind TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,"
+            " created_epoch REAL NOT NULL, client_key TEXT NOT NULL, resolved_at TEXT);"
+            "INSERT INTO reports (station_id, kind, created_at, created_epoch, client_key)"
+            " VALUES ('NN-001', 'other', '2024-06-10T14:00:00+08:00', 1717999200, 'k');")
+    store = ReportStore(path, limits=LIMITS, clock=clock)
+    assert [r.station_id for r in store.reports()] == ["NN-001"]
+    assert store.add("NN-002", "other", client="10.0.0.1").new
+
+
+def test_a_writer_holding_the_lock_gives_busy_not_a_hang(tmp_path: Path, clock: FakeClock
+                                                          ) -> None:
+    store = ReportStore(tmp_path / "r.sqlite", limits=ReportLimits(busy_timeout_s=0.2),
+                        clock=clock)
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(ReportStoreBusy, match="locked") as caught:
+            store.add("NN-001", "other", client="a")
+        assert caught.value.retry_after_s > 0
+        assert store.reports() == []  # readers are not blocked in WAL mode
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.add("NN-001", "other", client="a").new
 
 
 def test_resolve_and_open_counts(store: ReportStore, clock: FakeClock) -> None:
-    first = store.add("NN-001", "microwave_broken", client="a")
+    first = store.add("NN-001", "microwave_broken", client="a").report
     store.add("NN-001", "charger_missing", client="b")
     store.add("NN-003", "wrong_location", client="c")
     assert open_report_counts(store.path) == {"NN-001": 2, "NN-003": 1}
@@ -167,7 +279,7 @@ def test_cli_lists_and_resolves(store: ReportStore, capsys: pytest.CaptureFixtur
     store.add("NN-004", "closed_at_night", client="b")
     db = str(store.path)
 
-    assert main(["reports", "list", "--db", db]) == 0
+    assert main(["reports", "list", "--reports", db]) == 0
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert len(lines) == 2
@@ -175,12 +287,14 @@ def test_cli_lists_and_resolves(store: ReportStore, capsys: pytest.CaptureFixtur
     assert 'note: "第二行\\n<b>x</b>"' in lines[0]
     assert "2 open reports" in err
 
-    assert main(["reports", "resolve", "1", "--db", db]) == 0
-    assert "resolved #1 (NN-001)" in capsys.readouterr().out
-    assert main(["reports", "list", "--db", db, "--json"]) == 0
+    assert main(["reports", "resolve", "1", "--db", db]) == 0  # the old spelling still works
+    out, err = capsys.readouterr()
+    assert "resolved #1 (NN-001)" in out
+    assert "--db is deprecated" in err and "--reports" in err
+    assert main(["reports", "list", "--reports", db, "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["id"], r["station_id"], r["open"]) for r in rows] == [(2, "NN-004", True)]
-    assert main(["reports", "list", "--all", "--station", "NN-001", "--db", db, "--json"]) == 0
+    assert main(["reports", "list", "--all", "--station", "NN-001", "--reports", db, "--json"]) == 0
     [row] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert row["note"] == "第二行\n<b>x</b>" and row["open"] is False
 
@@ -188,19 +302,27 @@ def test_cli_lists_and_resolves(store: ReportStore, capsys: pytest.CaptureFixtur
 def test_cli_errors_are_messages_not_tracebacks(
     tmp_path: Path, store: ReportStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["reports", "resolve", "7", "--db", str(store.path)]) == 2
+    assert main(["reports", "resolve", "7", "--reports", str(store.path)]) == 2
     assert "no report number 7" in capsys.readouterr().err
     missing = tmp_path / "nowhere.sqlite"
-    assert main(["reports", "resolve", "1", "--db", str(missing)]) == 2
+    assert main(["reports", "resolve", "1", "--reports", str(missing)]) == 2
     assert "no report file" in capsys.readouterr().err
-    assert main(["reports", "list", "--db", str(missing)]) == 0
+    assert main(["reports", "list", "--reports", str(missing)]) == 0
     assert "no reports yet" in capsys.readouterr().err
     assert not missing.exists()
 
 
+def app_at(settings: ApiSettings, clock: FakeClock) -> TestClient:
+    """The API with its report file on ``clock``: no test reads the wall clock."""
+    app = create_app(settings)
+    app.state.report_store = ReportStore(settings.reports or default_reports_path(settings.data),
+                                         limits=settings.report_limits(), clock=clock)
+    return TestClient(app)
+
+
 @pytest.fixture
-def api(sample_gpkg: Path) -> TestClient:
-    return TestClient(create_app(ApiSettings(data=sample_gpkg)))
+def api(sample_gpkg: Path, clock: FakeClock) -> TestClient:
+    return app_at(ApiSettings(data=sample_gpkg), clock)
 
 
 def test_api_stores_a_report_beside_the_geopackage_and_leaves_stations_alone(
@@ -252,11 +374,128 @@ def test_api_refuses_malformed_json(api: TestClient) -> None:
     assert response.json()["detail"][0]["loc"][0] == "body"
 
 
-def test_api_rate_limits_each_client(api: TestClient) -> None:
-    for _ in range(RATE_LIMIT_COUNT):
-        assert api.post("/stations/NN-002/reports", json={"kind": "other"}).status_code == 201
-    limited = api.post("/stations/NN-002/reports", json={"kind": "other"})
+def test_api_budgets_each_client(api: TestClient) -> None:
+    for station in ("NN-001", "NN-002", "NN-003", "NN-004", "YY-001"):
+        assert api.post(f"/stations/{station}/reports", json={"kind": "other"}).status_code == 201
+    limited = api.post("/stations/YY-002/reports", json={"kind": "other"})
     assert limited.status_code == 429
     assert 0 < limited.json()["retry_after_s"] <= 600
     assert limited.headers["retry-after"] == str(limited.json()["retry_after_s"])
     assert "too many reports" in limited.json()["detail"]
+
+
+def test_api_answers_a_repeated_report_with_the_open_one(api: TestClient) -> None:
+    first = api.post("/stations/NN-001/reports", json={"kind": "closed_at_night"})
+    again = api.post("/stations/NN-001/reports", json={"kind": "closed_at_night", "note": "x"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+                     None, "application/jsonx", "text/json"])
+def test_api_takes_reports_only_as_json(api: TestClient, sample_gpkg: Path,
+                                        content_type: str | None) -> None:
+    """A page on any site can POST text/plain or a form without asking (no CORS preflight)."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = api.post("/stations/NN-001/reports", content=b'{"kind": "other"}',
+                        headers=headers)
+    assert response.status_code == 415
+    assert "application/json" in response.json()["detail"]
+    assert open_report_counts(sample_gpkg.with_name("reports.sqlite")) == {}
+
+
+@pytest.mark.parametrize(
+    ("origin", "status"),
+    [
+        (None, 201),                                 # apps and curl send no Origin
+        ("http://testserver", 201),                  # the rider page on this server
+        ("HTTP://TestServer:80", 201),               # the same origin, spelled otherwise
+        ("https://partner.example.org", 201),        # listed in report_origins
+        ("https://evil.example", 403),
+        ("http://testserver:8080", 403),             # another port is another origin
+        ("https://testserver", 403),                 # another scheme too
+        ("null", 403),                               # sandboxed frames, file:// pages
+        ("http://[::1", 403),                        # malformed
+    ],
+)
+def test_api_refuses_reports_sent_from_other_sites(
+    sample_gpkg: Path, clock: FakeClock, origin: str | None, status: int
+) -> None:
+    settings = ApiSettings(data=sample_gpkg, report_origins=["https://partner.example.org"])
+    api = app_at(settings, clock)
+    headers = {"Origin": origin} if origin else {}
+    response = api.post("/stations/NN-001/reports", json={"kind": "other"}, headers=headers)
+    assert response.status_code == status
+    if status == 403:
+        assert "Origin" in response.json()["detail"]
+
+
+def test_api_budgets_and_caps_come_from_settings(sample_gpkg: Path, clock: FakeClock) -> None:
+    api = app_at(ApiSettings(data=sample_gpkg, reports_per_address=1, reports_max_open=5), clock)
+    assert api.post("/stations/NN-001/reports", json={"kind": "other"}).status_code == 201
+    assert api.post("/stations/NN-002/reports", json={"kind": "other"}).status_code == 429
+
+
+def test_purge_archives_then_deletes_old_reports(
+    tmp_path: Path, store: ReportStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = store.add("NN-001", "other", "=HYPERLINK(\"x\")\n第二行", client="a").report
+    store.resolve(store.add("NN-002", "other", client="b").report.id)
+    clock.now += 100 * 86_400
+    recent = store.add("NN-003", "other", "=1+1", client="c").report
+    monkeypatch.setattr("stations.cli.reports.clock", clock)
+    archive = tmp_path / "old.jsonl"
+    db = str(store.path)
+    assert main(["reports", "purge", "--older-than", "90", "--archive", str(archive),
+                 "--reports", db]) == 0
+    assert "purged 2 reports" in capsys.readouterr().out
+    rows = [json.loads(line) for line in archive.read_text(encoding="utf-8").splitlines()]
+    assert [(r["id"], r["open"]) for r in rows] == [(old.id, True), (2, False)]
+    assert rows[0]["note"] == old.note
+    assert store.reports(include_resolved=True) == [recent]
+    assert list(tmp_path.glob(".*partial")) == []
+
+    # An existing archive is never overwritten, and then nothing is deleted.
+    clock.now += 100 * 86_400
+    assert main(["reports", "purge", "--older-than", "90", "--archive", str(archive),
+                 "--reports", db]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert store.reports() == [recent]
+
+    csv_archive = tmp_path / "old.csv"
+    assert main(["reports", "purge", "--older-than", "90", "--archive", str(csv_archive),
+                 "--reports", db]) == 0
+    text = csv_archive.read_bytes().decode("utf-8")
+    assert text.startswith("id,station_id,kind,note,created_at,resolved_at,open\r\n")
+    assert "NN-003,other,'=1+1," in text  # a spreadsheet shows the note, never runs it
+    assert store.reports(include_resolved=True) == []
+
+
+def test_purge_without_archive_and_failing_archive(
+    tmp_path: Path, store: ReportStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    store.add("NN-001", "other", client="a")
+    clock.now += 10 * 86_400
+    monkeypatch.setattr("stations.cli.reports.clock", clock)
+    db = str(store.path)
+
+    def broken(_reports: object) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        store.purge(5, broken)
+    assert len(store.reports()) == 1  # the archive failed: nothing deleted
+    for bad in (["--archive", str(tmp_path / "a.txt")],
+                ["--archive", str(tmp_path / "no" / "a.jsonl")]):
+        assert main(["reports", "purge", "--older-than", "5", "--reports", db, *bad]) == 2
+        assert "--archive" in capsys.readouterr().err
+    assert main(["reports", "purge", "--older-than", "-1", "--reports", db]) == 2
+    assert "older than" in capsys.readouterr().err
+    assert main(["reports", "purge", "--older-than", "11", "--reports", db]) == 0
+    assert "purged 0 reports" in capsys.readouterr().out
+    assert main(["reports", "purge", "--older-than", "5", "--reports", db]) == 0
+    assert "purged 1 reports" in capsys.readouterr().out
+    assert store.reports(include_resolved=True) == []

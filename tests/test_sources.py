@@ -74,8 +74,8 @@ def test_mapping_names_other_headings(tmp_path):
 
 def test_missing_column_lists_the_headings_found(tmp_path):
     path = write_csv(tmp_path / "s.csv", [{"站名": "驿站", "经度": "108.3", "纬度": "22.8"}])
-    with pytest.raises(SourceError, match=r"s\.csv: no column for name; headings found: "
-                                          r"'站名', '经度', '纬度'.*--mapping"):
+    with pytest.raises(SourceError, match=r"s\.csv: no heading row names a station name.*"
+                                          r"first row: '站名', '经度', '纬度'.*--mapping"):
         read_source(make_spec(path, "wgs84", label="s.csv"))
 
 

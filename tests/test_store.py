@@ -157,7 +157,7 @@ def test_an_unchanged_station_keeps_its_version(store):
 
 def test_office_keys_are_hashed_scoped_and_revocable(store):
     key, secret = store.create_key("南宁市总工会", NANNING, AT)
-    assert secret.startswith(key.key_id + ".") and secret not in repr(store.keys())
+    assert secret.startswith(key.key_id + ".") and secret not in repr(store.office_keys())
     assert authenticate(store, secret) == dataclasses.replace(key)
     assert authenticate(store, secret).scope == NANNING
     for wrong in (None, "", key.key_id + ".guess", "nobody.x", secret + "x"):
@@ -166,4 +166,4 @@ def test_office_keys_are_hashed_scoped_and_revocable(store):
     store.revoke_key(key.key_id, AT)
     with pytest.raises(NotAuthenticated, match="revoked"):
         authenticate(store, secret)
-    assert store.keys()[0].revoked_at
+    assert store.office_keys()[0].revoked_at

@@ -16,7 +16,7 @@ from stations.store.gpkg import GeoPackageStore
 def test_reading_never_writes_the_file(sample_gpkg):
     before = sample_gpkg.read_bytes()
     store = GeoPackageStore(sample_gpkg)
-    store.snapshot(), store.history(), store.keys(), store.changes_since(0)
+    store.snapshot(), store.history(), store.office_keys(), store.changes_since(0)
     assert sample_gpkg.read_bytes() == before
 
 

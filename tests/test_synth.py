@@ -29,7 +29,9 @@ def test_same_seed_same_table_other_seed_other_table(table):
 
 def test_count_and_columns(table):
     assert len(table) == COUNT
-    assert list(table.columns) == [*TEXT_FIELDS, "lon", "lat", "amenities"]
+    made = ("division_code", "opening_hours_text")  # the import works these out itself
+    assert list(table.columns) == [*(f for f in TEXT_FIELDS if f not in made), "lon", "lat",
+                                   "amenities"]
     assert len(synthesize_table(1, seed=0)) == 1
     assert len(synthesize_table(0, seed=0)) == 0
 

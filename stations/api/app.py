@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from ..hours import Clock, china_minute, fixed_clock
 from ..live import LiveStations
+from ..planning.search_counts import SearchCounter
 from ..store import open_store
 from . import feeds, nearest, office, ogc, reports, stations, web
 from .errors import install_error_handlers
@@ -57,6 +58,14 @@ class StationsApi(FastAPI):
             await super().__call__(scope, receive, send)
 
 
+def search_counter(settings: ApiSettings, clock: Clock) -> SearchCounter | None:
+    """The opt-in counter of searches per cell and day (None unless turned on)."""
+    if not settings.search_counts:
+        return None
+    path = settings.search_counts_file or settings.data.with_name("searches.sqlite")
+    return SearchCounter(path, lambda: clock().date(), flush_s=settings.search_counts_flush_s)
+
+
 def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) -> StationsApi:
     """The application serving ``settings.data``; raises DataFileError if it cannot be read.
 
@@ -66,7 +75,15 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     settings = settings or ApiSettings()
     if clock is None:
         clock = china_minute if settings.clock_at is None else fixed_clock(settings.clock_at)
-    live = LiveStations(settings.data, settings.reload_interval_s, clock)
+    if settings.database:
+        from ..store.replica import StoreStations  # psycopg loads only for a database
+
+        store = open_store(settings.database)
+        live: LiveStations | StoreStations = StoreStations(store, clock)  # type: ignore[arg-type]
+    else:
+        live = LiveStations(settings.data, settings.reload_interval_s, clock)
+        store = open_store(settings.data)
+    searches = search_counter(settings, clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -74,10 +91,15 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
         # thread team only adds latency (batches run on other threads and keep their team).
         threadpool_limits(1, user_api="openmp")
         live.start()
+        if searches is not None:
+            searches.start()
         try:
             yield
         finally:
             live.stop()
+            store.close()
+            if searches is not None:
+                searches.stop()
 
     app = StationsApi(
         title="工会驿站 Worker rest stations API",
@@ -87,7 +109,8 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     )
     app.state.settings = settings
     app.state.live = live
-    app.state.store = open_store(settings.data)
+    app.state.searches = searches
+    app.state.store = store
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -96,5 +119,5 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
                        allow_methods=["GET", "POST", "PATCH", "OPTIONS"], allow_headers=["*"],
                        expose_headers=["ETag", "Location"])
     if settings.fast_path:
-        app.fast_path = nearest.NearestFastPath(live, settings)
+        app.fast_path = nearest.NearestFastPath(live, settings, searches)
     return app

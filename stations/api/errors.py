@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from ..errors import (
+    CrossSiteRequest,
     DataFileError,
     HistoryNotFound,
     InvalidInput,
@@ -20,11 +21,16 @@ from ..errors import (
     PayloadTooLarge,
     PreconditionRequired,
     ReportNotFound,
+    ReportRateLimited,
+    ReportStoreBusy,
+    ReportStoreFull,
+    RetryLater,
     StationExists,
     StationNotFound,
     StationsError,
     StoreUnavailable,
     UnknownCoordinateSystem,
+    UnsupportedMediaType,
     VersionConflict,
 )
 
@@ -37,9 +43,14 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     OgcInvalidParameter: 400,
     InvalidInput: 422,
     UnknownCoordinateSystem: 422,
+    CrossSiteRequest: 403,
     StationNotFound: 404,
     PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    ReportRateLimited: 429,
     DataFileError: 503,
+    ReportStoreBusy: 503,
+    ReportStoreFull: 503,
     NotAuthenticated: 401,
     OutOfScope: 403,
     HistoryNotFound: 404,
@@ -104,6 +115,8 @@ def error_body(error: Exception, location: str = "query") -> bytes:
     if isinstance(error, UnknownCoordinateSystem):
         return orjson.dumps({"detail": [{"type": "enum", "loc": [location, "crs"],
                                          "msg": str(error), "input": None}]})
+    if isinstance(error, RetryLater):
+        return orjson.dumps({"detail": str(error), "retry_after_s": error.retry_after_s})
     if isinstance(error, VersionConflict):
         return orjson.dumps({"detail": str(error), "station_id": error.station_id,
                              "current": error.current})
@@ -111,7 +124,12 @@ def error_body(error: Exception, location: str = "query") -> bytes:
 
 
 def error_response(error: Exception, location: str = "query") -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
+    """The error as JSON with its status; a :class:`RetryLater` also says when (Retry-After)."""
+    headers = None
+    if isinstance(error, RetryLater):
+        headers = {"Retry-After": str(error.retry_after_s)}
+    elif isinstance(error, NotAuthenticated):
+        headers = {"WWW-Authenticate": "Bearer"}
     return Response(error_body(error, location), status_code=status_for(error),
                     media_type="application/json", headers=headers)
 
@@ -150,7 +168,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         400: "Bad or unknown query parameter (OGC API); the body names it",
         404: "No station has this id",
         413: "Request body larger than the configured limit",
+        415: "Content-Type is not application/json",
         422: "Invalid parameter; `detail[].loc` names it and `msg` gives the allowed values",
-        503: "Station data unavailable",
+        429: "Too many reports lately from this address, network or everyone; see Retry-After",
+        503: "Unavailable for now (station data, a busy or full report file); Retry-After if known",
     }
     return {status: {"description": descriptions[status]} for status in statuses}

@@ -10,6 +10,7 @@ from fastapi import Request, Response
 
 from ..errors import InvalidInput, PayloadTooLarge
 from ..hours import china_local
+from ..service import StationService
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -24,6 +25,11 @@ def data_etag(data_version: str, moment: dt.datetime | None = None) -> str:
     if moment is None:
         return f'W/"{data_version}"'
     return f'W/"{data_version}-{china_local(moment):%Y%m%d%H%M}"'
+
+
+def open_state_etag(service: StationService) -> str:
+    """ETag of answers that say which stations are open: the data version and the minute."""
+    return data_etag(service.data_version, service.clock())
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

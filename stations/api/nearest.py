@@ -21,9 +21,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from ..crs import CoordinateSystem, to_wgs84
 from ..errors import InvalidInput, StationsError
+from ..hours import OPEN_STATES
 from ..live import LiveStations
 from ..model import AMENITY_CODES
+from ..planning.search_counts import SearchCounter
 from ..service import MAX_K, MAX_RADIUS_M, StationService
 from .errors import error_body, problem_responses, status_for
 from .http import (
@@ -43,6 +46,7 @@ from .params import (
     parse_nearest_query,
     query_pairs,
     reject_unknown,
+    string_list,
 )
 from .settings import ApiSettings
 
@@ -66,20 +70,29 @@ class Reply:
     headers: list[tuple[bytes, bytes]]
 
 
-def nearest_reply(service: StationService, raw_query: bytes,
-                  if_none_match: str | None) -> Reply:
-    """The whole answer to GET /nearest: parse, check the ETag, query, serialise."""
+def nearest_reply(service: StationService, raw_query: bytes, if_none_match: str | None,
+                  searches: SearchCounter | None = None) -> Reply:
+    """The whole answer to GET /nearest: parse, check the ETag, query, serialise.
+
+    With ``searches`` (opt-in), each answered search adds one to its cell's count.
+    """
     try:
         lon, lat, options = parse_nearest_query(query_pairs(raw_query))
         etag = data_etag(service.data_version, None if options.at else service.clock())
         headers = [(b"etag", etag.encode()), (b"cache-control", REVALIDATE.encode())]
         if etag_matches(if_none_match, etag):
-            return Reply(304, b"", headers)
-        body = service.find_nearest(lon, lat, options)
+            reply = Reply(304, b"", headers)
+        else:
+            reply = Reply(200, service.find_nearest(lon, lat, options),
+                          [(b"content-type", GEOJSON.encode()), *headers])
     except StationsError as error:
         return Reply(status_for(error), error_body(error, "query"),
                      [(b"content-type", JSON.encode())])
-    return Reply(200, body, [(b"content-type", GEOJSON.encode()), *headers])
+    if searches is not None:
+        if options.crs is not CoordinateSystem.WGS84:
+            lon, lat = (float(v) for v in to_wgs84(lon, lat, options.crs))
+        searches.record(lon, lat)
+    return reply
 
 
 def live_stations(request: Request) -> LiveStations:
@@ -100,7 +113,7 @@ def live_stations(request: Request) -> LiveStations:
 )
 async def nearest(request: Request) -> Response:
     reply = nearest_reply(live_stations(request).current, request.scope["query_string"],
-                          request.headers.get("if-none-match"))
+                          request.headers.get("if-none-match"), request.app.state.searches)
     return Response(reply.body, reply.status,
                     headers={k.decode(): v.decode() for k, v in reply.headers})
 
@@ -123,6 +136,7 @@ BATCH_BODY_SCHEMA = {
         "radius_m": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_M},
         "amenity": {"type": "array", "items": {"type": "string", "enum": list(AMENITY_CODES)}},
         "open_now": {"type": "boolean", "default": False},
+        "open_state": {"type": "array", "items": {"type": "string", "enum": list(OPEN_STATES)}},
         "at": {"type": "string", "format": "date-time"},
         "city": {"type": "string"},
         "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
@@ -195,10 +209,8 @@ async def nearest_batch(request: Request) -> Response:
     if answer_format not in BATCH_FORMATS:
         raise InvalidInput("format", "must be one of " + ", ".join(BATCH_FORMATS), "enum",
                            answer_format)
-    amenities = body.get("amenity") or []
-    if not isinstance(amenities, list) or not all(isinstance(a, str) for a in amenities):
-        raise InvalidInput("amenity", "must be a list of amenity codes", "list_type", None)
-    options = options_from(body, amenities)
+    options = options_from(body, string_list("amenity", body.get("amenity"), "amenity codes"),
+                           string_list("open_state", body.get("open_state"), "open states"))
     lon, lat = parse_points(body.get("points"), settings.max_batch_points, options.k,
                             settings.max_batch_answers)
     service = live_stations(request).current
@@ -222,8 +234,10 @@ def gzipped(parts: Iterator[bytes], level: int) -> Iterator[bytes]:
 class NearestFastPath:
     """Answers ``GET /nearest`` as a bare ASGI application, with gzip and CORS headers."""
 
-    def __init__(self, live: LiveStations, settings: ApiSettings) -> None:
+    def __init__(self, live: LiveStations, settings: ApiSettings,
+                 searches: SearchCounter | None = None) -> None:
         self.live = live
+        self.searches = searches
         self.gzip_min_bytes = settings.gzip_min_bytes
         self.any_origin = "*" in settings.cors_origins
         self.origins = {o.encode() for o in settings.cors_origins}
@@ -237,7 +251,8 @@ class NearestFastPath:
         request_headers = dict(scope["headers"])
         if_none_match = request_headers.get(b"if-none-match")
         reply = nearest_reply(self.live.current, scope["query_string"],
-                              if_none_match.decode("latin-1") if if_none_match else None)
+                              if_none_match.decode("latin-1") if if_none_match else None,
+                              self.searches)
         body = reply.body
         headers = [*reply.headers]
         if len(body) >= self.gzip_min_bytes and b"gzip" in request_headers.get(

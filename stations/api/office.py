@@ -13,12 +13,13 @@ outside the key's scope, 404 unknown station, 409 id taken, 412 stale version, 4
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..errors import InvalidInput, PreconditionRequired, StationNotFound
+from ..errors import InvalidInput, PreconditionRequired, StationNotFound, StoreUnavailable
 from ..model import Status
 from ..store import Change, OfficeKey, StationStore, StoredStation
 from ..store.history import revert
@@ -26,6 +27,7 @@ from ..store.keys import authenticate
 from .errors import problem_responses
 from .reports import report_store
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["offices"])
 
 Authorization = Annotated[str | None, Header(
@@ -82,7 +84,11 @@ def _station_response(station: StoredStation, status_code: int = 200) -> JSONRes
 
 def _after_write(request: Request) -> None:
     """Serve the change at once from this process (other replicas follow by notification)."""
-    request.app.state.live.check_now()
+    try:
+        request.app.state.live.check_now()
+    except StoreUnavailable:
+        log.warning("change saved, but this replica could not fetch it yet; it will on the "
+                    "next notification")
 
 
 def _write(request: Request, key: OfficeKey, change: Change, action: str, note: str = ""

@@ -19,12 +19,19 @@ import orjson
 from fastapi import APIRouter, Path, Request, Response
 
 from ..errors import InvalidInput
+from ..hours import OPEN_STATES
 from ..model import AMENITY_CODES, FIELD_LABELS_ZH
-from ..service import FILTERABLE_FIELDS, amenity_codes, check_point, feature_collection
+from ..service import (
+    FILTERABLE_FIELDS,
+    amenity_codes,
+    check_point,
+    feature_collection,
+    open_state_names,
+)
 from .errors import OgcInvalidParameter, problem_responses
-from .http import GEOJSON, JSON, cached_bytes, data_etag
+from .http import GEOJSON, JSON, cached_bytes, data_etag, open_state_etag
 from .nearest import live_stations
-from .params import parse_crs, query_pairs
+from .params import parse_crs, query_pairs, split_list
 from .settings import ApiSettings
 from .web import page_response, wants_html
 
@@ -38,7 +45,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 ]
-ITEMS_PARAMETERS = ("bbox", "limit", "offset", "datetime", "f", "amenity", "crs",
+ITEMS_PARAMETERS = ("bbox", "limit", "offset", "datetime", "f", "amenity", "open_state", "crs",
                     *FILTERABLE_FIELDS)
 PLAIN_PARAMETERS = ("f",)
 FORMATS = ("json", "geojson")
@@ -138,7 +145,7 @@ def _collection(request: Request) -> dict[str, object]:
         "id": COLLECTION_ID,
         "title": "工会驿站 Worker rest stations",
         "description": f"{service.count} stations; data version {service.data_version}. "
-        "Filter with bbox, amenity and " + ", ".join(
+        "Filter with bbox, amenity, open_state and " + ", ".join(
             f"{f} ({FIELD_LABELS_ZH[f]})" for f in FILTERABLE_FIELDS) + ".",
         "itemType": "feature",
         "crs": [CRS84],
@@ -207,6 +214,11 @@ def items_parameters() -> list[dict[str, object]]:
                          {"type": "array", "items": {"type": "string",
                                                      "enum": list(AMENITY_CODES)}},
                          style="form", explode=False),
+        _plain_parameter("open_state", "Only stations in these open states now, "
+                         "comma-separated: open, closed, unknown (no recorded hours)",
+                         {"type": "array", "items": {"type": "string",
+                                                     "enum": list(OPEN_STATES)}},
+                         style="form", explode=False),
         _plain_parameter("crs", "Coordinates of the returned points: wgs84 (default), gcj02, "
                          "bd09", {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]}),
         *(_plain_parameter(f, f"Only stations whose {f} ({FIELD_LABELS_ZH[f]}) is exactly this",
@@ -264,14 +276,14 @@ def items(request: Request) -> Response:
     offset = _parse_int("offset", values.get("offset", "0"), 0)
     bbox = _parse_bbox(values["bbox"]) if "bbox" in values else None
     try:
-        amenities = amenity_codes([a.strip() for name, value in pairs if name == "amenity"
-                                   for a in value.split(",") if a.strip()])
+        amenities = amenity_codes(split_list(pairs, "amenity"))
+        open_state = open_state_names(split_list(pairs, "open_state"))
         crs = parse_crs(values.get("crs", "wgs84"))
     except InvalidInput as exc:
         raise OgcInvalidParameter(exc.field, exc.message, exc.kind, exc.value) from None
     filters = {name: value for name, value in values.items() if name in FILTERABLE_FIELDS}
     service = live_stations(request).current
-    page = service.page(offset, limit, bbox, filters, amenities, crs)
+    page = service.page(offset, limit, bbox, filters, amenities, crs, open_state)
     url = f"{_base(request)}/collections/{COLLECTION_ID}/items"
     kept = [(name, value) for name, value in pairs if name not in ("limit", "offset", "f")]
 
@@ -293,7 +305,7 @@ def items(request: Request) -> Response:
         orjson.dumps(links))
     media = JSON if values.get("f") == "json" else GEOJSON
     return cached_bytes(request, feature_collection(page.features, extra),
-                        data_etag(service.data_version), media)
+                        open_state_etag(service), media)
 
 
 @router.get(f"/collections/{COLLECTION_ID}/items/{{feature_id}}", summary="One station",
@@ -319,4 +331,4 @@ def item(request: Request,
     links = [_link(url, "self", GEOJSON, "This station"),
              _link(f"{base}/collections/{COLLECTION_ID}", "collection", JSON, "The collection")]
     body = service.station(feature_id, crs, b',"links":' + orjson.dumps(links))
-    return cached_bytes(request, body, data_etag(service.data_version), GEOJSON)
+    return cached_bytes(request, body, open_state_etag(service), GEOJSON)

@@ -15,11 +15,12 @@ from urllib.parse import parse_qsl
 
 from ..crs import CoordinateSystem
 from ..errors import InvalidInput, UnknownCoordinateSystem
-from ..hours import parse_moment
+from ..hours import OPEN_STATES, parse_moment
 from ..model import AMENITY_CODES
 from ..service import MAX_K, MAX_RADIUS_M, NearestOptions, check_point
 
-NEAREST_OPTION_NAMES = ("k", "radius_m", "amenity", "open_now", "at", "city", "crs")
+NEAREST_OPTION_NAMES = ("k", "radius_m", "amenity", "open_now", "open_state", "at", "city",
+                        "crs")
 NEAREST_QUERY_NAMES = ("lon", "lat", *NEAREST_OPTION_NAMES)
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -76,7 +77,23 @@ def parse_crs(value: object) -> CoordinateSystem:
         raise InvalidInput("crs", f"{exc}", "enum", value) from None
 
 
-def options_from(values: Mapping[str, Any], amenities: Iterable[str]) -> NearestOptions:
+def split_list(pairs: Iterable[tuple[str, str]], name: str) -> list[str]:
+    """Every value of a repeatable, comma-separated query parameter (``amenity=a,b&amenity=c``)."""
+    return [part.strip() for key, value in pairs if key == name
+            for part in value.split(",") if part.strip()]
+
+
+def string_list(name: str, value: object, what: str) -> list[str]:
+    """A JSON body member that lists strings (``what`` names them in the error)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidInput(name, f"must be a list of {what}", "list_type", None)
+    return value
+
+
+def options_from(values: Mapping[str, Any], amenities: Iterable[str],
+                 open_states: Iterable[str] = ()) -> NearestOptions:
     """NearestOptions from already-split values (query string or JSON body)."""
     k = parse_int("k", values.get("k", 5))
     radius = values.get("radius_m")
@@ -90,6 +107,7 @@ def options_from(values: Mapping[str, Any], amenities: Iterable[str]) -> Nearest
         radius_m=radius_m,
         amenities=tuple(amenities),
         open_now=parse_bool("open_now", values.get("open_now", False)),
+        open_state=tuple(open_states),
         at=None if at in (None, "") else parse_moment(str(at)),
         city=city or None,
         crs=parse_crs(values.get("crs", "wgs84")),
@@ -120,9 +138,8 @@ def parse_nearest_query(pairs: list[tuple[str, str]]) -> tuple[float, float, Nea
 
 def _nearest_options(option_pairs: tuple[tuple[str, str], ...]) -> NearestOptions:
     """Options from the query pairs besides the point."""
-    amenities = [part.strip() for name, value in option_pairs if name == "amenity"
-                 for part in value.split(",") if part.strip()]
-    return options_from(dict(option_pairs), amenities)
+    return options_from(dict(option_pairs), split_list(option_pairs, "amenity"),
+                        split_list(option_pairs, "open_state"))
 
 
 # Apps send the same few option sets again and again, so each is parsed once; refused ones are
@@ -155,10 +172,16 @@ def nearest_parameters() -> list[dict[str, object]]:
                          "Required amenities, all of them (repeat the parameter); Chinese "
                          "labels such as 微波炉 are accepted too", explode=True),
         _query_parameter("open_now", {"type": "boolean", "default": False},
-                         "Only stations open (status and opening_hours) at Asia/Shanghai "
-                         "time, or at `at`"),
+                         "Only stations known to be open (status and opening_hours) at "
+                         "Asia/Shanghai time, or at `at`: the same as `open_state=open`"),
+        _query_parameter("open_state", {"type": "array", "items": {
+                             "type": "string", "enum": list(OPEN_STATES)}},
+                         "Only stations in these open states, comma-separated: `open`, "
+                         "`closed` (status closed or temporarily closed, or outside their "
+                         "hours), `unknown` (no recorded hours). Riders' default is "
+                         "`open,unknown`", style="form", explode=False),
         _query_parameter("at", {"type": "string", "format": "date-time"},
-                         "Moment for `open_now` and the `open_now` property; without an "
+                         "Moment for `open_now`, `open_state` and their properties; without an "
                          "offset it is Asia/Shanghai time. Default: now"),
         _query_parameter("city", {"type": "string"}, "Only stations in this city, e.g. 南宁市"),
         _query_parameter("crs", {"type": "string", "enum": [c.value for c in CoordinateSystem],

@@ -1,35 +1,51 @@
 """``POST /stations/{id}/reports``: a rider reports a problem with a station.
 
-The request body is read with a size cap before it is parsed, the report is checked and
-rate-limited by :class:`~stations.reports.ReportStore`, and the answer is JSON in every case:
-201 with the stored report, 404 for an unknown station, 413 for an oversized body, 422 naming
-the bad field, 429 with ``retry_after_s`` when the client sent too many, 503 when the store is
-full.  Clients are told apart by ``request.client``: behind a proxy, run uvicorn with
-``--proxy-headers`` so that it is the rider's address and not the proxy's.
+Any web page can make its visitors' browsers send a POST, so the endpoint takes only
+``Content-Type: application/json`` (415 otherwise: a form or ``text/plain`` body needs no CORS
+preflight) and refuses a browser's ``Origin`` from another site (403); the rider page on the
+same origin, origins listed in ``report_origins`` and clients that send no ``Origin`` (apps,
+curl) are accepted.  The body is read with a size cap before it is parsed, and the report is
+checked, deduplicated and budgeted by :class:`~stations.reports.ReportStore` on a small thread
+pool of its own: SQLite waits for another process's write lock there, never on the event loop,
+and gives up after the busy timeout with 503 and ``Retry-After``.
+
+Answers: 201 with the stored report, 200 with the open report that already says the same,
+403, 404 for an unknown station, 413, 415, 422 naming the bad field, 429 with
+``retry_after_s`` when a budget is spent, 503 when the file is busy or full.  Clients are told
+apart by ``request.client``: behind a proxy, run uvicorn with ``--proxy-headers`` so that it is
+the rider's address and not the proxy's.
 """
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import ReportRateLimited, ReportRejected, StationNotFound
+from ..errors import CrossSiteRequest, StationNotFound, UnsupportedMediaType
 from ..reports import (
     MAX_NOTE_CHARS,
     MAX_STATION_ID_CHARS,
     REPORT_KIND_CODES,
+    Added,
     ReportStore,
     default_reports_path,
 )
 from .errors import problem_responses
-from .http import read_capped_body
+from .http import JSON, read_capped_body
 from .nearest import live_stations
 
 MAX_BODY_BYTES = 4096
+# Threads that may wait for the report file at once; the rest queue without blocking anything.
+REPORT_WRITERS = 4
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Literal of the codes (not an Enum): its schema is inline, with no $ref the OpenAPI document
 # would have to resolve.
@@ -52,8 +68,9 @@ router = APIRouter(tags=["problem reports"])
     status_code=201,
     summary="Report a problem with a station",
     response_class=JSONResponse,
-    responses={**problem_responses(404, 413, 422),
-               429: {"description": "Too many reports from this client; see retry_after_s"}},
+    responses={200: {"description": "An open report already says this; it is returned"},
+               **problem_responses(404, 413, 415, 422, 429, 503),
+               403: {"description": "Sent from another site's page (its Origin header)"}},
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/json": {"schema": ReportIn.model_json_schema()}}}},
 )
@@ -61,6 +78,8 @@ async def create_report(
     station_id: Annotated[str, Path(max_length=MAX_STATION_ID_CHARS)], request: Request
 ) -> JSONResponse:
     """Store a problem report about a station; it never changes the station itself."""
+    check_same_site(request, request.app.state.settings.report_origins)
+    check_json(request)
     if station_id not in live_stations(request).current.position_of:
         raise StationNotFound(f"no station has id {station_id!r}")
     body = await read_capped_body(request, MAX_BODY_BYTES)
@@ -71,21 +90,68 @@ async def create_report(
             [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
         ) from None
     client = request.client.host if request.client else "unknown"
+    added = await _write(request, station_id, report_in.kind, report_in.note, client)
+    return JSONResponse(added.report.as_dict(), status_code=201 if added.new else 200)
+
+
+def check_json(request: Request) -> None:
+    """Refuse bodies that are not declared JSON (415)."""
+    declared = request.headers.get("content-type", "")
+    if declared.partition(";")[0].strip().lower() != JSON:
+        raise UnsupportedMediaType(
+            f"Content-Type: send the report as {JSON}, not {declared[:80]!r}")
+
+
+def check_same_site(request: Request, allowed: list[str]) -> None:
+    """Refuse (403) a browser request from a page of another origin.
+
+    Browsers send ``Origin`` with every cross-origin POST; it must be the API's own origin
+    (scheme, host and port as the client reached it, after the proxy headers) or listed.
+    """
+    origin = request.headers.get("origin")
+    if origin is None or origin in allowed:
+        return
+    host = request.headers.get("host", "")
+    if _origin_key(origin) is None or _origin_key(origin) != _origin_key(
+            f"{request.url.scheme}://{host}"):
+        raise CrossSiteRequest(
+            f"Origin: pages of {origin[:100]!r} may not send problem reports to this server")
+
+
+def _origin_key(origin: str) -> tuple[str, str, int] | None:
+    """Scheme, lower-case host and port (the scheme's default if none); None if malformed."""
     try:
-        report = report_store(request).add(station_id, report_in.kind, report_in.note,
-                                           client=client)
-    except ReportRateLimited as exc:
-        return JSONResponse({"detail": str(exc), "retry_after_s": exc.retry_after_s},
-                            status_code=429, headers={"Retry-After": str(exc.retry_after_s)})
-    except ReportRejected as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
-    return JSONResponse(report.as_dict(), status_code=201)
+        parts = urlsplit(origin.strip())
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return parts.scheme.lower(), parts.hostname, port
+
+
+async def _write(request: Request, station_id: str, kind: str, note: str, client: str) -> Added:
+    """Add the report on the report threads: the event loop never waits for SQLite."""
+    state = request.app.state
+    if getattr(state, "report_pool", None) is None:
+        state.report_pool = ThreadPoolExecutor(REPORT_WRITERS, thread_name_prefix="reports")
+    pool: ThreadPoolExecutor = state.report_pool
+    loop = asyncio.get_running_loop()
+    store = await loop.run_in_executor(pool, report_store, request)
+    return await loop.run_in_executor(
+        pool, partial(store.add, station_id, kind, note, client=client))
 
 
 def report_store(request: Request) -> ReportStore:
-    """The app's report file, opened on first use (settings ``reports``, or beside the data)."""
+    """The app's report file, opened on first use (settings ``reports``, or beside the data).
+
+    Opening writes the schema, so call it off the event loop (a thread, or a ``def`` route).
+    """
     state = request.app.state
-    if getattr(state, "report_store", None) is None:
+    store: ReportStore | None = getattr(state, "report_store", None)
+    if store is None:
         settings = state.settings
-        state.report_store = ReportStore(settings.reports or default_reports_path(settings.data))
-    return state.report_store  # type: ignore[no-any-return]
+        store = ReportStore(settings.reports or default_reports_path(settings.data),
+                            limits=settings.report_limits())
+        state.report_store = store
+    return store

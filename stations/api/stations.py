@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from ..service import amenity_vocabulary
 from .errors import problem_responses
-from .http import GEOJSON, cached_bytes, data_etag
+from .http import GEOJSON, cached_bytes, open_state_etag
 from .nearest import live_stations
 from .params import parse_crs
 
@@ -20,7 +20,8 @@ router = APIRouter(tags=["stations"])
 @router.get(
     "/stations/{station_id}",
     summary="One station",
-    description="One station as a GeoJSON Feature with all its fields and amenities.",
+    description="One station as a GeoJSON Feature with all its fields and amenities, and "
+    "`open_now` / `open_state` now.",
     response_class=Response,
     responses={200: {"description": "GeoJSON Feature", "content": {GEOJSON: {}}},
                **problem_responses(304, 404, 422)},
@@ -34,7 +35,7 @@ def get_station(
 ) -> Response:
     service = live_stations(request).current
     body = service.station(station_id, parse_crs(crs))
-    return cached_bytes(request, body, data_etag(service.data_version), GEOJSON)
+    return cached_bytes(request, body, open_state_etag(service), GEOJSON)
 
 
 _VOCABULARY = amenity_vocabulary()
@@ -65,9 +66,10 @@ def health(request: Request) -> Response:
     live = live_stations(request)
     service = live.current
     return Response(orjson.dumps({
-        "status": "ok",
+        "status": "stale" if getattr(live, "stale_since", None) else "ok",
         "data_version": service.data_version,
         "station_count": service.count,
         "reloads": live.reloads,
+        "stale_since": getattr(live, "stale_since", None),
         "data_file": str(live.path),
     }), media_type="application/json", headers={"Cache-Control": "no-store"})

@@ -60,12 +60,6 @@ class Asset:
         return f'W/"{self.version}"'
 
 
-@dataclass(frozen=True, slots=True)
-class WebAssets:
-    page: Asset
-    static: dict[str, Asset]
-
-
 def _asset_sources() -> dict[str, bytes]:
     web = resources.files("stations") / "web"
     leaflet = Path(xstatic.pkg.leaflet.BASE_DIR)
@@ -77,9 +71,11 @@ def _asset_sources() -> dict[str, bytes]:
     }
 
 
-def page_vocabulary() -> dict[str, object]:
-    """What the page needs to draw chips and the report sheet without another request."""
+def page_vocabulary(reach_m: float) -> dict[str, object]:
+    """What the page needs to draw chips and the report sheet without another request, and
+    the riding reach the operator set."""
     return {
+        "reach_m": reach_m,
         "amenities": {a.code: {"code": a.code, "label_zh": a.label_zh, "label_en": a.label_en,
                                "icon": a.icon} for a in AMENITIES},
         "filters": list(CHIP_AMENITIES),
@@ -89,20 +85,25 @@ def page_vocabulary() -> dict[str, object]:
 
 
 @functools.cache
-def web_assets() -> WebAssets:
-    """Read, version and compress the page and its files (once per process)."""
-    static = {
+def static_assets() -> dict[str, Asset]:
+    """Read, version and compress the page's files (once per process)."""
+    return {
         name: Asset.from_bytes(body, mimetypes.guess_type(name)[0] or "application/octet-stream")
         for name, body in _asset_sources().items()
     }
+
+
+@functools.lru_cache(maxsize=4)
+def page_asset(reach_m: float) -> Asset:
+    """The page with its files' versions and the vocabulary filled in (once per reach)."""
     page = (resources.files("stations") / "web" / "index.html").read_text(encoding="utf-8")
-    for name, asset in static.items():
+    for name, asset in static_assets().items():
         page = page.replace(f'"{STATIC_PREFIX}{name}"',
                             f'"{STATIC_PREFIX}{name}?v={asset.version}"')
     # "<" escaped so that no vocabulary text can close the script element.
-    vocabulary = json.dumps(page_vocabulary(), ensure_ascii=False).replace("<", "\\u003c")
+    vocabulary = json.dumps(page_vocabulary(reach_m), ensure_ascii=False).replace("<", "\\u003c")
     page = page.replace("{{vocabulary}}", vocabulary)
-    return WebAssets(Asset.from_bytes(page.encode("utf-8"), "text/html; charset=utf-8"), static)
+    return Asset.from_bytes(page.encode("utf-8"), "text/html; charset=utf-8")
 
 
 def wants_html(request: Request) -> bool:
@@ -132,7 +133,7 @@ def wants_html(request: Request) -> bool:
 
 def page_response(request: Request) -> Response:
     """The rider page, for the landing route when a browser asks for HTML."""
-    response = _send(web_assets().page, request, PAGE_CACHE)
+    response = _send(page_asset(request.app.state.settings.reach_m), request, PAGE_CACHE)
     response.headers["Content-Security-Policy"] = PAGE_SECURITY_POLICY
     response.headers["Vary"] = "Accept, Accept-Encoding"
     return response
@@ -140,7 +141,7 @@ def page_response(request: Request) -> Response:
 
 @router.get("/static/{name}", include_in_schema=False)
 def static_file(name: str, request: Request) -> Response:
-    asset = web_assets().static.get(name)
+    asset = static_assets().get(name)
     if asset is None:
         raise HTTPException(status_code=404, detail=f"no static file {name!r}")
     versioned = request.query_params.get("v") == asset.version

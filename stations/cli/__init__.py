@@ -22,13 +22,16 @@ from ..errors import StationsError
 SUBCOMMANDS: dict[str, str] = {
     "build": "validate source tables and write the station GeoPackage",
     "validate": "check source tables and report problems, without writing anything",
+    "import": "compare office sheets with the stations, review the change set, apply it",
     "info": "count the stations of a GeoPackage per city, amenity and status",
     "synth": "write a synthetic national station table (CSV) for scale tests",
     "serve": "serve the nearest-station API and OGC API - Features",
     "map": "draw the station map and the coverage map as HTML files",
+    "coverage": "coverage per province, city or district (table and choropleth map)",
     "export": "write a feed for map apps (GeoJSON, Amap/Baidu CSV, KML, GPX, OSM, PMTiles)",
-    "reports": "list and resolve problem reports that riders sent about stations",
+    "reports": "list, resolve and purge problem reports that riders sent about stations",
     "keys": "create, list and revoke office API keys for editing stations over HTTP",
+    "migrate": "copy stations, history and keys between a GeoPackage and PostGIS",
 }
 
 EXIT_OK = 0

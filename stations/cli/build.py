@@ -7,6 +7,7 @@ import argparse
 from ..ingest.build import build_geopackage
 from ..model import DEFAULT_GEOPACKAGE
 from . import SUBCOMMANDS
+from .options import add_output_option
 from .source_args import add_source_arguments, exit_code, print_problems, source_specs
 
 EPILOG = """exit codes:
@@ -33,10 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_arguments(parser)
-    parser.add_argument(
-        "--output", "-o", default=DEFAULT_GEOPACKAGE, metavar="GPKG",
-        help=f"GeoPackage to write or replace (default: {DEFAULT_GEOPACKAGE})",
-    )
+    add_output_option(parser, what="GeoPackage to write or replace", metavar="GPKG",
+                      default=DEFAULT_GEOPACKAGE)
     parser.add_argument(
         "--strict", action="store_true",
         help="treat any problem, even a warning, as fatal: write nothing and exit 2",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ..export import EXPORTERS, default_filename, get_exporter
 from ..geodata import read_stations
-from ..model import DEFAULT_GEOPACKAGE
 from . import SUBCOMMANDS
+from .options import add_data_option, add_output_option
 
 ALL_FORMATS = "all"
 LIST_FORMATS = "list"
@@ -36,13 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"one of {', '.join(EXPORTERS)}; '{ALL_FORMATS}' for every one, "
         f"'{LIST_FORMATS}' to describe them",
     )
-    parser.add_argument(
-        "--data", default=DEFAULT_GEOPACKAGE, metavar="GPKG",
-        help=f"station GeoPackage to read (default: {DEFAULT_GEOPACKAGE})",
-    )
-    parser.add_argument(
-        "--output", "-o", metavar="PATH",
-        help="file to write, or a folder to write the default file name into (default: the "
+    add_data_option(parser)
+    add_output_option(
+        parser, metavar="PATH",
+        what="file to write, or a folder to write the default file name into (default: the "
         "format's file name, e.g. stations-gcj02.csv, in the current folder); a folder for "
         f"'{ALL_FORMATS}'",
     )

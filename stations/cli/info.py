@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import StationsError
 from ..geodata import read_stations
 from ..model import AMENITIES, DEFAULT_GEOPACKAGE, STATUS_LABELS_ZH, Status
 from . import SUBCOMMANDS
+from .options import add_data_option, deprecation_note
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,16 +18,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Print the data version of a station GeoPackage and how many stations it "
         "holds per city, per amenity (Chinese and English label) and per status.",
     )
-    parser.add_argument(
-        "gpkg", nargs="?", default=DEFAULT_GEOPACKAGE, metavar="GPKG",
-        help=f"the station GeoPackage (default: {DEFAULT_GEOPACKAGE})",
-    )
+    add_data_option(parser)
+    parser.add_argument("gpkg", nargs="?", metavar="GPKG",
+                        help="deprecated spelling of --data GPKG")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    stations = read_stations(args.gpkg)
-    print(f"{args.gpkg}: {len(stations)} stations, data version "
+    if args.gpkg is not None:
+        if args.data != DEFAULT_GEOPACKAGE and args.data != args.gpkg:
+            raise StationsError(f"two GeoPackages given ({args.gpkg} and --data {args.data}); "
+                                "name one with --data")
+        deprecation_note("stations info", "GPKG as a positional argument", "--data GPKG")
+        args.data = args.gpkg
+    stations = read_stations(args.data)
+    print(f"{args.data}: {len(stations)} stations, data version "
           f"{stations.attrs.get('data_version', '')}")
     print("城市 city:")
     cities = stations["city"].replace("", "(未填 none)").value_counts()

@@ -7,9 +7,9 @@ import datetime as dt
 import json
 
 from ..errors import InvalidInput
-from ..model import DEFAULT_GEOPACKAGE
 from ..store import OfficeKey, Scope, open_store
 from . import SUBCOMMANDS
+from .options import add_data_option, add_database_option
 
 EPILOG = """examples:
   stations keys create --office 南宁市总工会 --city 南宁市
@@ -53,10 +53,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
     """``--data`` / ``--database``: which store a command works on."""
-    parser.add_argument("--data", default=DEFAULT_GEOPACKAGE,
-                        help="station GeoPackage (default: %(default)s)")
-    parser.add_argument("--database", metavar="URL",
-                        help="postgresql://… URL; used instead of --data when given")
+    add_data_option(parser)
+    add_database_option(parser, "keys kept there instead of in --data")
 
 
 def store_of(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -85,7 +83,7 @@ def create_key(args: argparse.Namespace) -> int:
 def list_keys(args: argparse.Namespace) -> int:
     store = store_of(args)
     try:
-        keys = store.keys()
+        keys = store.office_keys()
     finally:
         store.close()
     for key in keys:

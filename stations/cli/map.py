@@ -11,9 +11,16 @@ from ..maps.basemaps import Basemap
 from ..maps.coverage import DEFAULT_RADII_M
 from ..maps.generate import MAP_KINDS, MapOptions, write_maps
 from ..maps.payload import OPEN_REPORTS_COLUMN
-from ..model import DEFAULT_GEOPACKAGE, DEFAULT_MAPS_DIR
-from ..reports import default_reports_path, open_report_counts
+from ..model import DEFAULT_MAPS_DIR
+from ..reports import open_report_counts
 from . import SUBCOMMANDS
+from .options import (
+    add_data_option,
+    add_output_option,
+    add_progress_option,
+    add_reports_option,
+    reports_path,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,15 +31,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "amenity filters) and the coverage map (service areas, grid coverage, density, gaps) "
         "as HTML files that open with no internet access except the base-map tiles.",
     )
-    parser.add_argument("--data", default=DEFAULT_GEOPACKAGE, metavar="GPKG",
-                        help=f"the station GeoPackage (default: {DEFAULT_GEOPACKAGE})")
+    add_data_option(parser)
     parser.add_argument("--city", action="append", default=[], metavar="CITY",
                         help="draw only this city (as written in the data, e.g. 南宁市); "
                         "repeat for several")
     parser.add_argument("--all", action="store_true",
                         help="draw the whole table and every city, with a progress bar")
-    parser.add_argument("--out", default=DEFAULT_MAPS_DIR, type=Path, metavar="DIR",
-                        help=f"output folder (default: {DEFAULT_MAPS_DIR})")
+    add_output_option(parser, what="folder to write the maps into", metavar="DIR",
+                      default=DEFAULT_MAPS_DIR, old=("--out",))
     parser.add_argument("--basemap", choices=[b.value for b in Basemap], default="osm",
                         help="base map: osm (WGS84) or amap (高德, everything shifted to GCJ-02)")
     parser.add_argument("--cdn", action="store_true",
@@ -44,19 +50,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="grid cell size of the coverage map (default: chosen from the area)")
     parser.add_argument("--kind", choices=MAP_KINDS, action="append",
                         help="draw only this kind of map; repeat for both (default: both)")
-    parser.add_argument("--reports", type=Path, metavar="DB",
-                        help="problem report file whose open reports are marked on the station "
-                        "map (default: reports.sqlite beside the GeoPackage)")
+    add_reports_option(parser)  # its open reports are marked on the station map
     parser.add_argument("--rider-page", metavar="URL",
                         help="link the station map to the rider page that 'stations serve' "
                         "answers at this address (e.g. https://yizhan.example.org/ or /)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_progress_option(parser, when=" and with --all")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     stations = read_stations(args.data)
-    open_reports = open_report_counts(args.reports or default_reports_path(args.data))
+    open_reports = open_report_counts(reports_path(args))
     stations[OPEN_REPORTS_COLUMN] = stations["id"].map(open_reports).fillna(0).astype(int)
     options = MapOptions(
         basemap=Basemap(args.basemap), offline=not args.cdn,
@@ -67,9 +71,9 @@ def run(args: argparse.Namespace) -> int:
     if args.all:
         cities = sorted(set(stations["city"]) - {""} - set(cities)) + cities
     places = len(cities) + (1 if args.all or not cities else 0)
-    with progress_bar(places, None if args.all and not args.no_progress else False,
+    with progress_bar(places, args.progress if args.all or args.progress else False,
                       "maps") as bar:
-        written = write_maps(stations, args.out, options, cities,
+        written = write_maps(stations, Path(args.output), options, cities,
                              whole_table=args.all or not args.city,
                              on_place_done=lambda _place: bar.update(1))
     for path in written:

@@ -15,16 +15,19 @@ from ..api.protocol import (
     GuardedConfig,
 )
 from ..errors import StationsError
-from ..model import DEFAULT_GEOPACKAGE
-from ..service import StationService
+from ..service import MAX_RADIUS_M, StationService
 from . import SUBCOMMANDS
+from .options import add_data_option, add_database_option, add_reports_option
 
 EPILOG = """examples:
   stations serve                                  # geodata/stations.gpkg on 127.0.0.1:8000
   stations serve --data build/stations.gpkg --host 0.0.0.0 --port 8080 --workers 2
+  stations serve --database postgresql://stations@db/stations --host 0.0.0.0
 
 The GeoPackage is watched: rebuild it (stations build) and the server serves the new data
 without a restart; a corrupt or half-written file is refused and the old data kept.
+With --database postgresql://… the server is one replica of a PostGIS store: it answers from
+its own in-memory index and follows committed changes (see docs/store.md).
 Other settings come from STATIONS_* environment variables (see docs/api.md).
 """
 
@@ -38,14 +41,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--data", default=DEFAULT_GEOPACKAGE,
-                        help=f"station GeoPackage (default: {DEFAULT_GEOPACKAGE})")
+    add_data_option(parser)
+    add_database_option(parser, "serve it instead of --data; this process keeps its own "
+                        "index and follows changes")
+    add_reports_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     parser.add_argument("--workers", type=int, default=1,
                         help="worker processes; each holds its own copy of the data")
     parser.add_argument("--reload-interval", type=float, default=2.0, metavar="SECONDS",
                         help="how often to look for a rebuilt GeoPackage; 0 turns it off")
+    parser.add_argument("--reach-m", type=float, default=None, metavar="METRES",
+                        help="riding reach: the rider page lists stations within it, and the "
+                        "nearest one beyond it when there is none (default: STATIONS_REACH_M "
+                        "or 20000)")
     parser.add_argument("--limit-concurrency", type=int, default=1000, metavar="N",
                         help="connections and requests at once per worker; more get 503 "
                         "(default: %(default)s)")
@@ -73,6 +82,10 @@ def serve(args: argparse.Namespace) -> int:
         raise StationsError("--workers must be at least 1")
     if args.limit_concurrency < 1 or args.timeout_keep_alive <= 0:
         raise StationsError("--limit-concurrency and --timeout-keep-alive must be positive")
+    if args.reach_m is not None and not 0 < args.reach_m <= MAX_RADIUS_M:
+        raise StationsError(f"--reach-m must be greater than 0 and at most {MAX_RADIUS_M:g} "
+                            f"metres, got {args.reach_m:g}")
+    reach = {} if args.reach_m is None else {"reach_m": args.reach_m}
     if args.header_timeout < 0 or args.body_timeout < 0 or args.max_connections_per_address < 0:
         raise StationsError("--header-timeout, --body-timeout and --max-connections-per-address "
                             "must be 0 (off) or positive")
@@ -87,15 +100,23 @@ def serve(args: argparse.Namespace) -> int:
         from ..api.app import create_app  # the web stack loads only for this command
         from ..api.settings import ApiSettings
 
-        settings = ApiSettings(data=args.data, reload_interval_s=args.reload_interval)
+        settings = ApiSettings(data=args.data, reports=args.reports, database=args.database,
+                               reload_interval_s=args.reload_interval, **reach)
         config = GuardedConfig(create_app(settings), **common)  # a bad file raises here
         server = uvicorn.Server(config)
         server.run()
     else:
-        StationService.load(args.data)  # refuse a bad file before starting the workers
+        if args.database:
+            os.environ["STATIONS_DATABASE"] = args.database
+        else:
+            StationService.load(args.data)  # refuse a bad file before starting the workers
         # Worker processes build their own app from the environment.
         os.environ["STATIONS_DATA"] = str(args.data)
         os.environ["STATIONS_RELOAD_INTERVAL_S"] = str(args.reload_interval)
+        if args.reports:
+            os.environ["STATIONS_REPORTS"] = str(args.reports)
+        if args.reach_m is not None:
+            os.environ["STATIONS_REACH_M"] = str(args.reach_m)
         config = GuardedConfig("stations.api.app:create_app", factory=True,
                                workers=args.workers, **common)
         Multiprocess(config, sockets=[config.bind_socket()]).run()

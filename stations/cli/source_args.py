@@ -12,6 +12,7 @@ from ..errors import SourceError
 from ..ingest.problems import Problem
 from ..ingest.sources import ENCODINGS, SourceSpec, make_spec, read_manifest, read_mapping_file
 from ..model import DEFAULT_MANIFEST
+from .options import add_progress_option
 
 DEFAULT_MAX_PROBLEMS = 200
 
@@ -43,27 +44,35 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         "and GB18030 apart)",
     )
     parser.add_argument(
+        "--id-prefix", default="", metavar="PREFIX",
+        help="prefix of the ids made for rows without one (e.g. NN-); the manifest's "
+        "id_prefix for manifest sources",
+    )
+    parser.add_argument(
         "--max-problems", type=int, default=DEFAULT_MAX_PROBLEMS, metavar="N",
         help=f"print at most N problem lines (default: {DEFAULT_MAX_PROBLEMS}; 0 prints all)",
     )
-    parser.add_argument(
-        "--progress", action=argparse.BooleanOptionalAction, default=None,
-        help="show a progress bar on stderr (default: only when stderr is a terminal)",
-    )
+    add_progress_option(parser)
 
 
 def source_specs(args: argparse.Namespace) -> list[SourceSpec]:
     """The sources the options name: the FILEs with --crs, or the manifest's entries."""
     if not args.files:
-        if args.mapping:
-            raise SourceError("--mapping applies to FILEs; put a mapping in the manifest entry")
+        # Options for FILEs given without FILEs are a mistake; building from the manifest
+        # instead would silently replace the served GeoPackage.
+        for option, given in (("--crs", args.crs), ("--mapping", args.mapping),
+                              ("--encoding", args.encoding != "auto")):
+            if given:
+                raise SourceError(f"{option} applies to FILEs, and no FILE was given: name the "
+                                  f"source tables, or drop {option} to read the manifest "
+                                  f"{args.manifest}")
         return read_manifest(args.manifest)
     if args.crs is None:
         raise SourceError("--crs is required with FILE: say which coordinate system the "
                           "files use (wgs84, gcj02 or bd09)")
     mapping = read_mapping_file(args.mapping) if args.mapping else {}
-    return [make_spec(Path(f), args.crs, encoding=args.encoding, mapping=mapping, label=f)
-            for f in args.files]
+    return [make_spec(Path(f), args.crs, encoding=args.encoding, mapping=mapping, label=f,
+                      id_prefix=args.id_prefix) for f in args.files]
 
 
 def print_problems(problems: Sequence[Problem], limit: int) -> None:

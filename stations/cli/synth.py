@@ -14,6 +14,7 @@ import pyarrow.csv as pa_csv
 from ..errors import StationsError
 from ..synth import CITIES, synthesize_table
 from . import SUBCOMMANDS
+from .options import add_output_option
 
 MAX_COUNT = 10_000_000
 DEFAULT_OUTPUT = "synthetic-stations.csv"
@@ -32,8 +33,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help=f"number of stations, 1 to {MAX_COUNT:,} (default: %(default)s)")
     parser.add_argument("--seed", "-s", type=int, default=0,
                         help="random seed; equal seeds give equal tables (default: %(default)s)")
-    parser.add_argument("--output", "-o", default=DEFAULT_OUTPUT, metavar="FILE.csv",
-                        help="CSV file to write, replaced if it exists (default: %(default)s)")
+    add_output_option(parser, what="CSV file to write, replaced if it exists",
+                      metavar="FILE.csv", default=DEFAULT_OUTPUT)
     parser.set_defaults(handler=run)
 
 

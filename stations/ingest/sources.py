@@ -1,10 +1,10 @@
 """Read station source tables (CSV, XLSX, GeoJSON) into plain text columns.
 
 Union offices export their lists from Excel or WPS: CSV in UTF-8, UTF-8 with a byte-order mark
-or GB18030, XLSX workbooks, sometimes GeoJSON from a GIS.  Their headings are Chinese
-(``驿站名称``, ``经度`` ...) or the schema's English names.  This module turns any of them into a
-:class:`SourceTable`: one text column per schema field, plus the row numbers the user sees, so
-that every later problem can point at ``nanning.csv:14``.
+or GB18030, XLSX workbooks (every sheet; a sheet's name is a district hint), sometimes GeoJSON
+from a GIS.  This module turns any of them into a :class:`SourceTable`: one text column per
+field (:mod:`.headings`), laid out by :mod:`.layout`, plus the row numbers the user sees, so
+that every later problem can point at ``nanning.csv row 14 (第14行)``.
 
 Nothing is judged here beyond "can the file be read at all"; row-level checks live in
 :mod:`stations.ingest.validate`.
@@ -17,10 +17,9 @@ import io
 import json
 import math
 import os
-import re
 import tomllib
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -30,40 +29,11 @@ import pandas as pd
 
 from ..crs import CoordinateSystem
 from ..errors import SourceError
-from ..model import TEXT_FIELDS, normalise_label
-from .problems import Problem
-
-# Fields a source column can feed: the text fields, the coordinates and the amenity cell.
-SOURCE_FIELDS: tuple[str, ...] = (*TEXT_FIELDS, "lon", "lat", "amenities")
-COORDINATE_FIELDS = ("lon", "lat")
-
-# Headings seen in Chinese office sheets and English exports, by field.  Headings are
-# compared after normalise_label and with any bracketed note removed ("经度(GCJ-02)").
-HEADING_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("编号", "站点编号", "驿站编号", "序号编码", "code", "station id", "station_id"),
-    "name": ("驿站名称", "名称", "站点名称", "服务站名称", "阵地名称", "station name", "title"),
-    "name_en": ("英文名称", "英文名", "name en", "english name"),
-    "address": ("详细地址", "地址", "站点地址", "位置", "addr", "street address"),
-    "province": ("省份", "省", "所在省份", "state"),
-    "city": ("城市", "市", "所在城市", "所属城市", "地市"),
-    "district": ("所在区县", "区县", "区", "县区", "所属区县", "county"),
-    "operator": ("运营单位", "运营工会", "主办单位", "建设单位", "管理单位", "所属工会"),
-    "phone": ("联系电话", "电话", "联系方式", "服务电话", "tel", "telephone"),
-    "opening_hours": ("开放时间", "开放时段", "服务时间", "营业时间", "hours", "opening hours"),
-    "status": ("状态", "运营状态", "开放状态"),
-    "source": ("来源", "数据来源", "信息来源"),
-    "updated_at": ("更新时间", "更新日期", "updated", "last updated"),
-    "lon": ("经度", "longitude", "lng", "long", "x"),
-    "lat": ("纬度", "latitude", "y"),
-    "amenities": ("服务设施", "设施", "配套设施", "服务功能", "服务项目", "amenity", "facilities"),
-}
-
-# Columns a table cannot do without: everything else may be filled by defaults or be empty.
-REQUIRED_COLUMNS = ("name", "lon", "lat")
-HEADING_SEARCH_ROWS = 10
-# Rows as read: headings (None while the heading row is still to be found), cells as text,
-# the user-visible row numbers, and problems found while reading.
-RawTable = tuple[list[str] | None, pd.DataFrame, np.ndarray, list[Problem]]
+from ..model import TEXT_FIELDS
+from .amenities import ticked_codes
+from .headings import MADE_FIELDS, SOURCE_FIELDS, Headings
+from .layout import Sheet, fill_merged, locate_table
+from .problems import Problem, Severity
 
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030")
 
@@ -76,8 +46,7 @@ _RATIO_CHECK_MIN_BYTES = 16 * 1024 * 1024
 # A station sheet has a few dozen columns.  A line with a million cells would make a table of
 # millions of empty cells (minutes and gigabytes) before any row could be checked.
 MAX_COLUMNS = 1000
-
-_BRACKETED = re.compile(r"[(（\[【].*?[)）\]】]")
+SHEET_MARK = " › "  # between a workbook's file name and a sheet name in reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +59,7 @@ class SourceSpec:
     mapping: Mapping[str, str] = field(default_factory=dict)
     defaults: Mapping[str, str] = field(default_factory=dict)
     label: str = ""
+    id_prefix: str = ""
 
     @property
     def name(self) -> str:
@@ -101,14 +71,24 @@ class SourceSpec:
 class SourceTable:
     """The rows of one source as text, in :data:`SOURCE_FIELDS` columns.
 
-    ``rows`` holds the user-visible row number of each frame row; ``problems`` are the ones
-    found while reading (for example a GeoJSON feature that is not a point).
+    ``rows`` holds the user-visible row number of each frame row and ``places`` the file (and
+    sheet) it is in; ``hints`` is each row's sheet name, which may name its district.
+    ``problems`` are the ones found while reading (a GeoJSON feature that is not a point) and
+    notes on the layout (headings read, note rows left out).
     """
 
     spec: SourceSpec
     frame: pd.DataFrame
     rows: np.ndarray
     problems: list[Problem] = field(default_factory=list)
+    places: np.ndarray | None = None
+    hints: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.places is None:
+            self.places = np.full(len(self.frame), self.spec.name, dtype=object)
+        if self.hints is None:
+            self.hints = np.full(len(self.frame), "", dtype=object)
 
     @property
     def name(self) -> str:
@@ -122,6 +102,7 @@ def make_spec(
     mapping: Mapping[str, str] | None = None,
     defaults: Mapping[str, object] | None = None,
     label: str = "",
+    id_prefix: str = "",
 ) -> SourceSpec:
     """A checked :class:`SourceSpec`; bad settings raise :class:`SourceError` naming them."""
     where = label or str(path)
@@ -142,6 +123,7 @@ def make_spec(
         mapping=mapping,
         defaults={k: str(v) for k, v in (defaults or {}).items()},
         label=label,
+        id_prefix=id_prefix,
     )
 
 
@@ -184,7 +166,8 @@ def read_manifest(path: str | os.PathLike[str]) -> list[SourceSpec]:
         where = f"{path}: [[sources]] entry {number}"
         if not isinstance(entry, dict) or "path" not in entry or "crs" not in entry:
             raise SourceError(f"{where} needs both path and crs")
-        unknown = sorted(set(entry) - {"path", "crs", "encoding", "mapping", "defaults"})
+        unknown = sorted(set(entry) - {"path", "crs", "encoding", "mapping", "defaults",
+                                           "id_prefix"})
         if unknown:
             raise SourceError(f"{where}: unknown keys {unknown}")
         specs.append(make_spec(
@@ -194,107 +177,112 @@ def read_manifest(path: str | os.PathLike[str]) -> list[SourceSpec]:
             mapping=entry.get("mapping"),
             defaults=entry.get("defaults"),
             label=str(entry["path"]),
+            id_prefix=str(entry.get("id_prefix", "")),
         ))
     return specs
 
 
 def read_source(spec: SourceSpec) -> SourceTable:
     """Read one source file; a file that cannot be read at all raises :class:`SourceError`."""
+    if spec.path.is_dir():
+        raise SourceError(f"{spec.name}: is a folder, not a file (这是文件夹，不是文件); "
+                          "name the sheet file itself")
     if not spec.path.is_file():
-        raise SourceError(f"{spec.name}: no such file")
+        raise SourceError(f"{spec.name}: no such file (找不到文件)")
     suffix = spec.path.suffix.lower()
     readers = {".csv": _read_csv, ".txt": _read_csv, ".tsv": _read_csv, ".xlsx": _read_xlsx,
-               ".xlsm": _read_xlsx, ".geojson": _read_geojson, ".json": _read_geojson}
+               ".xlsm": _read_xlsx}
+    if suffix in (".geojson", ".json"):
+        return _read_geojson(spec)
     reader = readers.get(suffix)
     if reader is None:
         raise SourceError(f"{spec.name}: unknown file type {suffix or '(none)'!r}; "
                           "expected .csv, .xlsx or .geojson (save .xls and .et sheets as .xlsx)")
     try:
-        headings, records, rows, problems = reader(spec)
+        sheets = reader(spec)
     except OSError as exc:
         raise SourceError(f"{spec.name}: cannot read the file: {exc.strerror or exc}") from None
-    if headings is None:
-        if records.empty:
-            raise SourceError(f"{spec.name}: the file is empty")
-        headings, records, rows = _split_heading_row(records, rows, spec.mapping)
-    frame = _to_fields(spec, headings, records)
-    return SourceTable(spec, frame, np.asarray(rows, dtype=np.int64), problems)
+    return _tables_from_sheets(spec, sheets)
 
 
-# --- headings -------------------------------------------------------------------------------
-
-def _heading_key(heading: str) -> str:
-    return normalise_label(_BRACKETED.sub("", heading).replace("*", ""))
-
-
-_HEADING_INDEX: dict[str, str] = {
-    _heading_key(alias): field_name
-    for field_name, aliases in HEADING_ALIASES.items()
-    for alias in (field_name, *aliases)
-}
-
-
-def recognise_headings(headings: Iterable[str], mapping: Mapping[str, str]) -> dict[int, str]:
-    """Column position -> field for every heading that names a field (mapping first)."""
-    extra = {_heading_key(k): v for k, v in mapping.items()}
-    extra.update({normalise_label(k): v for k, v in mapping.items()})
-    fields: dict[int, str] = {}
-    for position, heading in enumerate(headings):
-        text = str(heading)
-        target = (extra.get(normalise_label(text)) or extra.get(_heading_key(text))
-                  or _HEADING_INDEX.get(_heading_key(text)))
-        if target and target not in fields.values():
-            fields[position] = target
-    return fields
-
-
-def _split_heading_row(
-    grid: pd.DataFrame, numbers: np.ndarray, mapping: Mapping[str, str]
-) -> tuple[list[str], pd.DataFrame, np.ndarray]:
-    """Find the heading row: office sheets often put a title (…一览表) or notes above it.
-
-    The first of the top rows that names every required column is taken, else the first row
-    (whose headings the error message then shows).
-    """
-    first = 0
-    for i in range(min(HEADING_SEARCH_ROWS, len(grid))):
-        fields = recognise_headings(grid.iloc[i].tolist(), mapping).values()
-        if set(REQUIRED_COLUMNS) <= set(fields):
-            first = i
-            break
-    headings = [str(h) for h in grid.iloc[first]]
-    body = grid.iloc[first + 1:].reset_index(drop=True)
-    body.columns = range(body.shape[1])
-    return headings, body, numbers[first + 1:]
-
-
-def _to_fields(spec: SourceSpec, headings: list[str], records: pd.DataFrame) -> pd.DataFrame:
-    """Rename recognised columns to field names, add empty missing ones, apply defaults."""
-    fields = recognise_headings(headings, spec.mapping)
-    found = set(fields.values())
-    missing = [f for f in REQUIRED_COLUMNS if f not in found]
-    if missing:
-        shown = ", ".join(repr(h) for h in headings if str(h).strip()) or "(none)"
+def _tables_from_sheets(spec: SourceSpec, sheets: list[Sheet]) -> SourceTable:
+    """Locate the table in every sheet and put the station rows of all of them together."""
+    if all(sheet.grid.empty for sheet in sheets):
+        raise SourceError(f"{spec.name}: the file is empty")
+    frames, numbers, places, hints, problems = [], [], [], [], []
+    for sheet in sheets:
+        place = spec.name + (SHEET_MARK + sheet.name if len(sheets) > 1 else "")
+        located = locate_table(sheet, dict(spec.mapping))
+        if located is None:
+            continue
+        frames.append(_to_fields(spec, located.headings, located.body))
+        numbers.append(located.numbers)
+        places.append(np.full(len(located.body), place, dtype=object))
+        hints.append(np.full(len(located.body), sheet.name, dtype=object))
+        problems += _layout_notes(place, located.heading_row, located.headings,
+                                  located.note_rows)
+    if not frames:
+        first = sheets[0].grid
+        shown = ", ".join(repr(str(h)) for h in (first.iloc[0] if len(first) else [])
+                          if str(h).strip()) or "(none)"
         raise SourceError(
-            f"{spec.name}: no column for {', '.join(missing)}; headings found: {shown}. "
-            "Use the schema's field names, the usual Chinese headings, or a --mapping file"
-        )
-    positions = {name: position for position, name in fields.items()}
+            f"{spec.name}: no heading row names a station name and its position (表头中找不到"
+            f"名称和经纬度列) in the top rows; first row: {shown}. Use the usual headings "
+            "(驿站名称, 经度, 纬度 ...), the schema's field names or a --mapping file")
+    return SourceTable(spec, pd.concat(frames, ignore_index=True), np.concatenate(numbers),
+                       problems, np.concatenate(places), np.concatenate(hints))
+
+
+def _layout_notes(place: str, heading_row: int, headings: Headings,
+                  note_rows: list[tuple[int, str]]) -> list[Problem]:
+    """Notes on what was read and what was left out of one sheet."""
+    notes = []
+
+    def note(row: int, zh: str, en: str) -> None:
+        notes.append(Problem(place, row, "heading", en, Severity.NOTE, zh))
+
+    for heading, closest in headings.unknown:
+        hint = f"; closest known: {closest}" if closest else ""
+        zh_hint = f"；最接近的已知表头：{closest}" if closest else ""
+        note(heading_row, f"未知表头「{heading}」，已忽略{zh_hint}",
+             f"unknown heading {heading!r} ignored{hint}")
+    for heading in headings.ignored:
+        note(heading_row, f"「{heading}」列不导入（序号只是行号，不作编号）",
+             f"column {heading!r} not imported (a row number or remark, never an id)")
+    if headings.ticks:
+        columns = "、".join(sorted(set(headings.ticks.values())))
+        note(heading_row, f"每项设施一列（打√/是/有/1）：{columns}",
+             f"one ticked column per amenity: {columns}")
+    for row, text in note_rows:
+        note(row, f"表尾说明行「{text}」不是驿站，已跳过",
+             f"note row {text!r} under the table is not a station, skipped")
+    return notes
+
+
+def _to_fields(spec: SourceSpec, headings: Headings, records: pd.DataFrame) -> pd.DataFrame:
+    """Rename recognised columns to field names, add empty missing ones, apply defaults."""
+    positions = {name: position for position, name in headings.fields.items()}
     empty = np.full(len(records), "", dtype=object)
     columns: dict[str, np.ndarray] = {}
     for name in SOURCE_FIELDS:
         position = positions.get(name)
-        values = empty if position is None else _stripped(records.iloc[:, position].to_numpy())
+        values = empty if position is None or name in MADE_FIELDS else _stripped(
+            records.iloc[:, position].to_numpy())
         if name in spec.defaults:
             values = np.where(values == "", spec.defaults[name], values).astype(object)
         columns[name] = values
+    if headings.ticks:
+        ticked = ticked_codes({code: records.iloc[:, column].to_numpy()
+                               for column, code in headings.ticks.items()}, len(records))
+        both = (columns["amenities"] != "") & (ticked != "")
+        columns["amenities"] = np.where(both, columns["amenities"] + "、" + ticked,
+                                        np.where(ticked != "", ticked, columns["amenities"]))
     # Plain object columns: Python strings, no conversions while validating column by column.
-    frame = pd.DataFrame(columns, dtype=object)
-    return frame
+    return pd.DataFrame(columns, dtype=object)
 
 
 def _stripped(values: np.ndarray) -> np.ndarray:
-    return np.array([str(v).strip() for v in values], dtype=object)
+    return np.array([str(v).strip(" \u3000") for v in values], dtype=object)
 
 
 def check_width(width: int, name: str) -> None:
@@ -347,24 +335,29 @@ def _refuse_mixed_encodings(valid_utf8: bytes, name: str) -> None:
                           "before it are; save the whole file as CSV UTF-8")
 
 
-def _read_csv(spec: SourceSpec) -> RawTable:
+def _read_csv(spec: SourceSpec) -> list[Sheet]:
+    """The CSV's records as text; a record keeps its number even when a quoted cell spans
+    lines, and a NUL stays in its cell for the validator to report."""
     text = decode_text(spec.path.read_bytes(), spec.encoding, spec.name)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first_line.count)
-    check_width(first_line.count(delimiter) + 1, spec.name)  # pandas sizes rows by this line
+    top = text[:65536].split("\n", 5)[:5]
+    delimiter = max((",", "\t", ";"), key=lambda d: max(line.count(d) for line in top))
+    # Long cells reach the validator, which refuses them by field and limit.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     try:
-        table = pd.read_csv(
-            io.StringIO(text), sep=delimiter, dtype=object, keep_default_na=False,
-            skip_blank_lines=False, header=None, quoting=csv.QUOTE_MINIMAL, engine="c",
-        )
-    except pd.errors.EmptyDataError:
-        raise SourceError(f"{spec.name}: the file is empty") from None
-    except pd.errors.ParserError as exc:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
         raise SourceError(f"{spec.name}: not a well-formed CSV table: {exc}") from None
-    table = table.fillna("")
-    rows = np.arange(1, len(table) + 1)
-    keep = (table != "").any(axis=1).to_numpy()
-    return None, table[keep].reset_index(drop=True), rows[keep], []
+    return [_sheet("", records, spec.name)]
+
+
+def _sheet(name: str, records: list[list[object]], where: str) -> Sheet:
+    """A sheet of text cells without its blank rows; rows keep their numbers."""
+    width = max((len(r) for r in records), default=0)
+    check_width(width, where)
+    texts = [[cell_text(v).strip() for v in r] for r in records]
+    kept = [(number, r) for number, r in enumerate(texts, start=1) if any(r)]
+    grid = _text_records([r for _, r in kept], width)
+    return Sheet(name, grid, np.array([n for n, _ in kept], dtype=np.int64))
 
 
 # --- XLSX -----------------------------------------------------------------------------------
@@ -402,34 +395,32 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(spec: SourceSpec) -> RawTable:
-    import openpyxl  # imported here: only XLSX sources pay for it
+def _read_xlsx(spec: SourceSpec) -> list[Sheet]:
+    """Every sheet of the workbook, merged cells filled into each cell they cover."""
+    from python_calamine import CalamineError, CalamineWorkbook  # only XLSX sources need it
 
     check_zip_sizes(spec.path, spec.name)
     try:
-        workbook = openpyxl.load_workbook(spec.path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for damaged workbooks
+        workbook = CalamineWorkbook.from_path(str(spec.path))
+    except (CalamineError, ValueError, OSError) as exc:
         raise SourceError(f"{spec.name}: cannot open the workbook: {exc}") from None
+    sheets = []
     try:
-        sheet = workbook.worksheets[0]
-        rows_iter: Iterator[tuple[object, ...]] = sheet.iter_rows(values_only=True)
-        records: list[list[str]] = []
-        numbers: list[int] = []
-        for number, values in enumerate(rows_iter, start=1):
-            texts = [cell_text(v).strip() for v in values]
-            if any(texts):
-                records.append(texts)
-                numbers.append(number)
+        for name in workbook.sheet_names:
+            sheet = workbook.get_sheet_by_name(name)
+            cells = sheet.to_python(skip_empty_area=False)
+            fill_merged(cells, sheet.merged_cell_ranges or [])
+            sheets.append(_sheet(name, cells, f"{spec.name}{SHEET_MARK}{name}"))
+    except (CalamineError, ValueError) as exc:
+        raise SourceError(f"{spec.name}: cannot read the workbook: {exc}") from None
     finally:
         workbook.close()
-    width = max((len(r) for r in records), default=0)
-    check_width(width, spec.name)
-    return None, _text_records(records, width), np.asarray(numbers), []
+    return sheets
 
 
 # --- GeoJSON --------------------------------------------------------------------------------
 
-def _read_geojson(spec: SourceSpec) -> RawTable:
+def _read_geojson(spec: SourceSpec) -> SourceTable:
     try:
         document = json.loads(decode_text(spec.path.read_bytes(), spec.encoding, spec.name))
     except json.JSONDecodeError as exc:
@@ -450,8 +441,10 @@ def _read_geojson(spec: SourceSpec) -> RawTable:
         values = [_property_text(feature_properties.get(h)) for h in headings[:-2]]
         lon, lat = _point_coordinates(feature.get("geometry"), spec.name, number, problems)
         records.append([*values, lon, lat])
-    rows = np.arange(1, len(records) + 1)
-    return headings, _text_records(records, len(headings)), rows, problems
+    grid = _text_records([headings, *records], len(headings))
+    table = _tables_from_sheets(spec, [Sheet("", grid, np.arange(len(records) + 1))])
+    table.problems += problems
+    return table
 
 
 def _feature_properties(feature: dict[str, object]) -> dict[str, object]:

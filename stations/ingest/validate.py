@@ -2,61 +2,59 @@
 
 Every check runs over whole columns (numpy / pandas, or once per distinct value for the
 checks that need a parser), so a national table of 150,000 rows validates in seconds.  A
-problem names the file, the row the user sees, the field and what is wrong.  Errors reject the
-row; warnings keep it.
+problem names the file, the row the user sees, the field and what is wrong, in Chinese with the
+English beside it.  Errors reject the row; warnings keep it; notes say what was inferred or
+normalised.
 
 Rules, in the order a row meets them:
 
-* required fields (id, name, address, city) are present;
-* lon and lat are finite numbers in range; swapped columns and points far outside China are
-  reported as such;
+* cells hold no control characters and no text longer than the field's limit (:mod:`.cells`);
+* name and address are present;
+* the position is readable (:mod:`.positions`), finite, in range, inside China; swapped
+  columns are reported as such;
+* province, city, district and the GB/T 2260 code are inferred where the sheet lacks them
+  (:mod:`.divisions`); a row whose city nothing names is rejected;
+* opening hours in Chinese become OSM ``opening_hours`` (:mod:`.hours_zh`); hours that cannot be
+  read leave the hours unknown with a warning, never a rejection;
 * status is one of the known values (English or Chinese);
-* opening_hours follows the OpenStreetMap syntax;
-* ids are unique across all sources (the first use keeps it);
+* ids are made where the sheet has none (:mod:`.ids`); given ids are unique across all sources;
+* a repeated row (same name, same place) is kept once and the repeat reported;
 * amenity labels are known (unknown ones are dropped with a "did you mean" warning);
 * phone numbers look like Chinese phone numbers (warning);
-* two stations with the same or a similar name within :data:`DUPLICATE_RADIUS_M` metres are
-  probably one station entered twice (warning).
+* two stations with a similar name within :data:`DUPLICATE_RADIUS_M` metres are probably one
+  station entered twice (warning).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
-import numpy.typing as npt
-import opening_hours
 import pandas as pd
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from scipy.spatial import cKDTree
 
-from ..crs import outside_china, to_wgs84
+from ..crs import CoordinateSystem, outside_china, to_wgs84
 from ..geodata import station_frame
 from ..index import chord_for_distance, haversine_m, unit_vectors
-from ..model import (
-    AMENITIES,
-    AMENITY_BY_CODE,
-    AMENITY_LABEL_INDEX,
-    FIELD_LABELS_ZH,
-    REQUIRED_FIELDS,
-    STATUS_LABELS_ZH,
-    TEXT_FIELDS,
-    Status,
-    normalise_label,
-)
+from ..model import AMENITIES, STATUS_LABELS_ZH, TEXT_FIELDS, Status, normalise_label
 from ..phones import phone_looks_right
+from .amenities import parse_amenities, unknown_amenity_message
+from .cells import clean_cells
+from .findings import Findings
+from .headings import POSITION, field_label
+from .hours_zh import normalise_hours
+from .ids import make_ids
+from .positions import Position, parse_coordinate, parse_position
 from .problems import Problem, Severity
 from .sources import SourceTable
 
 DUPLICATE_RADIUS_M = 30.0
 SIMILAR_NAME_SCORE = 80.0
-AMENITY_SUGGESTION_SCORE = 60.0
+REQUIRED_TEXT = ("name", "address")
 
-AMENITY_SEPARATORS = re.compile(r"[、,;，；/|\n]+")
 _STATUS_ALIASES: dict[str, Status] = {
     **{normalise_label(s.value): s for s in Status},
     **{normalise_label(label): s for s, label in STATUS_LABELS_ZH.items()},
@@ -74,19 +72,20 @@ _STATUS_ALIASES: dict[str, Status] = {
     "停用": Status.CLOSED,
     "撤销": Status.CLOSED,
 }
-# Coordinates typed with a Chinese input method: full-width digits, a degree sign.
-_NUMBER_FOLD = str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+", "°")
-# Mobile (1xx xxxx xxxx), landline with or without area code, short hotlines (12351).
 
 
 @dataclass(slots=True)
 class ValidationResult:
-    """The stations that passed, every problem found, and the row counts."""
+    """The stations that passed, every problem found, and the row counts.
+
+    ``rows_read == rows_stored + rows_rejected``: a repeated row counts as rejected.
+    """
 
     stations: gpd.GeoDataFrame
     problems: list[Problem]
     rows_read: int
     rows_rejected: int
+    made_ids: set[str] = field(default_factory=set)
 
     @property
     def rows_stored(self) -> int:
@@ -100,31 +99,9 @@ class ValidationResult:
     def warnings(self) -> int:
         return sum(p.severity is Severity.WARNING for p in self.problems)
 
-
-@dataclass(slots=True)
-class _Findings:
-    """Problems collected column by column, turned into :class:`Problem` objects at the end."""
-
-    files: npt.NDArray[np.object_]
-    rows: npt.NDArray[np.int64]
-    order: npt.NDArray[np.int64]
-    rejected: npt.NDArray[np.bool_]
-    found: list[tuple[int, int, Problem]] = field(default_factory=list)
-
-    def add(self, where: npt.ArrayLike, name: str, message: Callable[[int], str],
-            severity: Severity = Severity.ERROR) -> None:
-        """Report ``message(i)`` for every row ``i`` in ``where`` (a mask or positions)."""
-        positions = np.asarray(where)
-        if positions.dtype == bool:
-            positions = np.flatnonzero(positions)
-        if severity is Severity.ERROR:
-            self.rejected[positions] = True
-        for i in positions.tolist():
-            problem = Problem(self.files[i], int(self.rows[i]), name, message(i), severity)
-            self.found.append((int(self.order[i]), int(self.rows[i]), problem))
-
-    def problems(self) -> list[Problem]:
-        return [p for _, _, p in sorted(self.found, key=lambda item: item[:2])]
+    @property
+    def notes(self) -> int:
+        return sum(p.severity is Severity.NOTE for p in self.problems)
 
 
 def validate_tables(tables: Sequence[SourceTable]) -> ValidationResult:
@@ -135,25 +112,31 @@ def validate_tables(tables: Sequence[SourceTable]) -> ValidationResult:
         return ValidationResult(station_frame({}, [], []), problems, 0, 0)
     n = len(frame)
     source_index = np.repeat(np.arange(len(tables)), [len(t.frame) for t in tables])
-    findings = _Findings(
-        files=np.array([t.name for t in tables], dtype=object)[source_index],
+    findings = Findings(
+        files=np.concatenate([t.places for t in tables]),
         rows=np.concatenate([t.rows for t in tables]),
         order=source_index,
         rejected=np.zeros(n, dtype=bool),
     )
     read_failed = _reading_problems(tables, findings)
+    clean_cells(frame, findings)
 
-    for name in REQUIRED_FIELDS:
-        findings.add(frame[name].to_numpy() == "", name,
-                     lambda _i, name=name: f"missing; every station needs {_field_label(name)}")
-    lon, lat = _check_coordinates(frame, findings, skip=read_failed)
-    status = _check_status(frame, findings)
-    _check_opening_hours(frame, findings)
-    _check_duplicate_ids(frame, findings)
+    for name in REQUIRED_TEXT:
+        findings.add(frame[name].to_numpy() == "", name, lambda _i, name=name: (
+            f"缺少{field_label(name)}", f"missing; every station needs {field_label(name)}"))
+    declared = np.array([t.spec.crs.value for t in tables], dtype=object)[source_index]
+    lon, lat, crs = _read_positions(frame, declared, findings, skip=read_failed)
+    _infer_divisions(frame, np.concatenate([t.hints for t in tables]), findings)
+    hours_status = _normalise_hours(frame, findings)
+    status = _check_status(frame, hours_status, findings)
     amenity_flags = _check_amenities(frame, findings)
     _check_phones(frame, findings)
 
-    wgs_lon, wgs_lat = _to_wgs84(lon, lat, tables, source_index, ~findings.rejected)
+    wgs_lon, wgs_lat = _to_wgs84(lon, lat, crs, ~findings.rejected)
+    given_id = frame["id"].to_numpy() != ""
+    prefixes = np.array([t.spec.id_prefix for t in tables], dtype=object)[source_index]
+    _make_ids(frame, prefixes, wgs_lon, wgs_lat, findings)
+    _check_duplicate_ids(frame, findings)
     _check_duplicate_stations(frame, wgs_lon, wgs_lat, findings)
 
     keep = ~findings.rejected
@@ -162,78 +145,129 @@ def validate_tables(tables: Sequence[SourceTable]) -> ValidationResult:
     for amenity, flags in zip(AMENITIES, amenity_flags.T, strict=True):
         columns[amenity.column] = flags[keep]
     stations = station_frame(columns, wgs_lon[keep], wgs_lat[keep])
-    return ValidationResult(stations, findings.problems(), n, int(findings.rejected.sum()))
+    made = set(frame["id"].to_numpy()[keep & ~given_id].tolist())
+    return ValidationResult(stations, findings.problems(), n, int(findings.rejected.sum()),
+                            made)
 
 
-def _field_label(name: str) -> str:
-    label = FIELD_LABELS_ZH.get(name)
-    return f"{label} ({name})" if label else name
-
-
-def _reading_problems(tables: Sequence[SourceTable], findings: _Findings) -> np.ndarray:
-    """Record problems found while reading (they reject their row); return those rows."""
+def _reading_problems(tables: Sequence[SourceTable], findings: Findings) -> np.ndarray:
+    """Record problems found while reading (errors reject their row); return those rows."""
     failed = np.zeros(len(findings.rows), dtype=bool)
     offset = 0
-    for table in tables:
-        positions = {int(row): offset + i for i, row in enumerate(table.rows.tolist())}
+    for number, table in enumerate(tables):
+        positions = {(place, int(row)): offset + i for i, (place, row) in enumerate(
+            zip(table.places.tolist(), table.rows.tolist(), strict=True))}
         for problem in table.problems:
-            i = positions[problem.row]
-            failed[i] = True
-            findings.add([i], problem.field, lambda _i, p=problem: p.message, problem.severity)
+            i = positions.get((problem.file, problem.row))
+            if i is None:  # about the sheet (its headings, a note row), not a station row
+                findings.found.append((number, problem.row, problem))
+                continue
+            failed[i] |= problem.severity is Severity.ERROR
+            findings.add([i], problem.field, lambda _i, p=problem: (p.zh, p.message),
+                         problem.severity)
         offset += len(table.frame)
     return failed
 
 
-# --- coordinates ----------------------------------------------------------------------------
+# --- positions ------------------------------------------------------------------------------
 
-def _check_coordinates(
-    frame: pd.DataFrame, findings: _Findings, skip: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Parse lon/lat; report missing, non-numeric, non-finite, swapped, out-of-range points."""
+def _read_positions(frame: pd.DataFrame, declared: np.ndarray, findings: Findings,
+                    skip: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """lon, lat and the coordinate system of each row; unusable positions reject the row."""
+    crs = declared.copy()
+    numbers = {name: pd.to_numeric(frame[name], errors="coerce").to_numpy(
+        dtype=np.float64, copy=True) for name in ("lon", "lat")}
     text = {name: frame[name].to_numpy(dtype=object) for name in ("lon", "lat")}
-    numbers = {name: _parse_numbers(frame[name]) for name in ("lon", "lat")}
-    bad = skip.copy()
+    # A position cell, or both numbers pasted into the longitude cell.
+    pasted = frame[POSITION].to_numpy(dtype=object).copy()
+    in_lon = (text["lat"] == "") & (pasted == "") & (text["lon"] != "") & np.isnan(numbers["lon"])
+    pasted[in_lon] = text["lon"][in_lon]
+    combined = (pasted != "") & ((text["lon"] == "") | in_lon) & ~skip
+    for i, position in _per_distinct_rows(pasted, combined, parse_position):
+        if position is None:
+            findings.add([i], POSITION, lambda i, p=pasted: (
+                f"无法从「{p[i][:60]}」读出经纬度", f"no position can be read from {p[i][:60]!r}"))
+            continue
+        numbers["lon"][i], numbers["lat"][i] = position.lon, position.lat
+        _note_position(i, position, declared[i], crs, findings)
     for name in ("lon", "lat"):
-        values, raw = numbers[name], text[name]
-        empty = (raw == "") & ~skip
-        findings.add(empty, name, lambda _i, name=name: f"missing; every station needs a "
-                     f"{'longitude (经度)' if name == 'lon' else 'latitude (纬度)'}")
-        considered = ~empty & ~skip
-        not_number = considered & np.isnan(values) & ~_looks_like_nan(raw)
-        findings.add(not_number, name, lambda i, raw=raw: f"{raw[i]!r} is not a number")
-        not_finite = considered & ~not_number & ~np.isfinite(values)
-        findings.add(not_finite, name, lambda i, raw=raw: f"{raw[i]!r} is not a finite number")
-        bad |= empty | ~np.isfinite(values)
+        retry = np.isnan(numbers[name]) & (text[name] != "") & ~combined
+        for i, value in _per_distinct_rows(text[name], retry, parse_coordinate):
+            if value is not None:
+                numbers[name][i] = value
     lon, lat = numbers["lon"], numbers["lat"]
-    finite = ~bad
+    _check_coordinates(text, lon, lat, combined | skip | findings.rejected, findings)
+    return lon, lat, crs
+
+
+def _per_distinct_rows(values: np.ndarray, rows: np.ndarray, parse: Callable[[str], object]
+                       ) -> list[tuple[int, object]]:
+    """(row, parse(value)) for the rows asked for, parsing each distinct value once."""
+    cache: dict[str, object] = {}
+    out = []
+    for i in np.flatnonzero(rows).tolist():
+        value = values[i]
+        if value not in cache:
+            cache[value] = parse(value)
+        out.append((i, cache[value]))
+    return out
+
+
+def _note_position(i: int, position: Position, declared: str, crs: np.ndarray,
+                   findings: Findings) -> None:
+    if position.crs is None:
+        return
+    crs[i] = position.crs.value
+    if position.crs.value == declared:
+        return
+    findings.add([i], POSITION, lambda _i: (
+        f"{position.source_zh}自带坐标系 {position.crs.value}，优先于声明的 {declared}",
+        f"the {position.source_en} names its own system {position.crs.value}, which wins "
+        f"over the declared {declared}"), Severity.NOTE)
+
+
+def _check_coordinates(text: dict[str, np.ndarray], lon: np.ndarray, lat: np.ndarray,
+                       skip_missing: np.ndarray, findings: Findings) -> None:
+    """Report missing, non-numeric, non-finite, swapped and out-of-range points."""
+    words = {"lon": ("经度", "longitude"), "lat": ("纬度", "latitude")}
+    values = {"lon": lon, "lat": lat}
+    bad = np.zeros(len(lon), dtype=bool)
+    for name in ("lon", "lat"):
+        raw, number = text[name], values[name]
+        zh, en = words[name]
+        empty = np.isnan(number) & (raw == "") & ~skip_missing
+        findings.add(empty, name, lambda _i, zh=zh, en=en: (
+            f"缺少{zh}", f"missing; every station needs a {en} ({zh})"))
+        not_number = np.isnan(number) & (raw != "") & ~skip_missing & ~_looks_like_nan(raw)
+        findings.add(not_number, name, lambda i, raw=raw: (
+            f"「{raw[i][:60]}」不是数字", f"{raw[i][:60]!r} is not a number"))
+        not_finite = ~np.isfinite(number) & ~empty & ~not_number & ~skip_missing
+        findings.add(not_finite, name, lambda i, raw=raw: (
+            f"「{raw[i][:60]}」不是有限数字", f"{raw[i][:60]!r} is not a finite number"))
+        bad |= ~np.isfinite(number)
+    shown = {name: np.where(text[name] != "", text[name], values[name].astype(str))
+             for name in ("lon", "lat")}
+    finite = ~bad & ~findings.rejected
     with np.errstate(invalid="ignore"):
         swapped = finite & outside_china(lon, lat) & ~outside_china(lat, lon)
         findings.add(swapped, "lon/lat", lambda i: (
-            f"({text['lon'][i]}, {text['lat'][i]}) lies outside China but swapped it lies in "
+            "经度和纬度两列似乎填反了",
+            f"({shown['lon'][i]}, {shown['lat'][i]}) lies outside China but swapped it lies in "
             "China: the longitude and latitude columns look swapped"))
         checked = finite & ~swapped
-        limits = {"lon": (180.0, "longitude"), "lat": (90.0, "latitude")}
         out_of_range = np.zeros(len(lon), dtype=bool)
-        for name, (limit, word) in limits.items():
-            outside_range = checked & (np.abs(numbers[name]) > limit)
-            findings.add(outside_range, name, lambda i, name=name, limit=limit, word=word: (
-                f"{text[name][i]} is not a {word} (must be between -{limit:g} and {limit:g})"))
-            out_of_range |= outside_range
+        for name, limit in (("lon", 180.0), ("lat", 90.0)):
+            zh, en = words[name]
+            outside = checked & (np.abs(values[name]) > limit)
+            findings.add(outside, name, lambda i, name=name, limit=limit, zh=zh, en=en: (
+                f"{shown[name][i]} 不是{zh}（应在 ±{limit:g} 之间）",
+                f"{shown[name][i]} is not a {en} (must be between -{limit:g} and {limit:g})"))
+            out_of_range |= outside
         far = checked & ~out_of_range & outside_china(lon, lat)
     findings.add(far, "lon/lat", lambda i: (
-        f"({text['lon'][i]}, {text['lat'][i]}) is far outside China; check the coordinates "
+        "位置远在中国境外，请检查经纬度及其顺序",
+        f"({shown['lon'][i]}, {shown['lat'][i]}) is far outside China; check the coordinates "
         "and their order (lon, lat)"))
-    return lon, lat
-
-
-def _parse_numbers(column: pd.Series) -> np.ndarray:
-    """Numbers from text, NaN where there is none; full-width digits are tried second."""
-    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, copy=True)
-    retry = np.isnan(values) & (column.to_numpy() != "")
-    if retry.any():
-        folded = column[retry].str.translate(_NUMBER_FOLD)
-        values[retry] = pd.to_numeric(folded, errors="coerce").to_numpy(dtype=np.float64)
-    return values
 
 
 def _looks_like_nan(raw: np.ndarray) -> np.ndarray:
@@ -241,20 +275,18 @@ def _looks_like_nan(raw: np.ndarray) -> np.ndarray:
     return np.isin(np.char.lower(raw.astype(str)), ("nan", "-nan", "+nan"))
 
 
-def _to_wgs84(
-    lon: np.ndarray, lat: np.ndarray, tables: Sequence[SourceTable],
-    source_index: np.ndarray, usable: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Convert each source's usable rows from its declared coordinate system to WGS84."""
+def _to_wgs84(lon: np.ndarray, lat: np.ndarray, crs: np.ndarray, usable: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Convert the usable rows from their coordinate system to WGS84."""
     out_lon = np.full(len(lon), np.nan)
     out_lat = np.full(len(lat), np.nan)
-    for number, table in enumerate(tables):
-        rows = usable & (source_index == number)
-        out_lon[rows], out_lat[rows] = to_wgs84(lon[rows], lat[rows], table.spec.crs)
+    for system in CoordinateSystem:
+        rows = usable & (crs == system.value)
+        out_lon[rows], out_lat[rows] = to_wgs84(lon[rows], lat[rows], system)
     return out_lon, out_lat
 
 
-# --- values checked once per distinct value ------------------------------------------------
+# --- what the sheet does not say ------------------------------------------------------------
 
 def _per_distinct(column: pd.Series, check: Callable[[str], object]) -> list[object]:
     """``check`` applied to every distinct value, spread back to the rows."""
@@ -263,121 +295,96 @@ def _per_distinct(column: pd.Series, check: Callable[[str], object]) -> list[obj
     return [results[c] for c in codes]
 
 
-def _check_status(frame: pd.DataFrame, findings: _Findings) -> np.ndarray:
+def _infer_divisions(frame: pd.DataFrame, hints: np.ndarray, findings: Findings) -> None:
+    """Province, city, district and division code from the address, district column and
+    sheet name; a row whose city nothing names is rejected."""
+    no_city = (frame["city"].to_numpy() == "") & ~findings.rejected
+    findings.add(no_city, "city", lambda _i: (
+        "缺少城市：地址和清单默认值都没有写明城市",
+        "missing; neither the address nor the manifest's defaults name the city"))
+
+
+def _normalise_hours(frame: pd.DataFrame, findings: Findings) -> np.ndarray:
+    """OSM opening_hours from the sheet's hours, the original kept beside them; unknown hours
+    are a warning, never a rejection.  Returns the status the hours imply, if any."""
+    original = frame["opening_hours"].to_numpy(dtype=object).copy()
+    parsed = _per_distinct(frame["opening_hours"], normalise_hours)
+    frame["opening_hours_text"] = original
+    frame["opening_hours"] = np.array([p.osm or "" for p in parsed], dtype=object)
+    for severity, wanted in ((Severity.WARNING, True), (Severity.NOTE, False)):
+        rows = [i for i, p in enumerate(parsed)
+                if original[i] and p.warning is wanted and (wanted or p.osm != original[i])]
+        findings.add(rows, "opening_hours", lambda i: (parsed[i].note_zh, parsed[i].note_en),
+                     severity)
+    return np.array([p.status.value if p.status else "" for p in parsed], dtype=object)
+
+
+def _make_ids(frame: pd.DataFrame, prefixes: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+              findings: Findings) -> None:
+    """Ids for the rows without one, and one station for a repeated row."""
+    ids = frame["id"].to_numpy(dtype=object).copy()
+    missing = (ids == "") & ~findings.rejected
+    made = make_ids(prefixes[missing], frame["division_code"].to_numpy()[missing],
+                    frame["name"].to_numpy()[missing], lon[missing], lat[missing])
+    ids[missing] = made
+    frame["id"] = ids
+    positions = np.flatnonzero(missing)
+    first: dict[str, int] = {}
+    repeats = []
+    for i, made_id in zip(positions.tolist(), made.tolist(), strict=True):
+        if made_id in first:
+            repeats.append((i, first[made_id]))
+        else:
+            first[made_id] = i
+    findings.add([i for i, _ in repeats], "name", lambda i, kept=dict(repeats): (
+        f"与{findings.place(kept[i])}重复（同名、同一位置），只保留一条",
+        f"repeats {findings.place(kept[i])} (same name, same place): kept once"))
+    made_rows = sorted(first.values())
+    findings.add(made_rows, "id", lambda i: (
+        f"表中无编号，生成编号 {ids[i]}", f"no id in the sheet; made id {ids[i]}"),
+        Severity.NOTE)
+
+
+def _check_status(frame: pd.DataFrame, hours_status: np.ndarray, findings: Findings
+                  ) -> np.ndarray:
     parsed = _per_distinct(frame["status"], lambda v: _STATUS_ALIASES.get(normalise_label(v)))
     values = np.array([s.value if s else "" for s in parsed], dtype=object)
-    allowed = ", ".join(f"{s.value} ({STATUS_LABELS_ZH[s]})" for s in Status)
     raw = frame["status"].to_numpy()
-    findings.add(values == "", "status",
-                 lambda i: f"{raw[i]!r} is not a status; allowed: {allowed}")
+    closed_by_hours = (hours_status != "") & (raw == "")
+    values[closed_by_hours] = hours_status[closed_by_hours]
+    findings.add(closed_by_hours, "status", lambda i: (
+        f"开放时间写明暂停开放，状态记为 {values[i]}",
+        f"the opening hours say closed for now; status set to {values[i]}"), Severity.NOTE)
+    allowed = ", ".join(f"{s.value} ({STATUS_LABELS_ZH[s]})" for s in Status)
+    findings.add(values == "", "status", lambda i: (
+        f"「{raw[i]}」不是有效状态", f"{raw[i]!r} is not a status; allowed: {allowed}"))
     return values
 
 
-def opening_hours_problem(value: str) -> str | None:
-    """Why ``value`` is not valid OpenStreetMap opening_hours syntax, or None when it is."""
-    if value == "" or opening_hours.validate(value):
-        return None
-    hint = "write e.g. 24/7 or Mo-Fr 08:00-18:00"
-    if any(word in value for word in ("24小时", "全天", "24h", "24 小时")):
-        hint = "write 24/7 for a station open 24 hours"
-    try:
-        opening_hours.OpeningHours(value)
-    except Exception as exc:  # the parser's own error type varies between versions
-        where = re.search(r"-->\s*\d+:(\d+)", str(exc))
-        if where:
-            hint = f"unexpected text at character {where.group(1)}; {hint}"
-    return f"{value!r} is not valid opening_hours syntax ({hint})"
-
-
-def _check_opening_hours(frame: pd.DataFrame, findings: _Findings) -> None:
-    messages = np.array(_per_distinct(frame["opening_hours"], opening_hours_problem),
-                        dtype=object)
-    findings.add(messages != None, "opening_hours", lambda i: messages[i])  # noqa: E711
-
-
-def _check_duplicate_ids(frame: pd.DataFrame, findings: _Findings) -> None:
+def _check_duplicate_ids(frame: pd.DataFrame, findings: Findings) -> None:
     ids = frame["id"]
-    repeated = (ids.duplicated(keep="first") & (ids != "")).to_numpy()
+    repeated = (ids.duplicated(keep="first") & (ids != "")).to_numpy() & ~findings.rejected
     if not repeated.any():
         return
     first_use = {value: i for i, value in reversed(list(enumerate(ids.tolist())))}
     values = ids.to_numpy()
     findings.add(repeated, "id", lambda i: (
-        f"id {values[i]!r} is already used at "
-        f"{findings.files[first_use[values[i]]]}:{findings.rows[first_use[values[i]]]}"))
+        f"编号 {values[i]} 已在{findings.place(first_use[values[i]])}使用",
+        f"id {values[i]!r} is already used at {findings.place(first_use[values[i]])}"))
 
 
-def _check_phones(frame: pd.DataFrame, findings: _Findings) -> None:
+def _check_phones(frame: pd.DataFrame, findings: Findings) -> None:
     looks_wrong = np.array(_per_distinct(frame["phone"], lambda v: not phone_looks_right(v)),
                            dtype=bool)
     raw = frame["phone"].to_numpy()
     findings.add(looks_wrong, "phone",
-                 lambda i: f"{raw[i]!r} does not look like a phone number", Severity.WARNING)
+                 lambda i: (f"「{raw[i]}」不像电话号码",
+                            f"{raw[i]!r} does not look like a phone number"), Severity.WARNING)
 
 
 # --- amenities ------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class AmenityCell:
-    """What one amenity cell says: the known codes, and the labels that matched nothing."""
-
-    codes: frozenset[str]
-    unknown: tuple[str, ...]
-
-
-def parse_amenities(cell: str) -> AmenityCell:
-    """Split an amenity cell on 、 , ; ， ； or spaces and map each label onto the vocabulary.
-
-    A label that contains spaces ("Drinking water") is first tried whole, then word by word.
-    """
-    codes: set[str] = set()
-    unknown: list[str] = []
-    for token in AMENITY_SEPARATORS.split(cell):
-        token_codes = _label_codes(token)
-        if token_codes is None:
-            unknown.append(token.strip())
-        else:
-            codes.update(token_codes)
-    return AmenityCell(frozenset(codes), tuple(unknown))
-
-
-@lru_cache(maxsize=4096)
-def _label_codes(token: str) -> tuple[str, ...] | None:
-    """The codes one label names (none for a blank label), or None when it is unknown."""
-    label = normalise_label(token)
-    if not label:
-        return ()
-    code = AMENITY_LABEL_INDEX.get(label)
-    if code:
-        return (code,)
-    words = [AMENITY_LABEL_INDEX.get(w) for w in label.split(" ")]
-    if len(words) > 1 and all(words):
-        return tuple(w for w in words if w)
-    return None
-
-
-@lru_cache(maxsize=4096)
-def suggest_amenity(label: str) -> str | None:
-    """The closest vocabulary entry as ``微波炉 (microwave)``, or None when nothing is close."""
-    folded = normalise_label(label)
-    choices = list(AMENITY_LABEL_INDEX)
-    match = AMENITY_LABEL_INDEX.get(folded.replace(" ", ""))
-    if match is None:
-        best = process.extractOne(folded, choices, scorer=fuzz.WRatio,
-                                  score_cutoff=AMENITY_SUGGESTION_SCORE)
-        if best is None:
-            return None
-        match = AMENITY_LABEL_INDEX[best[0]]
-    return f"{AMENITY_BY_CODE[match].label_zh} ({match})"
-
-
-def unknown_amenity_message(label: str) -> str:
-    suggestion = suggest_amenity(label)
-    known = "; did you mean " + suggestion + "?" if suggestion else ""
-    return f"unknown amenity {label!r} (ignored){known}"
-
-
-def _check_amenities(frame: pd.DataFrame, findings: _Findings) -> np.ndarray:
+def _check_amenities(frame: pd.DataFrame, findings: Findings) -> np.ndarray:
     """A (rows x amenities) boolean matrix; unknown labels are warnings."""
     codes, uniques = pd.factorize(frame["amenities"], sort=False)
     cells = [parse_amenities(value) for value in uniques]
@@ -395,7 +402,7 @@ def _check_amenities(frame: pd.DataFrame, findings: _Findings) -> np.ndarray:
 # --- likely duplicate stations --------------------------------------------------------------
 
 def _check_duplicate_stations(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray,
-                              findings: _Findings) -> None:
+                              findings: Findings) -> None:
     """Warn about a station within ~30 m of an earlier one with the same or a similar name."""
     candidates = np.flatnonzero(~findings.rejected)
     if len(candidates) < 2:
@@ -412,5 +419,6 @@ def _check_duplicate_stations(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndar
         if fuzz.ratio(normalise_label(names[a]), normalise_label(names[b])) < SIMILAR_NAME_SCORE:
             continue
         findings.add([b], "name", lambda _i, a=a, metres=metres: (
-            f"likely the same station as {findings.files[a]}:{findings.rows[a]} "
+            f"可能与{findings.place(a)}（{ids[a]} {names[a]}）是同一驿站，相距 {metres:.0f} 米",
+            f"likely the same station as {findings.place(a)} "
             f"({ids[a]} {names[a]}), {metres:.0f} m away"), Severity.WARNING)

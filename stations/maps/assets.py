@@ -65,6 +65,7 @@ ASSETS: dict[str, Asset] = {
     "map_controls_css": Asset("css", None, "stations.maps", "static/map_controls.css"),
     "grid_cluster_js": Asset("js", None, "stations.maps", "static/grid_cluster.js"),
     "station_layer_js": Asset("js", None, "stations.maps", "static/station_layer.js"),
+    "district_layer_js": Asset("js", None, "stations.maps", "static/district_layer.js"),
 }
 
 # Links folium adds to every page for features the maps do not use.

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from ..cities import unknown_city_message
 from ..errors import MapError
 from .basemaps import Basemap
 from .coverage import DEFAULT_RADII_M, check_cell_size, check_radii
@@ -51,9 +52,13 @@ def safe_file_stem(place: str) -> str:
 
 
 def select_city(stations: gpd.GeoDataFrame, city: str) -> gpd.GeoDataFrame:
-    """The stations of ``city``; an unknown city is an error listing some known ones."""
+    """The stations of ``city``; an unknown city is an error naming the closest known one, or
+    listing some."""
     chosen = stations[stations["city"] == city]
     if len(chosen) == 0:
+        hint = unknown_city_message(city, stations["city"])
+        if hint:
+            raise MapError(f"city: {hint}")
         known = ", ".join(sorted(set(stations["city"]) - {""})[:10])
         raise MapError(f"city: no stations in {city!r}; cities in the data include: {known}")
     return chosen

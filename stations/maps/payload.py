@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -21,12 +22,13 @@ import orjson
 import pandas as pd
 
 from ..crs import wgs84_to_bd09, wgs84_to_gcj02
+from ..hours import hours_for_riders
 from ..model import AMENITIES, STATUS_LABELS_ZH, Status
 
 COORDINATE_SCALE = 1_000_000
 # Optional column: open problem reports per station (stations.reports); marked on the map.
 OPEN_REPORTS_COLUMN = "open_reports"
-POPUP_TEXT_FIELDS = ("id", "name", "name_en", "address", "opening_hours", "phone", "operator")
+POPUP_TEXT_FIELDS = ("id", "name", "name_en", "address", "phone", "operator")
 
 STATUS_COLOURS = {
     Status.OPEN: "#2e7d32",
@@ -65,6 +67,13 @@ def _text_column(values: pd.Series) -> object:
     return {"levels": levels.tolist(), "codes": codes}
 
 
+@lru_cache(maxsize=4096)
+def hours_in_words(expression: str, recorded: str) -> str:
+    """Opening hours as people say them, Chinese first (每天 05:00–23:00 / Daily 05:00–23:00)."""
+    return f"{hours_for_riders(expression, recorded, 'zh')} / " \
+        f"{hours_for_riders(expression, recorded, 'en')}"
+
+
 def station_payload(stations: gpd.GeoDataFrame) -> dict[str, object]:
     """The station table as the page's decoder expects it (see ``station_layer.js``)."""
     lon = stations.geometry.x.to_numpy()
@@ -93,8 +102,9 @@ def station_payload(stations: gpd.GeoDataFrame) -> dict[str, object]:
         "mask": mask,
         "status": status.to_numpy(),
         "reports": np.column_stack([reported, reports[reported]]),  # [station index, count]
-        "text": {field: _text_column(stations[field])
-                 for field in POPUP_TEXT_FIELDS},
+        "text": {**{field: _text_column(stations[field]) for field in POPUP_TEXT_FIELDS},
+                 "hours": _text_column(pd.Series(list(map(
+                     hours_in_words, stations["opening_hours"], stations["opening_hours_text"]))))},
     }
 
 

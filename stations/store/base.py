@@ -188,7 +188,7 @@ class StationStore(Protocol):
     def create_key(self, office: str, scope: Scope, at: dt.datetime) -> tuple[OfficeKey, str]:
         """A new office key and its secret (shown once; only its hash is kept)."""
 
-    def keys(self) -> list[OfficeKey]:
+    def office_keys(self) -> list[OfficeKey]:
         """All office keys, revoked ones included."""
 
     def revoke_key(self, key_id: str, at: dt.datetime) -> OfficeKey:
@@ -196,6 +196,10 @@ class StationStore(Protocol):
 
     def find_key(self, key_id: str) -> OfficeKey | None:
         """The key with this id, revoked or not."""
+
+    def load(self, stations: Sequence[StoredStation], history: Sequence[HistoryEntry],
+             keys: Sequence[OfficeKey], version_bits: int) -> None:
+        """Fill an empty store with what another store holds (``stations migrate``)."""
 
     def close(self) -> None:
         """Release connections."""

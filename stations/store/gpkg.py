@@ -261,6 +261,25 @@ class GeoPackageStore:
         db.execute("INSERT OR REPLACE INTO station_versions VALUES (?, ?, ?)",
                    (station.id, station.version, station.digest))
 
+    def load(self, stations: Sequence[StoredStation], history: Sequence[HistoryEntry],
+             keys: Sequence[OfficeKey], version_bits: int) -> None:
+        """Give a freshly written file the versions, history and keys of another store."""
+        del version_bits  # the build wrote the same data_version into build_info
+        with self._write() as db:
+            db.executemany("INSERT OR REPLACE INTO station_versions VALUES (?, ?, ?)",
+                           [(s.id, s.version, s.digest) for s in stations])
+            db.executemany(
+                "INSERT INTO station_history (fid, at, who, action, note, revert_of, changes) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(e.id, e.at, e.who, e.action, e.note, e.revert_of,
+                  orjson.dumps([c.as_dict() for c in e.changes]).decode()) for e in history])
+            db.executemany("INSERT INTO station_history_stations VALUES (?, ?)",
+                           [(e.id, c.station_id) for e in history for c in e.changes])
+            db.executemany("INSERT INTO office_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(k.key_id, k.office, k.scope.division, k.scope.province,
+                             k.scope.city, k.scope.district, k.created_at, k.revoked_at,
+                             k.secret_hash) for k in keys])
+
     # ----- history -------------------------------------------------------------------------
 
     def history(self, station_id: str | None = None, limit: int = 50,
@@ -298,7 +317,7 @@ class GeoPackageStore:
                         scope.district, key.created_at, key.secret_hash))
         return key, secret
 
-    def keys(self) -> list[OfficeKey]:
+    def office_keys(self) -> list[OfficeKey]:
         with self._read() as db:
             if not self._has_store_tables(db):
                 return []

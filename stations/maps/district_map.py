@@ -1,0 +1,169 @@
+"""District outlines on every planner map, and the choropleth of coverage by district.
+
+Outlines make an offline map legible (the tiles may not load; the districts still show where
+things are).  The choropleth replaces the national convex hull: one colour per province, city
+or district, switchable between station count, stations per 10,000 km² and the shares within
+reach by area and by demand.  Polygons are simplified to a tolerance that follows the map's
+extent (about 1/3,000 of it), which keeps a national district map to a few megabytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from jinja2 import Template
+
+from ..planning.coverage import coverage_totals
+from .assets import AssetUser
+from .basemaps import TILE_SOURCES, Basemap, display_geometry, display_lonlat, new_map
+from .coverage_map import SHARE_BINS, share_colour
+from .render import script_json, set_title
+
+NO_DATA_COLOUR = "#bdbdbd"
+COUNT_BINS: tuple[tuple[float, str, str], ...] = (
+    (0, "#d73027", "0"), (1, "#fee08b", "1–9"), (10, "#d9ef8b", "10–99"),
+    (100, "#91cf60", "100–999"), (1000, "#1a9850", "≥ 1,000"))
+DENSITY_BINS: tuple[tuple[float, str, str], ...] = (
+    (0, "#d73027", "0"), (1e-9, "#fc8d59", "< 1"), (1, "#fee08b", "1–10"),
+    (10, "#d9ef8b", "10–100"), (100, "#91cf60", "100–1,000"), (1000, "#1a9850", "≥ 1,000"))
+
+
+def _binned(value: float, bins: Sequence[tuple[float, str, str]]) -> str:
+    colour = bins[0][1]
+    for lower, bin_colour, _label in bins:
+        if value >= lower:
+            colour = bin_colour
+    return colour
+
+
+def outline_tolerance(districts: gpd.GeoDataFrame) -> float:
+    """Simplification tolerance in degrees: 1/3,000 of the extent, at least ~10 m."""
+    minx, miny, maxx, maxy = districts.total_bounds
+    return max(1e-4, math.hypot(maxx - minx, maxy - miny) / 3000)
+
+
+def _display_geojson(districts: gpd.GeoDataFrame, basemap: Basemap) -> list[dict[str, object]]:
+    tolerance = outline_tolerance(districts)
+    original = districts.geometry.to_numpy()
+    # Without topology preservation: ten times faster; the few tiny areas it erases are kept
+    # as they are.
+    simple = shapely.simplify(original, tolerance, preserve_topology=False)
+    lost = shapely.is_empty(simple)
+    simple[lost] = original[lost]
+    simple = shapely.transform(display_geometry(basemap, simple), lambda xy: xy.round(5))
+    return [json.loads(text) for text in shapely.to_geojson(simple)]
+
+
+class DistrictLayer(AssetUser):
+    """District polygons drawn by ``district_layer.js``: outlines, or a choropleth."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        StationsMap.mountDistricts({{ this._parent.get_name() }}, {{ this.config }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, config: dict[str, object]) -> None:
+        super().__init__(js=("leaflet", "map_controls_js", "district_layer_js"),
+                         css=("leaflet_css", "map_controls_css"))
+        self._name = "DistrictLayer"
+        self.config = script_json(config)
+
+
+def add_district_outlines(fmap: folium.Map, districts: gpd.GeoDataFrame,
+                          basemap: Basemap) -> None:
+    """Dashed, non-interactive outlines of ``districts`` (WGS84) on ``fmap``."""
+    features = [{"type": "Feature", "properties": {}, "geometry": geometry}
+                for geometry in _display_geojson(districts, basemap)]
+    DistrictLayer({"features": features, "metrics": []}).add_to(fmap)
+
+
+def _percent(share: float) -> str:
+    return "—" if pd.isna(share) else f"{share * 100:.1f} %"
+
+
+def _metrics(reach_m: float, with_demand: bool) -> list[dict[str, object]]:
+    share_legend = [{"swatch": colour, "label": label} for _l, colour, label in SHARE_BINS]
+    metrics: list[dict[str, object]] = [
+        {"key": "area", "title": f"{reach_m:g} m 内面积占比 Area within {reach_m:g} m",
+         "legend": share_legend},
+        {"key": "stations", "title": "驿站数 Stations",
+         "legend": [{"swatch": c, "label": label} for _l, c, label in COUNT_BINS]},
+        {"key": "density", "title": "每万 km² 驿站数 Stations per 10,000 km²",
+         "legend": [{"swatch": c, "label": label} for _l, c, label in DENSITY_BINS]},
+    ]
+    if with_demand:
+        metrics.insert(1, {"key": "demand", "title": f"{reach_m:g} m 内需求占比 Demand within "
+                           f"{reach_m:g} m", "legend": [*share_legend, {
+                               "swatch": NO_DATA_COLOUR, "label": "无需求 No demand"}]})
+    return metrics
+
+
+def _feature(geometry: dict[str, object], row: dict[str, Any], with_demand: bool
+             ) -> dict[str, object]:
+    rows = [["代码 Code", row["code"]], ["驿站 Stations", f"{int(row['stations']):,}"],
+            ["面积 Area", f"{row['area_km2']:,.1f} km²"],
+            ["每万 km² Per 10,000 km²", f"{row['stations_per_10k_km2']:,.1f}"],
+            ["面积覆盖 Area within reach", _percent(row["area_share"])]]
+    if with_demand:
+        rows.append(["需求覆盖 Demand within reach", _percent(row["demand_share"])])
+    if not pd.isna(row["largest_gap_m"]):
+        rows.append(["最大空白 Largest gap", f"{row['largest_gap_m'] / 1000:,.1f} km"])
+    colours = {"area": share_colour(row["area_share"]),
+               "stations": _binned(row["stations"], COUNT_BINS),
+               "density": _binned(row["stations_per_10k_km2"], DENSITY_BINS),
+               "demand": (NO_DATA_COLOUR if pd.isna(row["demand_share"])
+                          else share_colour(row["demand_share"]))}
+    return {"type": "Feature", "geometry": geometry,
+            "properties": {"name": str(row["name"]), "rows": rows, "colours": colours}}
+
+
+def build_district_map(table: pd.DataFrame, districts: gpd.GeoDataFrame, reach_m: float,
+                       basemap: Basemap = Basemap.OSM, place: str = "全国 China") -> folium.Map:
+    """A choropleth of ``table`` (from :func:`district_coverage`) over its ``districts``."""
+    with_demand = bool(table["demand"].notna().any())
+    geometries = _display_geojson(districts, basemap)
+    features = [_feature(g, row, with_demand)
+                for g, row in zip(geometries, table.to_dict("records"), strict=True)]
+    minx, miny, maxx, maxy = display_geometry(
+        basemap, shapely.box(*districts.total_bounds)).bounds
+    fmap = new_map(basemap, ((miny + maxy) / 2, (minx + maxx) / 2), zoom=5)
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    totals = coverage_totals(table)
+    rows = [["范围 Area", place], ["行政区 Districts", f"{totals['districts']:,}"],
+            ["无驿站 Without a station", f"{totals['districts_without_station']:,}"],
+            ["驿站 Stations", f"{totals['stations']:,}"],
+            ["每万 km² Per 10,000 km²", f"{totals['stations_per_10k_km2']:,.1f}"],
+            [f"{reach_m:g} m 内面积 Area within reach", _percent(totals["area_share"])]]
+    if with_demand:
+        rows.append([f"{reach_m:g} m 内需求 Demand within reach",
+                     _percent(totals["demand_share"])])
+    worst = table.loc[table["largest_gap_m"].idxmax()] if table["largest_gap_m"].notna().any() \
+        else None
+    if worst is not None:
+        rows.append(["最大空白 Largest gap", f"{worst['largest_gap_m'] / 1000:,.1f} km, "
+                     f"{worst['name']} ({worst['gap_lon']:.4f}, {worst['gap_lat']:.4f})"])
+    DistrictLayer({"features": features, "metrics": _metrics(reach_m, with_demand),
+                   "legendTitle": "按行政区 By district",
+                   "summary": {"title": "覆盖概况 Coverage summary", "rows": rows},
+                   "crs": TILE_SOURCES[basemap].crs.value}).add_to(fmap)
+    set_title(fmap, f"驿站覆盖 Station coverage by district — {place}")
+    return fmap
+
+
+def station_points_layer(fmap: folium.Map, lon: np.ndarray, lat: np.ndarray,
+                         basemap: Basemap) -> None:
+    """Stations as small dots (for city and district views; a national map shows counts)."""
+    x, y = display_lonlat(basemap, lon, lat)
+    geometry = {"type": "MultiPoint", "coordinates": np.column_stack([x, y]).round(5).tolist()}
+    folium.GeoJson(geometry, name="驿站 Stations", interactive=False,
+                   marker=folium.CircleMarker(radius=2, color="#08306b", fill=True,
+                                              fill_opacity=0.9, weight=0)).add_to(fmap)

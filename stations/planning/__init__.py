@@ -1,0 +1,1 @@
+"""Planning: study areas, demand, reach and coverage, numbers first; maps draw them."""

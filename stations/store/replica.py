@@ -1,0 +1,146 @@
+"""An API replica's view of a PostGIS store: the in-memory index, kept current incrementally.
+
+Queries never touch the database: ``/nearest`` answers from the same in-memory
+:class:`~stations.service.StationService` as with a GeoPackage.  A listener thread waits for
+``NOTIFY stations_changed`` (sent by every committed change set), asks the store for the
+stations changed since the sequence number it holds, and swaps in a patched snapshot (see
+:meth:`StationService.with_changes`).  If the database goes away, the replica keeps serving its
+last snapshot, reports ``stale_since`` in ``/health``, and reconnects with exponential backoff;
+on reconnecting it catches up from its sequence number, so nothing committed meanwhile is
+missed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import orjson
+import psycopg
+
+from ..errors import StoreUnavailable
+from ..gpkg_rows import StationChunk
+from ..hours import Clock, china_minute
+from ..service import CHUNK_TEXT_FIELDS, StationService
+from .base import StoredStation
+from .postgis import PostGISStore
+from .records import amenity_bits, properties_json
+
+log = logging.getLogger(__name__)
+
+# With no notification for this long, the replica asks anyway: a connection can die silently.
+POLL_INTERVAL_S = 5.0
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 30.0
+
+
+def station_chunk(stations: Sequence[StoredStation]) -> StationChunk:
+    """Stations as one chunk of columns, as :class:`StationService` is built from."""
+    records = [s.record for s in stations]
+    return StationChunk(
+        text={name: tuple(str(r[name]) for r in records) for name in CHUNK_TEXT_FIELDS},
+        id_json=tuple(orjson.dumps(r["id"]) for r in records),
+        properties_json=tuple(properties_json(r) for r in records),
+        amenity_bits=tuple(amenity_bits(r) for r in records),
+        lon=np.array([r["lon"] for r in records], dtype=np.float64),
+        lat=np.array([r["lat"] for r in records], dtype=np.float64),
+    )
+
+
+def service_from_stations(stations: Sequence[StoredStation], data_version: str,
+                          clock: Clock = china_minute) -> StationService:
+    return StationService.from_chunks([station_chunk(stations)], data_version, clock=clock)
+
+
+class StoreStations:
+    """The current :class:`StationService` of a PostGIS store (same duties as
+    :class:`stations.live.LiveStations` has for a file)."""
+
+    def __init__(self, store: PostGISStore, clock: Clock = china_minute,
+                 wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+                 ) -> None:
+        self.store = store
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.path = "postgis"
+        self.reloads = 0
+        self.stale_since: str | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._load_all()
+
+    def _load_all(self) -> None:
+        snapshot = self.store.snapshot()
+        self.current = service_from_stations(snapshot.stations, snapshot.data_version, self.clock)
+        self.sequence = snapshot.sequence
+
+    def check_now(self) -> bool:
+        """Fetch what changed since our sequence number; True when data was swapped.
+
+        Raises StoreUnavailable when the database cannot be reached (the caller decides
+        whether that makes the replica stale).
+        """
+        with self._lock:
+            changes = self.store.changes_since(self.sequence)
+            if changes.sequence == self.sequence:
+                return False
+            if changes.deleted or changes.sequence < self.sequence:
+                self._load_all()  # rare (deleted stations, a reloaded database): start over
+            else:
+                self.current = self.current.with_changes(station_chunk(changes.upserted),
+                                                         changes.data_version)
+                self.sequence = changes.sequence
+            self.reloads += 1
+            return True
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._follow, name="stations-replica",
+                                            daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _follow(self) -> None:
+        backoff = BACKOFF_FIRST_S
+        while not self._stop.is_set():
+            try:
+                with self.store.listen() as conn:
+                    self.check_now()  # catch up on what was committed while not listening
+                    self._fresh()
+                    backoff = BACKOFF_FIRST_S
+                    self._wait_for_changes(conn)
+            except (psycopg.Error, StoreUnavailable) as exc:
+                self._stale(exc)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
+            except Exception:  # a follower that dies silently would freeze the data forever
+                log.exception("following the station database failed")
+                self._stop.wait(backoff)
+
+    def _wait_for_changes(self, conn: psycopg.Connection) -> None:
+        while not self._stop.is_set():
+            notified = any(True for _ in conn.notifies(timeout=POLL_INTERVAL_S, stop_after=1))
+            if not notified:
+                conn.execute("SELECT 1")  # notices a dead connection while idle
+            self.check_now()
+
+    def _stale(self, exc: Exception) -> None:
+        if self.stale_since is None:
+            self.stale_since = self.wall_clock().isoformat(timespec="seconds")
+            log.error("lost the station database; serving data version %s from %s on: %s",
+                      self.current.data_version, self.stale_since, exc)
+
+    def _fresh(self) -> None:
+        if self.stale_since is not None:
+            log.info("station database back; it was unreachable since %s", self.stale_since)
+        self.stale_since = None

@@ -1,0 +1,44 @@
+"""Planner maps in headless Chromium: district outlines and the district choropleth."""
+
+from __future__ import annotations
+
+import pytest
+from browser import SCREENSHOTS, chromium
+from planning_data import at_km, two_districts
+
+from stations.maps import save_map
+from stations.maps.district_map import build_district_map
+from stations.planning.coverage import Stations, district_coverage
+from stations.planning.reach import StraightLineReach
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_choropleth_shows_every_district_outline_offline(tmp_path):
+    districts = two_districts()
+    lon, lat = at_km(5, 5)
+    table = district_coverage(Stations.locate([lon], [lat], districts), districts,
+                              StraightLineReach([lon], [lat], 1000))
+    path = save_map(build_district_map(table, districts, 1000, place="测试 <b>x</b>"),
+                    tmp_path / "districts.html")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1000, "height": 700})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                   else r.abort())
+        page.goto(path.as_uri())
+        page.wait_for_selector("path.leaflet-interactive")
+        assert page.locator("path.leaflet-interactive").count() == 2
+        fills = page.eval_on_selector_all("path.leaflet-interactive",
+                                          "ps => ps.map(p => p.getAttribute('fill'))")
+        assert fills == ["#d73027", "#d73027"]  # both under 10 % of the area within reach
+        page.select_option("select.stations-district-metric", "stations")
+        fills = page.eval_on_selector_all("path.leaflet-interactive",
+                                          "ps => ps.map(p => p.getAttribute('fill'))")
+        assert fills == ["#fee08b", "#d73027"]  # one station; none
+        page.hover("path.leaflet-interactive >> nth=1")
+        assert "乙区" in page.locator(".leaflet-tooltip").inner_text()
+        assert "测试 <b>x</b>" in page.locator(".stations-summary").inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "planning-districts.png"))
+        assert errors == []
