@@ -107,6 +107,25 @@ def read_station_chunks(path: str | os.PathLike[str], text_columns: Sequence[str
     return {str(k): str(v) for k, v in info.items()}, chunks
 
 
+def check_stations(path: str | os.PathLike[str], ids: Sequence[str],
+                   lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> None:
+    """What a build guarantees, checked again on a file about to be served (it may have been
+    edited since): every station has an id, ids are unique, positions are finite degrees on
+    the globe.  Raises :class:`DataFileError` naming the first station at fault."""
+    bad = np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180)
+                           & (np.abs(lat) <= 90)))
+    if bad.size:
+        row = int(bad[0])
+        raise DataFileError(f"{path}: station {ids[row]!r} has no valid position "
+                            f"(lon {lon[row]}, lat {lat[row]}; WGS84 degrees expected)")
+    if not all(ids):
+        raise DataFileError(f"{path}: a station has no id (row {list(ids).index('') + 1})")
+    if len(set(ids)) != len(ids):
+        seen: set[str] = set()
+        repeated = next(i for i in ids if i in seen or seen.add(i))  # type: ignore[func-returns-value]
+        raise DataFileError(f"{path}: station id {repeated!r} is used more than once")
+
+
 def points_from_gpkg_blobs(blobs: Sequence[bytes]) -> tuple[npt.NDArray[np.float64],
                                                            npt.NDArray[np.float64]]:
     """Decode many point blobs; the common layout (no envelope, little-endian 2D point) is
@@ -188,6 +207,4 @@ def _points(path: str | os.PathLike[str], blobs: bytes, sizes: list[int | None]
                                            for end, size in zip(ends.tolist(), sizes, strict=True)])
     except (ValueError, TypeError, IndexError, struct.error) as exc:
         raise DataFileError(f"{path}: a station has no valid point: {exc}") from None
-    if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
-        raise DataFileError(f"{path}: a station has no finite coordinates")
     return lon, lat

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import logging
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -33,7 +34,7 @@ from .cities import unknown_city_message
 from .compact import CompactIds, compact_results
 from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
-from .gpkg_rows import StationChunk, read_station_chunks
+from .gpkg_rows import StationChunk, check_stations, read_station_chunks
 from .hours import (
     OPEN,
     OPEN_STATES,
@@ -48,9 +49,12 @@ from .model import (
     AMENITIES,
     AMENITY_CODES,
     AMENITY_LABEL_INDEX,
+    TEXT_FIELDS,
     Status,
     normalise_label,
 )
+
+log = logging.getLogger(__name__)
 
 WALK_KMH = 4.5
 EBIKE_KMH = 15.0
@@ -249,8 +253,19 @@ class StationService:
     def load(cls, path: str | os.PathLike[str], clock: Clock = china_minute) -> StationService:
         """Read, check and index a station GeoPackage; raises DataFileError if it is unusable."""
         identity = FileIdentity.of(path)
-        info, chunks = read_station_chunks(path, CHUNK_TEXT_FIELDS)
-        return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity, clock)
+        info, chunks = read_station_chunks(path, TEXT_FIELDS)
+        content = _ContentVersion()
+        service = cls.from_chunks(content.digesting(path, chunks), "", Path(path), identity,
+                                  clock)
+        check_stations(path, service.ids, service.lon, service.lat)  # ids across chunks
+        # The version of what is served, not what build_info says: a file edited after its
+        # build (positions patched, say) must not keep the old ETags.
+        service.data_version = content.version()
+        if service.data_version != info.get("data_version"):
+            log.warning("%s: its content is not what its build wrote (data version %s, "
+                        "build_info says %s); serving it as %s", path, service.data_version,
+                        info.get("data_version"), service.data_version)
+        return service
 
     @classmethod
     def from_chunks(cls, chunks: Iterable[StationChunk], data_version: str,
@@ -618,6 +633,38 @@ def _beyond_reach(options: NearestOptions) -> NearestOptions:
 
 def _beyond_member(features: Sequence[bytes]) -> bytes:
     return b',"nearestBeyondReach":' + features[0] if features else b""
+
+
+class _ContentVersion:
+    """``data_version`` worked out from the stations as read, as a build or a store does it
+    (:mod:`stations.store.records`), while the chunks pass by."""
+
+    def __init__(self) -> None:
+        self.bits = 0
+
+    def digesting(self, path: str | os.PathLike[str], chunks: Iterable[StationChunk]
+                  ) -> Iterator[StationChunk]:
+        """The chunks, checked (before any index is built on them) and digested."""
+        from .store.records import content_digest  # the store imports this module
+
+        try:
+            for chunk in chunks:
+                check_stations(path, chunk.text["id"], chunk.lon, chunk.lat)
+                columns = [chunk.text[name] for name in TEXT_FIELDS]
+                for *texts, bits, lon, lat in zip(*columns, chunk.amenity_bits,
+                                                  chunk.lon.tolist(), chunk.lat.tolist(),
+                                                  strict=True):
+                    self.bits ^= int(content_digest(texts, bits, lon, lat)[:16], 16)
+                yield chunk
+        finally:  # the reader closes its SQLite connection now, in this thread
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    def version(self) -> str:
+        from .store.records import version_of
+
+        return version_of(self.bits)
 
 
 def feature_collection(features: Sequence[bytes], extra: bytes = b"") -> bytes:
