@@ -47,9 +47,13 @@ BENCH_DIR = Path(__file__).resolve().parent
 
 # ----- data -----------------------------------------------------------------------------------
 
-def write_synthetic(count: int, seed: int, path: Path) -> None:
+def write_synthetic(count: int, seed: int, path: Path, lon: np.ndarray | None = None,
+                    lat: np.ndarray | None = None) -> None:
+    """A synthetic national table; ``lon``/``lat`` move its stations (e.g. into one city)."""
     table = synthesize_table(count, seed)
-    columns: dict[str, object] = {f: table[f].to_numpy() for f in TEXT_FIELDS}
+    if lon is not None and lat is not None:
+        table["lon"], table["lat"] = lon, lat
+    columns: dict[str, object] = {f: table[f].to_numpy() for f in TEXT_FIELDS if f in table}
     codes = table["amenities"].str.split(";")
     for amenity in AMENITIES:
         columns[amenity.column] = codes.map(lambda c, code=amenity.code: code in c).to_numpy()

@@ -17,10 +17,14 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import DataFileError
 from .hours import Clock, china_minute
 from .service import FileIdentity, StationService
+
+if TYPE_CHECKING:
+    from .roads import RoadNetwork
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +33,12 @@ class LiveStations:
     """The current :class:`StationService` for one GeoPackage path, reloaded when replaced."""
 
     def __init__(self, path: str | os.PathLike[str], interval_s: float = 2.0,
-                 clock: Clock = china_minute) -> None:
+                 clock: Clock = china_minute, roads: RoadNetwork | None = None) -> None:
         self.path = Path(path)
         self.interval_s = interval_s
         self.clock = clock
-        self.current = StationService.load(self.path, clock)
+        self.roads = roads
+        self.current = self._load()
         self.last_refused: FileIdentity | None = None
         self.reloads = 0
         self._stop = threading.Event()
@@ -56,7 +61,7 @@ class LiveStations:
                 if identity is None or identity in (self.current.identity, self.last_refused):
                     return swapped
                 try:
-                    fresh = StationService.load(self.path, self.clock)
+                    fresh = self._load()
                 except DataFileError as exc:
                     if FileIdentity.of(self.path) != identity:
                         continue  # replaced while being read: read the newer file
@@ -69,6 +74,13 @@ class LiveStations:
                 swapped = True
                 log.info("reloaded %s: data version %s -> %s, %d stations", self.path,
                          previous.data_version, fresh.data_version, fresh.count)
+
+    def _load(self) -> StationService:
+        """Load the GeoPackage and, with a road network, prepare its stations on the roads."""
+        service = StationService.load(self.path, self.clock)
+        if self.roads is not None:
+            service.roads = self.roads.prepare(service.lon, service.lat)
+        return service
 
     def start(self) -> None:
         """Watch the file from a daemon thread (no-op when the interval is zero or less)."""

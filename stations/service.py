@@ -10,7 +10,9 @@ coordinates in the caller's system.
 
 Travel times are honest estimates from the straight-line (great-circle) distance, at
 :data:`WALK_KMH` on foot and :data:`EBIKE_KMH` by e-bike, rounded up to whole minutes; real
-routes along streets are longer.
+routes along streets are longer.  With a road network (:mod:`stations.roads`) a query may ask
+``by="road"``: stations are then ranked by the length of the route, and ``distance_m``, the
+times and ``radius_m`` are along it; every answer says which in ``distance_basis``.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -44,7 +47,7 @@ from .hours import (
     china_minute,
     hours_for_riders,
 )
-from .index import Neighbours, StationIndex, StationSubset, initial_bearing_deg
+from .index import Neighbours, StationIndex, StationSubset, haversine_m, initial_bearing_deg
 from .model import (
     AMENITIES,
     AMENITY_CODES,
@@ -53,6 +56,10 @@ from .model import (
     Status,
     normalise_label,
 )
+
+if TYPE_CHECKING:
+    from .roads import StationRoads
+    from .roads.nearest import RoadAnswer
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +90,29 @@ _STATE_JSON = {code: b'"open_now":%s,"open_state":"%s"' % (
 # Everything of a feature after its static properties, filled in per answer with % so that
 # each feature costs one formatting call.  Coordinates get 7 decimals (about 1 cm).
 _GEOMETRY = b'},"geometry":{"type":"Point","coordinates":[%.7f,%.7f]}}'
+# By road, distance_m is the route's length; the great-circle distance is kept beside it.
+_ROAD = b',"distance_basis":"road","road_distance_m":%.1f,"straight_distance_m":%.1f'
 _NEAREST_TAIL = (b',"distance_m":%.1f,"bearing_deg":%.1f,"walk_min":%d,"ebike_min":%d,'
                  b'%s' + _GEOMETRY)
 
 
+class DistanceBasis(StrEnum):
+    """How distances are measured: great-circle, or along the roads of a loaded network."""
+
+    STRAIGHT = "straight"
+    ROAD = "road"
+
+
+PROFILE_NAMES = ("ebike", "walk")
+
+
 @dataclass(frozen=True, slots=True)
 class NearestOptions:
-    """What a rider or an app asks for beside the point itself."""
+    """What a rider or an app asks for beside the point itself.
+
+    ``profile`` (``ebike`` by default) and ``route`` (the route's geometry) matter with
+    ``by=road`` only: straight-line answers give both travel times and have no route.
+    """
 
     k: int = 5
     radius_m: float | None = None
@@ -99,8 +122,14 @@ class NearestOptions:
     at: dt.datetime | None = None
     city: str | None = None
     crs: CoordinateSystem = CoordinateSystem.WGS84
+    by: DistanceBasis = DistanceBasis.STRAIGHT
+    profile: str | None = None
+    route: bool = False
 
     def __post_init__(self) -> None:
+        if self.profile not in (None, *PROFILE_NAMES):
+            raise InvalidInput("profile", "must be one of: " + ", ".join(PROFILE_NAMES),
+                               "enum", self.profile)
         if not 1 <= self.k <= MAX_K:
             raise InvalidInput("k", f"must be between 1 and {MAX_K}",
                                "less_than_equal" if self.k > MAX_K else "greater_than_equal",
@@ -238,6 +267,7 @@ class StationService:
     path: Path | None = None
     identity: FileIdentity | None = None
     clock: Clock = china_minute  # "now" for queries that name no moment
+    roads: StationRoads | None = None  # prepared by LiveStations when a network is served
     position_of: dict[str, int] = field(init=False)
     index: StationIndex = field(init=False)
 
@@ -395,22 +425,27 @@ class StationService:
         self._mask_cache[key] = mask  # type: ignore[assignment]
         return mask
 
-    def _searcher(self, options: NearestOptions
-                  ) -> tuple[StationSubset | None, npt.NDArray[np.bool_] | None]:
-        """A subset tree for filters that keep a minority of stations, else the filter mask."""
+    def _filter_mask(self, options: NearestOptions
+                     ) -> tuple[npt.NDArray[np.bool_] | None, tuple[object, ...]]:
+        """The stations a query's filters keep (None: all), and a key naming the filter."""
         states = options.wanted_states()
         if not (options.amenities or options.city or states is not None):
-            return None, None
+            return None, ()
         if options.city and options.city not in self.filter_codes["city"][0]:
             hint = unknown_city_message(options.city, self.filter_codes["city"][0])
             if hint:  # 南宁 for 南宁市; a city with no station and no near namesake gets []
                 raise InvalidInput("city", hint, "enum", options.city)
         filters = {"city": options.city} if options.city else {}
         open_at = china_minute(self.moment(options)) if states is not None else None
-        mask = self._mask(options.amenities, filters, states, open_at)
+        return (self._mask(options.amenities, filters, states, open_at),
+                (options.amenities, options.city, states, open_at))
+
+    def _searcher(self, options: NearestOptions
+                  ) -> tuple[StationSubset | None, npt.NDArray[np.bool_] | None]:
+        """A subset tree for filters that keep a minority of stations, else the filter mask."""
+        mask, key = self._filter_mask(options)
         if mask is None:
             return None, None
-        key = (options.amenities, options.city, states, open_at)
         if key not in self._subsets:
             if len(self._subsets) >= MAX_SUBSET_TREES:
                 self._subsets.clear()
@@ -447,21 +482,57 @@ class StationService:
         return np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist()
 
     def _nearest_features(self, lon: float, lat: float, rows: list[int], metres: list[float],
-                          crs: CoordinateSystem, states: npt.NDArray[np.int8]) -> list[bytes]:
+                          crs: CoordinateSystem, states: npt.NDArray[np.int8],
+                          road: RoadAnswer | None = None) -> list[bytes]:
+        """Features ``metres`` away; with ``road``, its rows, road metres and routes."""
+        if road is not None:
+            rows, metres = road.rows, road.metres
         if not rows:
             return []
         station_lon, station_lat = self.lon[rows].tolist(), self.lat[rows].tolist()
         out_lon, out_lat = (station_lon, station_lat) if crs is CoordinateSystem.WGS84 \
             else self._output_coordinates(rows, crs)
         heads, amenity_json, state_json = self.heads, self.amenity_json, _STATE_JSON
+        extras = [b""] * len(rows) if road is None else \
+            self._road_members(lon, lat, rows, road, crs)
         return [
-            b"".join((heads[row], amenity_json[row], _NEAREST_TAIL % (
+            b"".join((heads[row], amenity_json[row], extra, _NEAREST_TAIL % (
                 distance, initial_bearing_deg(lon, lat, s_lon, s_lat),
                 math.ceil(distance / _WALK_M_PER_MIN), math.ceil(distance / _EBIKE_M_PER_MIN),
                 state_json[states[row]], x, y)))
-            for row, distance, s_lon, s_lat, x, y in zip(
-                rows, metres, station_lon, station_lat, out_lon, out_lat, strict=True)
+            for row, distance, extra, s_lon, s_lat, x, y in zip(
+                rows, metres, extras, station_lon, station_lat, out_lon, out_lat, strict=True)
         ]
+
+    def _road_members(self, lon: float, lat: float, rows: list[int], road: RoadAnswer,
+                      crs: CoordinateSystem) -> list[bytes]:
+        """``distance_basis``, road and great-circle metres, and the route when asked for."""
+        straight = haversine_m(lon, lat, self.lon[rows], self.lat[rows]).tolist()
+        members = [_ROAD % pair for pair in zip(road.metres, straight, strict=True)]
+        if road.routes is not None:
+            members = [m + _route_json(r, crs) for m, r in zip(members, road.routes, strict=True)]
+        return members
+
+    def _road_answers(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
+                      options: NearestOptions) -> list[RoadAnswer | None]:
+        """Exact k-nearest by road for WGS84 points (None: no road near the point, the answer
+        is then by straight line); InvalidInput naming ``by`` without a road network."""
+        if self.roads is None:
+            raise InvalidInput("by", "road distances need a road network: start the server "
+                               "with --roads FILE (an OpenStreetMap .osm.pbf extract)",
+                               "value_error", DistanceBasis.ROAD.value)
+        return self.roads.nearest_many(lon, lat, options.k, options.profile or "ebike",
+                                       self._filter_mask(options)[0], options.radius_m,
+                                       options.route)
+
+    def road_report(self) -> dict[str, object] | None:
+        """The road network in use and the stations it leaves out (too far from any road)."""
+        if self.roads is None:
+            return None
+        off_road = {profile: [{"id": self.ids[row], "road_m": metres} for row, metres in rows]
+                    for profile, rows in self.roads.off_road_report().items()}
+        return {"file": str(self.roads.network.path), "bounds": self.roads.network.bounds,
+                "stations_off_road": off_road}
 
     def _plain_feature(self, row: int, x: float, y: float, state: int, extra: bytes = b""
                        ) -> bytes:
@@ -478,8 +549,13 @@ class StationService:
         the other filters, so that a rider is told how far the nearest one is."""
         check_point(lon, lat)
         wgs_lon, wgs_lat = self._query_point(lon, lat, options.crs)
-        rows, metres = self._nearest_rows(wgs_lon, wgs_lat, options)
         states = self.hours.states(self.moment(options))
+        if options.by is DistanceBasis.ROAD:
+            (road,) = self._road_answers(np.array([wgs_lon]), np.array([wgs_lat]), options)
+            if road is not None:
+                return self._road_collection(wgs_lon, wgs_lat, road, options, states,
+                                             b',"crs":"%s"' % options.crs.value.encode())
+        rows, metres = self._nearest_rows(wgs_lon, wgs_lat, options)
         features = self._nearest_features(wgs_lon, wgs_lat, rows, metres, options.crs, states)
         extra = b""
         if not rows and options.radius_m is not None:
@@ -488,6 +564,19 @@ class StationService:
                                                           options.crs, states))
         return feature_collection(features, b',"crs":"%s"' % options.crs.value.encode()
                                   + _STRAIGHT + extra)
+
+    def _road_collection(self, lon: float, lat: float, road: RoadAnswer,
+                         options: NearestOptions, states: npt.NDArray[np.int8],
+                         members: bytes = b"") -> bytes:
+        """A FeatureCollection ranked by road, with the nearest beyond reach when empty."""
+        features = self._nearest_features(lon, lat, [], [], options.crs, states, road)
+        if not features and options.radius_m is not None:
+            (further,) = self._road_answers(np.array([lon]), np.array([lat]),
+                                            _beyond_reach(options))
+            if further is not None:
+                members += _beyond_member(self._nearest_features(lon, lat, [], [], options.crs,
+                                                                 states, further))
+        return feature_collection(features, members + _BY_ROAD)
 
     def find_nearest_batch(self, lon: npt.ArrayLike, lat: npt.ArrayLike,
                            options: NearestOptions = NearestOptions(),
@@ -515,20 +604,40 @@ class StationService:
                      options: NearestOptions, compact: bool) -> Iterator[bytes]:
         per_part = max(1, (COMPACT_PART_ANSWERS if compact else GEOJSON_PART_ANSWERS)
                        // options.k)
+        states = self.hours.states(self.moment(options))
         yield b'{"format":"compact","results":[' if compact else b'{"results":['
         for start in range(0, lon.size, per_part):
             part = slice(start, start + per_part)
-            found = self._nearest_rows_batch(lon[part], lat[part], options)
-            body = (compact_results(self.compact_ids, found.index, found.distance_m)
-                    if compact else self._geojson_results(lon[part], lat[part], found, options))
+            if compact:
+                found = self._nearest_rows_batch(lon[part], lat[part], options)
+                body = compact_results(self.compact_ids, found.index, found.distance_m)
+            else:
+                body = b",".join(self._geojson_results(lon[part], lat[part], options, states))
             yield body if start == 0 else b"," + body
         yield (b'],"numberOfPoints":%d,"k":%d,"crs":"%s"}'
                % (lon.size, options.k, options.crs.value.encode()))
 
     def _geojson_results(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
-                         found: Neighbours, options: NearestOptions) -> bytes:
-        """One FeatureCollection per point, comma-separated."""
-        states = self.hours.states(self.moment(options))
+                         options: NearestOptions, states: npt.NDArray[np.int8]) -> list[bytes]:
+        """A FeatureCollection for each point (WGS84), by road or great-circle distance."""
+        if options.by is DistanceBasis.ROAD:
+            roads = self._road_answers(lon, lat, options)
+        else:
+            roads = [None] * lon.size
+        straight = [point for point, road in enumerate(roads) if road is None]
+        results = dict(zip(straight, self._straight_collections(
+            lon[straight], lat[straight], options, states), strict=True))
+        for point, road in enumerate(roads):
+            if road is not None:
+                results[point] = self._road_collection(float(lon[point]), float(lat[point]),
+                                                       road, options, states)
+        return [results[point] for point in range(len(roads))]
+
+    def _straight_collections(self, lon: npt.NDArray[np.float64],
+                              lat: npt.NDArray[np.float64], options: NearestOptions,
+                              states: npt.NDArray[np.int8]) -> list[bytes]:
+        """A FeatureCollection by great-circle distance for each point (WGS84)."""
+        found = self._nearest_rows_batch(lon, lat, options)
         beyond = self._beyond_reach_batch(lon, lat, found, options, states)
         results = []
         for point, (rows, metres) in enumerate(zip(found.index.tolist(),
@@ -537,7 +646,7 @@ class StationService:
             features = self._nearest_features(float(lon[point]), float(lat[point]),
                                               kept, metres[:len(kept)], options.crs, states)
             results.append(feature_collection(features, _STRAIGHT + beyond.get(point, b"")))
-        return b",".join(results)
+        return results
 
     @cached_property
     def compact_ids(self) -> CompactIds:
@@ -624,6 +733,7 @@ class StationService:
 
 # Distances in these answers are great-circle; a road router says "road" (docs/api.md).
 _STRAIGHT = b',"distance_basis":"straight"'
+_BY_ROAD = b',"distance_basis":"road"'
 
 
 def _beyond_reach(options: NearestOptions) -> NearestOptions:
@@ -665,6 +775,15 @@ class _ContentVersion:
         from .store.records import version_of
 
         return version_of(self.bits)
+
+
+def _route_json(route: Sequence[tuple[float, float]], crs: CoordinateSystem) -> bytes:
+    """``,"route":{LineString}`` in the answer's coordinate system."""
+    lon, lat = (np.array(c) for c in zip(*route, strict=True))
+    if crs is not CoordinateSystem.WGS84:
+        lon, lat = from_wgs84(lon, lat, crs)
+    return b',"route":' + orjson.dumps({"type": "LineString", "coordinates": np.column_stack(
+        [np.round(lon, 7), np.round(lat, 7)]).tolist()})
 
 
 def feature_collection(features: Sequence[bytes], extra: bytes = b"") -> bytes:

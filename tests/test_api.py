@@ -248,7 +248,7 @@ def test_openapi_describes_parameters_and_errors(client):
     get_nearest = document["paths"]["/nearest"]["get"]
     names = {p["name"] for p in get_nearest["parameters"]}
     assert names == {"lon", "lat", "k", "radius_m", "amenity", "open_now", "open_state", "at",
-                     "city", "crs"}
+                     "city", "crs", "by", "profile", "geometry"}
     assert {"200", "304", "422"} <= set(get_nearest["responses"])
     batch = document["paths"]["/nearest/batch"]["post"]
     assert {"413", "422"} <= set(batch["responses"])

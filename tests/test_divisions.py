@@ -128,12 +128,16 @@ def test_a_default_province_is_not_read_as_the_city_of_the_same_name():
 def test_whole_columns_match_single_rows_and_repeats_are_worked_out_once():
     addresses = ["南宁青秀区民族大道1号", None, "民族大道2号", "南宁青秀区民族大道1号"]
     districts = [None, "兴宁区", math.nan, None]
-    out = infer_divisions(addresses, districts, city="南宁市")
+    cities = ["南宁市"] * 4
+    out = infer_divisions(addresses, districts, cities=cities)
     assert [d.code for d in out] == ["450103", "450102", "450100", "450103"]
     assert out[0] is out[3]
-    assert out == [infer_division(a, d, city="南宁市") for a, d in zip(addresses, districts,
-                                                                         strict=True)]
-    with pytest.raises(ValueError, match="same length"):
+    assert out == [infer_division(a, d, city=c) for a, d, c in zip(addresses, districts, cities,
+                                                                    strict=True)]
+    by_sheet = infer_divisions(["民族大道"] * 2, sheets=["青秀区", "兴宁区"],
+                               provinces=["广西"] * 2)
+    assert [d.code for d in by_sheet] == ["450103", "450102"]
+    with pytest.raises(ValueError, match="as many rows"):
         infer_divisions(addresses, districts[:2])
 
 

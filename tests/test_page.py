@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import struct
 import zlib
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page
 from stations.api.app import create_app
 from stations.api.settings import ApiSettings
 from stations.geodata import write_stations
+from stations.model import DEFAULT_GEOPACKAGE
 from stations.reports import ReportStore, default_reports_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -458,3 +460,28 @@ def test_road_distances_are_labelled_as_such(browser: Browser, server: str) -> N
     times = page.locator("#list .station").first.locator(".times").text_content()
     assert times.endswith("骑行约 11 分钟（按道路）")
     assert problems.messages == []
+
+
+def test_a_rider_in_central_xian_gets_xian_stations_on_the_shipped_sample(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """The case of issue 12: nine Xi'an stations 1-17 km away have no recorded hours; the page
+    lists them (nearest 1.5 km) with the call-first note where there is a number to call, not
+    Xiangyang 388 km away."""
+    shipped = Path(__file__).resolve().parents[1] / DEFAULT_GEOPACKAGE
+    shutil.copy(shipped, tmp_path / "stations.gpkg")  # reports would be kept beside it
+    settings = ApiSettings(data=tmp_path / "stations.gpkg", clock_at=WEEKEND_NIGHT)
+    with running_server(create_app(settings)) as url:
+        page, problems = open_located(browser, url, {"longitude": 108.94, "latitude": 34.26})
+        cards = page.locator("#list .station")
+        assert cards.count() == 8
+        distances = cards.locator(".distance").all_text_contents()
+        assert distances[0] == "1.5 km" and all(d.endswith(" km") for d in distances)
+        assert all(float(d.split()[0]) <= 17 for d in distances)
+        for card in cards.all():  # the call-first note goes with a number to call
+            calls = card.locator("a.tel").count()
+            assert card.locator(".hours").text_content() == (
+                "开放时间未知，建议先打电话" if calls else "开放时间未知")
+        assert cards.locator("a.tel").count() >= 6
+        assert "襄阳" not in page.locator("#list").text_content()
+        assert problems.messages == []

@@ -17,6 +17,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
+from ..errors import StationsError
 from ..hours import Clock, china_minute, fixed_clock
 from ..live import LiveStations
 from ..planning.search_counts import SearchCounter
@@ -75,13 +76,21 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     settings = settings or ApiSettings()
     if clock is None:
         clock = china_minute if settings.clock_at is None else fixed_clock(settings.clock_at)
+    roads = None
+    if settings.roads is not None:
+        if settings.database:
+            raise StationsError("a road network (--roads) is served with a GeoPackage "
+                                "(--data) only, not with --database")
+        from ..roads import RoadNetwork  # numba and osmium load only when roads are served
+
+        roads = RoadNetwork.load(settings.roads)
     if settings.database:
         from ..store.replica import StoreStations  # psycopg loads only for a database
 
         store = open_store(settings.database)
         live: LiveStations | StoreStations = StoreStations(store, clock)  # type: ignore[arg-type]
     else:
-        live = LiveStations(settings.data, settings.reload_interval_s, clock)
+        live = LiveStations(settings.data, settings.reload_interval_s, clock, roads)
         store = open_store(settings.data)
     searches = search_counter(settings, clock)
 
@@ -118,6 +127,8 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                        allow_methods=["GET", "POST", "PATCH", "OPTIONS"], allow_headers=["*"],
                        expose_headers=["ETag", "Location"])
+    if roads is None:
+        nearest.document_without_roads(app)
     if settings.fast_path:
         app.fast_path = nearest.NearestFastPath(live, settings, searches)
     return app

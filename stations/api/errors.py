@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import orjson
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (
     CrossSiteRequest,
@@ -150,10 +152,26 @@ async def _handle_validation(_: Request, error: Exception) -> Response:
                     media_type="application/json")
 
 
+# FastAPI answers 400 with this detail when a JSON body is not UTF-8 text; the OpenAPI document
+# promises 422 for every bad body, so it is answered as one.
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
+async def _handle_http(request: Request, error: Exception) -> Response:
+    if isinstance(error, StarletteHTTPException) and error.status_code == 400 \
+            and error.detail == _UNPARSABLE_BODY:
+        detail = [{"type": "json_invalid", "loc": ["body"], "input": None,
+                   "msg": "请求体不是 UTF-8 编码的 JSON / the body is not JSON in UTF-8"}]
+        return Response(orjson.dumps({"detail": detail}), status_code=422,
+                        media_type="application/json")
+    return await http_exception_handler(request, error)  # type: ignore[arg-type]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Send every :class:`StationsError` and every validation error as JSON."""
     app.add_exception_handler(StationsError, _handle)
     app.add_exception_handler(RequestValidationError, _handle_validation)
+    app.add_exception_handler(StarletteHTTPException, _handle_http)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:

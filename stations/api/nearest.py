@@ -10,14 +10,16 @@ CORS headers that middleware adds on the ordinary route.
 from __future__ import annotations
 
 import contextlib
+import copy
 import gzip
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
+from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -27,7 +29,7 @@ from ..hours import OPEN_STATES
 from ..live import LiveStations
 from ..model import AMENITY_CODES
 from ..planning.search_counts import SearchCounter
-from ..service import MAX_K, MAX_RADIUS_M, StationService
+from ..service import MAX_K, MAX_RADIUS_M, PROFILE_NAMES, DistanceBasis, StationService
 from .errors import error_body, problem_responses, status_for
 from .http import (
     GEOJSON,
@@ -59,6 +61,11 @@ FEATURE_COLLECTION_SCHEMA = {
         "features": {"type": "array", "items": {"type": "object"}},
         "numberReturned": {"type": "integer"},
         "crs": {"type": "string"},
+        "distance_basis": {"type": "string", "enum": ["straight", "road"],
+                           "description": "how distance_m and the minutes were measured"},
+        "nearestBeyondReach": {"type": "object", "description": "when radius_m leaves no "
+                               "station: the nearest one beyond it that passes the other "
+                               "filters"},
     },
 }
 
@@ -95,6 +102,26 @@ def nearest_reply(service: StationService, raw_query: bytes, if_none_match: str 
     return reply
 
 
+def document_without_roads(app: FastAPI) -> None:
+    """Offer only ``by=straight`` in the OpenAPI document of a server without a road network,
+    so that what the document calls valid is what the server answers."""
+    build = app.openapi
+    document: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not document:  # a copy: the parameter schemas are shared with every other app
+            document.update(copy.deepcopy(build()))
+            paths = document["paths"]
+            by = next(p for p in paths["/nearest"]["get"]["parameters"] if p["name"] == "by")
+            body = paths["/nearest/batch"]["post"]["requestBody"]["content"][JSON]["schema"]
+            for schema in (by["schema"], body["properties"]["by"]):
+                schema["enum"] = [DistanceBasis.STRAIGHT.value]
+            by["description"] += " (this server has no road network: straight only)"
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def live_stations(request: Request) -> LiveStations:
     return request.app.state.live  # type: ignore[no-any-return]
 
@@ -104,7 +131,10 @@ def live_stations(request: Request) -> LiveStations:
     summary="Nearest stations to a point",
     description="The k nearest stations as a GeoJSON FeatureCollection, nearest first, with "
     "great-circle `distance_m`, `bearing_deg`, straight-line `walk_min` (4.5 km/h) and "
-    "`ebike_min` (15 km/h), and `open_now`.",
+    "`ebike_min` (15 km/h), `open_state` (open, closed or unknown) with `open_now`, and the "
+    "hours in words (`hours_zh`, `hours_en`). With `radius_m`, an empty answer carries "
+    "`nearestBeyondReach`. With `by=road` the stations are ranked by the route on the road "
+    "network: `road_distance_m`, and the times come from it; `distance_basis` says which.",
     response_class=Response,
     responses={200: {"description": "GeoJSON FeatureCollection, nearest first",
                      "content": {GEOJSON: {"schema": FEATURE_COLLECTION_SCHEMA}}},
@@ -140,9 +170,13 @@ BATCH_BODY_SCHEMA = {
         "at": {"type": "string", "format": "date-time"},
         "city": {"type": "string"},
         "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
+        "by": {"type": "string", "enum": ["straight", "road"], "default": "straight"},
+        "profile": {"type": "string", "enum": list(PROFILE_NAMES)},
+        "geometry": {"type": "string", "enum": ["route"]},
         "format": {"type": "string", "enum": list(BATCH_FORMATS), "default": "geojson",
                    "description": "`geojson`: a FeatureCollection per point; `compact`: per "
-                   "point only `ids` and `distance_m`, k long, null where fewer qualified"},
+                   "point only `ids` and straight-line `distance_m`, k long, null where fewer "
+                   "qualified"},
     },
 }
 COMPACT_SCHEMA = {"type": "object", "properties": {
@@ -211,6 +245,9 @@ async def nearest_batch(request: Request) -> Response:
                            answer_format)
     options = options_from(body, string_list("amenity", body.get("amenity"), "amenity codes"),
                            string_list("open_state", body.get("open_state"), "open states"))
+    if answer_format == "compact" and options.by is not DistanceBasis.STRAIGHT:
+        raise InvalidInput("format", "compact answers give straight-line metres; ask by=road "
+                           "in the geojson format", "value_error", answer_format)
     lon, lat = parse_points(body.get("points"), settings.max_batch_points, options.k,
                             settings.max_batch_answers)
     service = live_stations(request).current

@@ -17,10 +17,17 @@ from ..crs import CoordinateSystem
 from ..errors import InvalidInput, UnknownCoordinateSystem
 from ..hours import OPEN_STATES, parse_moment
 from ..model import AMENITY_CODES
-from ..service import MAX_K, MAX_RADIUS_M, NearestOptions, check_point
+from ..service import (
+    MAX_K,
+    MAX_RADIUS_M,
+    PROFILE_NAMES,
+    DistanceBasis,
+    NearestOptions,
+    check_point,
+)
 
 NEAREST_OPTION_NAMES = ("k", "radius_m", "amenity", "open_now", "open_state", "at", "city",
-                        "crs")
+                        "crs", "by", "profile", "geometry")
 NEAREST_QUERY_NAMES = ("lon", "lat", *NEAREST_OPTION_NAMES)
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -77,6 +84,12 @@ def parse_crs(value: object) -> CoordinateSystem:
         raise InvalidInput("crs", f"{exc}", "enum", value) from None
 
 
+def parse_choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise InvalidInput(name, "must be one of: " + ", ".join(allowed), "enum", value)
+    return str(value)
+
+
 def split_list(pairs: Iterable[tuple[str, str]], name: str) -> list[str]:
     """Every value of a repeatable, comma-separated query parameter (``amenity=a,b&amenity=c``)."""
     return [part.strip() for key, value in pairs if key == name
@@ -111,6 +124,12 @@ def options_from(values: Mapping[str, Any], amenities: Iterable[str],
         at=None if at in (None, "") else parse_moment(str(at)),
         city=city or None,
         crs=parse_crs(values.get("crs", "wgs84")),
+        by=DistanceBasis(parse_choice("by", values.get("by") or "straight",
+                                      tuple(b.value for b in DistanceBasis))),
+        profile=None if values.get("profile") in (None, "") else parse_choice(
+            "profile", values["profile"], PROFILE_NAMES),
+        route=values.get("geometry") not in (None, "") and parse_choice(
+            "geometry", values["geometry"], ("route",)) == "route",
     )
 
 
@@ -189,4 +208,16 @@ def nearest_parameters() -> list[dict[str, object]]:
                          "Coordinate system of the query point and of the returned "
                          "coordinates: wgs84 (GPS, OsmAnd, QGIS), gcj02 (Amap/高德, Tencent), "
                          "bd09 (Baidu)"),
+        _query_parameter("by", {"type": "string", "enum": [b.value for b in DistanceBasis],
+                                "default": "straight"},
+                         "Rank by great-circle distance (`straight`) or by the length of the "
+                         "route on the road network (`road`, needs `stations serve --roads`; "
+                         "422 without). Answers say which in `distance_basis`"),
+        _query_parameter("profile", {"type": "string", "enum": list(PROFILE_NAMES)},
+                         "With by=road: `ebike` (roads bicycles may ride, one-way streets "
+                         "kept; the default) or `walk` (footways and paths too); "
+                         "straight-line answers give both times and ignore it"),
+        _query_parameter("geometry", {"type": "string", "enum": ["route"]},
+                         "With by=road: add each station's route as a GeoJSON LineString "
+                         "property `route` (ignored by straight-line answers)"),
     ]

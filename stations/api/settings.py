@@ -27,6 +27,9 @@ class ApiSettings(BaseSettings):
     reports: Path | None = Field(
         None, description="SQLite file for riders' problem reports; default reports.sqlite "
         "beside the GeoPackage")
+    roads: Path | None = Field(
+        None, description="OpenStreetMap extract (.osm.pbf) for by=road answers; none: "
+        "straight-line only")
     report_origins: list[str] = Field(
         [], description="origins besides the API's own whose pages may send problem reports, "
         "e.g. https://app.example.org")

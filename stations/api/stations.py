@@ -57,7 +57,8 @@ def amenities(request: Request) -> Response:
 @router.get(
     "/health",
     summary="Service health",
-    description="Data version and station count of the data being served.",
+    description="Data version and station count of the data being served; with a road "
+    "network, its file and the stations too far from any road to be reached by road.",
     response_class=Response,
     responses={200: {"description": "`{status, data_version, station_count, reloads}`",
                      "content": {"application/json": {}}}},
@@ -72,4 +73,5 @@ def health(request: Request) -> Response:
         "reloads": live.reloads,
         "stale_since": getattr(live, "stale_since", None),
         "data_file": str(live.path),
+        "roads": service.road_report(),
     }), media_type="application/json", headers={"Cache-Control": "no-store"})

@@ -71,11 +71,12 @@ def _asset_sources() -> dict[str, bytes]:
     }
 
 
-def page_vocabulary(reach_m: float) -> dict[str, object]:
-    """What the page needs to draw chips and the report sheet without another request, and
-    the riding reach the operator set."""
+def page_vocabulary(reach_m: float, by_road: bool = False) -> dict[str, object]:
+    """What the page needs to draw chips and the report sheet without another request, the
+    riding reach the operator set, and whether a road network answers ``by=road``."""
     return {
         "reach_m": reach_m,
+        "by_road": by_road,
         "amenities": {a.code: {"code": a.code, "label_zh": a.label_zh, "label_en": a.label_en,
                                "icon": a.icon} for a in AMENITIES},
         "filters": list(CHIP_AMENITIES),
@@ -94,14 +95,15 @@ def static_assets() -> dict[str, Asset]:
 
 
 @functools.lru_cache(maxsize=4)
-def page_asset(reach_m: float) -> Asset:
-    """The page with its files' versions and the vocabulary filled in (once per reach)."""
+def page_asset(reach_m: float, by_road: bool = False) -> Asset:
+    """The page with its files' versions and the vocabulary filled in (once per setting)."""
     page = (resources.files("stations") / "web" / "index.html").read_text(encoding="utf-8")
     for name, asset in static_assets().items():
         page = page.replace(f'"{STATIC_PREFIX}{name}"',
                             f'"{STATIC_PREFIX}{name}?v={asset.version}"')
     # "<" escaped so that no vocabulary text can close the script element.
-    vocabulary = json.dumps(page_vocabulary(reach_m), ensure_ascii=False).replace("<", "\\u003c")
+    vocabulary = json.dumps(page_vocabulary(reach_m, by_road), ensure_ascii=False
+                            ).replace("<", "\\u003c")
     page = page.replace("{{vocabulary}}", vocabulary)
     return Asset.from_bytes(page.encode("utf-8"), "text/html; charset=utf-8")
 
@@ -133,7 +135,9 @@ def wants_html(request: Request) -> bool:
 
 def page_response(request: Request) -> Response:
     """The rider page, for the landing route when a browser asks for HTML."""
-    response = _send(page_asset(request.app.state.settings.reach_m), request, PAGE_CACHE)
+    settings = request.app.state.settings
+    response = _send(page_asset(settings.reach_m, settings.roads is not None), request,
+                     PAGE_CACHE)
     response.headers["Content-Security-Policy"] = PAGE_SECURITY_POLICY
     response.headers["Vary"] = "Accept, Accept-Encoding"
     return response

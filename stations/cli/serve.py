@@ -22,6 +22,7 @@ from .options import add_data_option, add_database_option, add_reports_option
 EPILOG = """examples:
   stations serve                                  # geodata/stations.gpkg on 127.0.0.1:8000
   stations serve --data build/stations.gpkg --host 0.0.0.0 --port 8080 --workers 2
+  stations serve --roads xian.osm.pbf             # also answer GET /nearest?by=road
   stations serve --database postgresql://stations@db/stations --host 0.0.0.0
 
 The GeoPackage is watched: rebuild it (stations build) and the server serves the new data
@@ -44,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_data_option(parser)
     add_database_option(parser, "serve it instead of --data; this process keeps its own "
                         "index and follows changes")
+    parser.add_argument("--roads", metavar="FILE",
+                        help="OpenStreetMap extract (.osm.pbf) for GET /nearest?by=road "
+                        "(see docs/roads.md); without it by=road answers 422")
     add_reports_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
@@ -101,7 +105,8 @@ def serve(args: argparse.Namespace) -> int:
         from ..api.settings import ApiSettings
 
         settings = ApiSettings(data=args.data, reports=args.reports, database=args.database,
-                               reload_interval_s=args.reload_interval, **reach)
+                               reload_interval_s=args.reload_interval, roads=args.roads,
+                               **reach)
         config = GuardedConfig(create_app(settings), **common)  # a bad file raises here
         server = uvicorn.Server(config)
         server.run()
@@ -110,6 +115,10 @@ def serve(args: argparse.Namespace) -> int:
             os.environ["STATIONS_DATABASE"] = args.database
         else:
             StationService.load(args.data)  # refuse a bad file before starting the workers
+        if args.roads is not None:
+            if not os.path.isfile(args.roads):
+                raise StationsError(f"--roads {args.roads}: no such file")
+            os.environ["STATIONS_ROADS"] = str(args.roads)
         # Worker processes build their own app from the environment.
         os.environ["STATIONS_DATA"] = str(args.data)
         os.environ["STATIONS_RELOAD_INTERVAL_S"] = str(args.reload_interval)

@@ -130,12 +130,8 @@ def _strip_nations(name: str, nations: Sequence[str]) -> str:
     return name
 
 
-@lru_cache(maxsize=1)
-def _table() -> _Table:
-    with _package_file("56_nations.csv").open(encoding="utf-8") as f:
-        peoples = [line.strip() for line in f if line.strip()]
-    nations = sorted({*peoples, *(p[:-1] for p in peoples if len(p) > 2), "各族"},
-                     key=len, reverse=True)
+def _read_units() -> dict[str, Unit]:
+    """The package's table as divisions, each knowing its province and city."""
     with _package_file("adcodes.csv").open(encoding="utf-8") as f:
         rows = [(r["adcode"][:6], r["name"], r["longitude"], r["latitude"])
                 for r in csv.DictReader(f)]
@@ -145,47 +141,48 @@ def _table() -> _Table:
                                       np.array([float(rows[i][3]) for i in placed]))
     centres = {rows[i][0]: (round(float(x), 6), round(float(y), 6))
                for i, x, y in zip(placed, wgs_lon, wgs_lat, strict=True)}
+    municipalities = {code[:2] + "0000" for code, name, _, _ in rows
+                      if code[2:] != "0000" and name == names.get(code[:2] + "0000")}
     units: dict[str, Unit] = {}
     for code, name, _, _ in rows:
         if code.startswith("99") or name.endswith("直辖"):
             continue  # 海域, 苏鲁交界: not divisions
         province = code[:2] + "0000"
         if code == province:
-            level: Level = "province"
-            city = None
-        elif code[4:] == "00" or code[2:4] == "90":
-            if names.get(province) == name:
-                continue  # a municipality's own city row: the municipality is its own city
-            level, city = "city", code
+            city = code if code in municipalities else None
+            units[code] = Unit(code, name, "province", province, city, centres.get(code))
+        elif province in municipalities:
+            if name != names[province]:  # not the municipality's own city rows
+                units[code] = Unit(code, name, "district", province, province,
+                                   centres.get(code))
+        elif code[4:] == "00" or code[2:4] == "90":  # 90: county-level, under the province
+            units[code] = Unit(code, name, "city", province, code, centres.get(code))
         else:
-            level = "district"
             city = code[:4] + "00" if code[:4] + "00" in names else province
-            if names.get(city) == names.get(province):
-                city = province
-        units[code] = Unit(code, name, level, province, city, centres.get(code))
+            units[code] = Unit(code, name, "district", province, city, centres.get(code))
+    return units
 
+
+@lru_cache(maxsize=1)
+def _table() -> _Table:
+    with _package_file("56_nations.csv").open(encoding="utf-8") as f:
+        peoples = [line.strip() for line in f if line.strip()]
+    nations = sorted({*peoples, *(p[:-1] for p in peoples if len(p) > 2), "各族"},
+                     key=len, reverse=True)
+    units = _read_units()
     full: dict[str, list[str]] = {}
     short: dict[str, list[str]] = {}
     stems: dict[str, list[str]] = {}
     for unit in units.values():
         full.setdefault(unit.name, []).append(unit.code)
-        if unit.level == "province":
-            brief = _strip_suffix(unit.name, _PROVINCE_SUFFIXES, nations)
-            (short if len(brief) >= 2 and brief != unit.name else {}).setdefault(
-                brief, []).append(unit.code)
+        if unit.level == "district":
+            brief, index = _strip_suffix(unit.name, _DISTRICT_SUFFIXES, nations), stems
+        elif unit.level == "city":
+            brief, index = _strip_suffix(unit.name, _CITY_SUFFIXES, nations), short
         else:
-            suffixes = _CITY_SUFFIXES if unit.level == "city" else ()
-            brief = _strip_suffix(unit.name, suffixes, nations)
-            if suffixes and len(brief) >= 2 and brief != unit.name:
-                short.setdefault(brief, []).append(unit.code)
-            stem = _strip_suffix(unit.name, _DISTRICT_SUFFIXES, nations)
-            if len(stem) >= 2 and stem != unit.name:
-                stems.setdefault(stem, []).append(unit.code)
-    if municipalities := [u for u in units.values() if u.level == "province" and
-                          any(v.city == u.code for v in units.values())]:
-        for unit in municipalities:
-            units[unit.code] = Unit(unit.code, unit.name, "province", unit.code, unit.code,
-                                    unit.centre)
+            brief, index = _strip_suffix(unit.name, _PROVINCE_SUFFIXES, nations), short
+        if len(brief) >= 2 and brief != unit.name:
+            index.setdefault(brief, []).append(unit.code)
     kinds = {f"{stem}县": (codes, "renamed") for stem, codes in stems.items()}
     kinds.update((name, (codes, "short")) for name, codes in short.items())
     kinds.update((name, (codes, "full")) for name, codes in full.items())
@@ -224,8 +221,12 @@ class _Found:
     renamed: str | None = None
 
 
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _clean(text: object) -> str:
-    if text is None or (isinstance(text, float) and math.isnan(text)):
+    if _missing(text):
         return ""
     cleaned = "".join(unicodedata.normalize("NFKC", str(text)).split())
     return cleaned[2:] if cleaned.startswith("中国") else \
@@ -298,12 +299,12 @@ def _whole_value(text: str, table: _Table, source: str) -> list[_Found]:
 _SOURCE_WORDS = {"address": ("地址", "the address"),
                  "district": ("区县列", "the district column"),
                  "sheet": ("工作表名", "the sheet name"),
-                 "province": ("默认省份", "the default province"),
-                 "city": ("默认城市", "the default city")}
+                 "province": ("所给省份", "the given province"),
+                 "city": ("所给城市", "the given city")}
 
 
 def _may_name(source: str, unit: Unit) -> bool:
-    """A default province names a province, a default city a city (吉林 is both)."""
+    """A given province names a province, a given city a city (吉林 is both)."""
     if source == "province":
         return unit.level == "province"
     if source == "city":
@@ -435,46 +436,37 @@ def infer_division(address: object = None, district: object = None, sheet: objec
     """The division one sheet row is in; never raises on any text.
 
     ``address`` and ``district`` are the row's cells, ``sheet`` the sheet's name, ``province``
-    and ``city`` defaults from the manifest.  Any of them may be empty, None or NaN.
+    and ``city`` the row's given province and city (a column, or the manifest's defaults).
+    Any of them may be empty, None or NaN.
     """
     return _infer(_clean(address), _clean(district), _clean(sheet), _clean(province),
                   _clean(city))
 
 
 def infer_divisions(addresses: Sequence[object], districts: Sequence[object] | None = None,
-                    sheets: Sequence[object] | None = None, *, province: object = None,
-                    city: object = None) -> list[Division]:
-    """:func:`infer_division` for whole columns; repeated rows are worked out once."""
+                    sheets: Sequence[object] | None = None,
+                    provinces: Sequence[object] | None = None,
+                    cities: Sequence[object] | None = None) -> list[Division]:
+    """:func:`infer_division` for whole columns: lists, arrays or Series of cells (str,
+    numbers, None), or None for a column the sheet does not have.  ``provinces`` and ``cities``
+    are each row's given province and city, from a column or the manifest's defaults.
+    Repeated rows are worked out once."""
     count = len(addresses)
-    districts = districts if districts is not None else [None] * count
-    sheets = sheets if sheets is not None else [None] * count
-    if not len(districts) == len(sheets) == count:
-        raise ValueError("addresses, districts and sheets must have the same length")
-    defaults = (_clean(province), _clean(city))
-    cleaned_districts = {v: _clean(v) for v in _hashable(districts)}
-    cleaned_sheets = {v: _clean(v) for v in _hashable(sheets)}
-    done: dict[tuple[object, object, object], Division] = {}
+    columns = [c if c is not None else [None] * count
+               for c in (addresses, districts, sheets, provinces, cities)]
+    if any(len(c) != count for c in columns):
+        raise ValueError("every column given must have as many rows as addresses")
+    done: dict[tuple[object, ...], Division] = {}
+    given: list[dict[object, str]] = [{} for _ in columns[1:]]  # few distinct values each
     out = []
-    for row in zip(addresses, districts, sheets, strict=True):
-        key = tuple(_key(v) for v in row)
-        division = done.get(key)  # type: ignore[arg-type]
+    for row in zip(*columns, strict=True):
+        division = done.get(row)
         if division is None:
-            division = _infer(_clean(row[0]), cleaned_districts[_key(row[1])],
-                              cleaned_sheets[_key(row[2])], *defaults)
-            done[key] = division  # type: ignore[index]
+            texts = [seen[v] if v in seen else seen.setdefault(v, _clean(v))
+                     for v, seen in zip(row[1:], given, strict=True)]
+            division = done[row] = _infer(_clean(row[0]), *texts)
         out.append(division)
     return out
-
-
-def _key(value: object) -> object:
-    """A dictionary key for a cell: NaN (which is not equal to itself) becomes None."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value if isinstance(value, str | int | float) else str(value)
-
-
-def _hashable(values: Sequence[object]) -> set[object]:
-    return {_key(v) for v in values}
 
 
 def division_name(code: str) -> str | None:

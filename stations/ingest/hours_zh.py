@@ -80,9 +80,8 @@ def normalise_hours(value: object) -> ParsedHours:
     Examples: ``24小时`` -> ``24/7``; ``周一至周五 9:00-17:00`` -> ``Mo-Fr 09:00-17:00``;
     ``暂停开放`` -> no hours, status temporarily closed; ``有人就开`` -> no hours, a warning.
     """
-    if value is None or (isinstance(value, float) and value != value):
-        return ParsedHours(None, None, "未填写开放时间", "no opening hours given", False)
-    text = str(value).strip()
+    missing = value is None or (isinstance(value, float) and value != value)
+    text = "" if missing else str(value).strip()
     if not text:
         return ParsedHours(None, None, "未填写开放时间", "no opening hours given", False)
     return _normalise_text(text)
@@ -135,7 +134,7 @@ _STATUS = re.compile(r"暂停(?:开放|服务|使用|营业)?|暂时(?:关闭|�
 _PH_OFF = re.compile(r"(?:法定)?(?:节假日|节日|假日|假期|公休日)(?:期间)?"
                      r"(?:休息|闭馆|闭站|不开放|关闭|除外|不营业|休)")
 _PH_OPEN = re.compile(r"(?:含|包括)?(?:法定)?(?:节假日|节日|假日)(?:照常|正常|均|也)?"
-                      r"(?:开放|营业|不休息?)")
+                      r"(?:开放|营业|不休息?|无休)")
 _ALL_DAY = re.compile(r"7[x×*/]24(?:小时|h)?|24/7|24(?:小时|h|hours?)|全天候?|全日|通宵", re.I)
 _SEASON = re.compile(r"(夏|冬)(?:季|令时?|天)(?:作息)?")
 _MONTHS = re.compile(r"(\d{1,2})月?(?:(\d{1,2})日)?(?:-|至|到)(\d{1,2})月(?:(\d{1,2})日)?(?:份)?")
@@ -152,6 +151,7 @@ _FILLER = re.compile(r"(?:开放|营业|服务|办公|工作|上班)(?:时间|�
                      r"正常|为|从|起|每周|开始|结束|止|左右")
 _SEPARATORS = " \t\r\n,;、。:()[]【】<>《》/|&+和及或\"'“”‘’"
 
+_LIST_SEPARATORS = "、/&+和及"
 _AFTERNOON = {"下午", "傍晚", "晚上", "晚"}
 
 
@@ -180,6 +180,7 @@ class _Reading:
     failed_at: str | None = None
     osm: str | None = None
     break_pending: bool = False
+    gap: str = ""  # the separators before the piece being read
 
     @classmethod
     def of(cls, text: str) -> _Reading:
@@ -205,16 +206,17 @@ class _Reading:
 
     def _read(self, text: str) -> None:
         self.rules.append(_Rule())
-        pos = 0
+        pos = gap_start = 0
         while pos < len(text):
             if text[pos] in _SEPARATORS:
                 pos += 1
                 continue
+            self.gap, gap_start = text[gap_start:pos], pos
             end = self._piece(text, pos)
             if end is None:
                 self.failed_at = text[pos:pos + 12]
                 return
-            pos = end
+            pos = gap_start = end
 
     def _piece(self, text: str, pos: int) -> int | None:
         """Read the piece that starts at ``pos``; its end, or None when nothing fits."""
@@ -222,6 +224,8 @@ class _Reading:
             self.status = Status.TEMPORARILY_CLOSED
         elif m := _PH_OFF.match(text, pos):
             self.public_holidays_off = True
+            if self.rule.days is not None and not self.rule.ranges:
+                self.rule.off = True  # 周末及节假日休息
         elif m := _PH_OPEN.match(text, pos):
             self._remark("节假日照常开放", "open on public holidays as on other days")
         elif m := _ALL_DAY.match(text, pos):
@@ -271,7 +275,9 @@ class _Reading:
         return True
 
     def _add_days(self, days: frozenset[int]) -> None:
-        if self.rule.ranges or self.rule.off:
+        """Days join the days before them only in a list (周一、周三); else they start a rule."""
+        listed = self.gap != "" and all(c in _LIST_SEPARATORS for c in self.gap)
+        if self.rule.ranges or self.rule.off or (self.rule.days is not None and not listed):
             self._new_rule(keep_season=True)
         self.rule.days = days if self.rule.days is None else self.rule.days | days
 
@@ -310,7 +316,7 @@ class _Reading:
         if self.break_pending:
             self.failed_at = "午休"
             return
-        rules = [rule for rule in self.rules if not rule.empty]
+        rules = _days_after_times([rule for rule in self.rules if not rule.empty])
         if any(not (rule.ranges or rule.off) for rule in rules):
             return  # days without times: not enough to say when it is open
         self._place_seasons(rules)
@@ -351,6 +357,19 @@ class _Reading:
                 self._remark(f"{SEASON_ZH[rule.season]}未注明月份，按{first}月至{last}月计",
                              f"{rule.season} without months read as "
                              f"{MONTH_CODES[first - 1]}-{MONTH_CODES[last - 1]}")
+
+
+def _days_after_times(rules: list[_Rule]) -> list[_Rule]:
+    """``8:00-18:00（周一至周五）``: days written after the times they qualify."""
+    merged: list[_Rule] = []
+    for rule in rules:
+        before = merged[-1] if merged else None
+        if (before is not None and rule.days is not None and not (rule.ranges or rule.off)
+                and before.ranges and before.days is None and before.months == rule.months):
+            before.days = rule.days
+        else:
+            merged.append(rule)
+    return merged
 
 
 def _other_months(months: tuple[int, int, int | None, int | None]

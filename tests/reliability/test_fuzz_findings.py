@@ -74,3 +74,17 @@ def test_k_beyond_64_bits_is_named_not_a_crash(client, k):
     assert response.status_code == 422
     detail = response.json()["detail"][0]
     assert detail["loc"] == ["query", "k"] and detail["input"] == k
+
+
+@pytest.mark.parametrize(("method", "path"), [("PATCH", "/stations/NN-001"),
+                                              ("POST", "/nearest/batch")])
+def test_json_body_that_is_not_utf8_is_a_422_naming_the_body(client, method, path):
+    response = client.request(method, path, content=b"\xdb\x80\xff\xfe[",
+                              headers={"Content-Type": "application/json",
+                                       "Authorization": "Bearer x.y", "If-Match": '"1"'})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][0] == "body"
+
+
+def test_other_http_errors_keep_their_status(client):
+    assert client.get("/no-such-page").status_code == 404
