@@ -605,7 +605,9 @@ class StationService:
         per_part = max(1, (COMPACT_PART_ANSWERS if compact else GEOJSON_PART_ANSWERS)
                        // options.k)
         states = self.hours.states(self.moment(options))
-        yield b'{"format":"compact","results":[' if compact else b'{"results":['
+        head = b'{"format":"compact","results":[' if compact else b'{"results":['
+        if not lon.size:
+            yield head
         for start in range(0, lon.size, per_part):
             part = slice(start, start + per_part)
             if compact:
@@ -613,7 +615,9 @@ class StationService:
                 body = compact_results(self.compact_ids, found.index, found.distance_m)
             else:
                 body = b",".join(self._geojson_results(lon[part], lat[part], options, states))
-            yield body if start == 0 else b"," + body
+            # The first part carries the head: a caller that takes it before answering has
+            # met any error the request can raise.
+            yield head + body if start == 0 else b"," + body
         yield (b'],"numberOfPoints":%d,"k":%d,"crs":"%s"}'
                % (lon.size, options.k, options.crs.value.encode()))
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from ..crs import CoordinateSystem, to_wgs84
@@ -252,6 +253,9 @@ async def nearest_batch(request: Request) -> Response:
                             settings.max_batch_answers)
     service = live_stations(request).current
     parts = service.nearest_batch_parts(lon, lat, options, answer_format == "compact")
+    # The first part is made before answering, so that a refusal (say by=road without a road
+    # network) is still a 422; the rest is made as the client takes it.
+    parts = chain([await run_in_threadpool(next, parts)], parts)
     headers = {"Vary": "Accept-Encoding"}
     if accepts_gzip(request.headers.get("accept-encoding", "")):
         parts = gzipped(parts, settings.batch_gzip_level)
