@@ -18,6 +18,7 @@ from roads_data import (
 
 from stations.api.app import create_app
 from stations.api.settings import ApiSettings
+from stations.cli import EXIT_ERROR, main
 from stations.crs import CoordinateSystem, from_wgs84
 
 RIDER_QUERY = dict(zip(("lon", "lat"), lonlat(*RIDER), strict=True))
@@ -161,3 +162,20 @@ def test_real_server_started_with_roads(river_files):
         assert [f["id"] for f in answer["features"]] == ["NN-002", "NN-001"]
         health = httpx.get(f"{url}/health").json()
         assert health["roads"]["stations_off_road"]["walk"][0]["id"] == "NN-003"
+
+
+# With workers, the parent checks that the extract exists; each worker reads it itself.
+@pytest.mark.parametrize(("content", "workers"), [(None, "1"), (None, "2"),
+                                                  (b"not a protocol buffer", "1")])
+def test_bad_roads_file_is_a_clean_error(river_files, tmp_path, capsys, monkeypatch, content,
+                                         workers):
+    for name in ("STATIONS_DATA", "STATIONS_ROADS"):  # restored after the test
+        monkeypatch.setenv(name, "")
+    roads = tmp_path / "city.osm.pbf"
+    if content is not None:
+        roads.write_bytes(content)
+    assert main(["serve", "--data", str(river_files[0]), "--roads", str(roads),
+                 "--workers", workers]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("stations serve: error:") and str(roads) in err
+    assert "Traceback" not in err
