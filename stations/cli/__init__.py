@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, str] = {
     "serve": "serve the nearest-station API and OGC API - Features",
     "map": "draw the station map and the coverage map as HTML files",
     "coverage": "coverage per province, city or district (table and choropleth map)",
+    "plan": "choose sites for new stations that bring the most demand within reach",
     "export": "write a feed for map apps (GeoJSON, Amap/Baidu CSV, KML, GPX, OSM, PMTiles)",
     "reports": "list, resolve and purge problem reports that riders sent about stations",
     "keys": "create, list and revoke office API keys for editing stations over HTTP",
