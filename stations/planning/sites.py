@@ -271,7 +271,7 @@ def _contributing(matrix: sp.csr_matrix, weight: FloatArray,
 
 def plan_sites(candidates: Candidates, demand: Demand, station_lon: npt.ArrayLike,
                station_lat: npt.ArrayLike, n: int, reach_m: float, *, exact: bool = False,
-               time_limit_s: float = 30.0, bound_iterations: int = 2_000) -> SitePlan:
+               time_limit_s: float = 30.0, bound_iterations: int = 800) -> SitePlan:
     """Choose ``n`` candidate sites that bring the most uncovered demand within reach.
 
     ``exact`` asks HiGHS for the proven optimum (sensible up to a few thousand demand points
