@@ -17,6 +17,8 @@ from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
+from ..console import pages as console
+from ..console.accounts import CONSOLE_FILE_NAME, Accounts
 from ..errors import StationsError
 from ..hours import Clock, china_minute, fixed_clock
 from ..live import LiveStations
@@ -34,6 +36,7 @@ ROUTERS = (
     reports.router,
     office.router,
     web.router,
+    console.router,
 )
 
 DESCRIPTION = """
@@ -120,6 +123,9 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     app.state.live = live
     app.state.searches = searches
     app.state.store = store
+    app.state.clock = clock
+    app.state.accounts = Accounts(settings.console_accounts
+                                  or settings.data.with_name(CONSOLE_FILE_NAME))
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
