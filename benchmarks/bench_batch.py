@@ -8,7 +8,9 @@ are a synthetic national table made as a user would (``stations synth``, ``stati
 served by ``stations serve`` (one worker) on 127.0.0.1.  Clients on threads in this process
 send the same request bodies again and again over kept-alive connections and read each answer
 whole (gzip, as platforms ask for it, and without).  Reported: points per second for the
-compact format and, in the same run, for GeoJSON; and the server's peak resident memory
+compact format and, in the same run, for GeoJSON, also per second of the server's CPU time (on
+a shared machine the wall-clock figure mostly says how busy it was); and the server's peak
+resident memory
 (VmHWM, reset between runs through /proc/PID/clear_refs) while answering the largest batch
 the default cap allows, 10,000 points × k=10, one and three at once.
 """
@@ -16,6 +18,7 @@ the default cap allows, 10,000 points × k=10, one and three at once.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -65,9 +68,17 @@ def check_compact(url: str, service: StationService, points: np.ndarray) -> None
         assert np.allclose(result["distance_m"], found.distance_m[row], atol=0.051), row
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def throughput(url: str, bodies: list[bytes], points_per_body: int, clients: int,
-               seconds: float, gzip: bool) -> tuple[float, float]:
-    """Points per second over ``seconds``, and the median answer size in bytes."""
+               seconds: float, gzip: bool, pid: int) -> tuple[float, float, float]:
+    """Points per second over ``seconds``, points per second of the server's CPU time (a
+    figure that depends less on how busy the machine is), and the median answer size."""
+    cpu_before = cpu_seconds(pid)
     stop = time.perf_counter() + seconds
     done = [0]
     sizes: list[int] = []
@@ -94,7 +105,9 @@ def throughput(url: str, bodies: list[bytes], points_per_body: int, clients: int
     start = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(client, range(clients)))
-    return done[0] / (time.perf_counter() - start), statistics.median(sizes)
+    elapsed = time.perf_counter() - start
+    return (done[0] / elapsed, done[0] / max(cpu_seconds(pid) - cpu_before, 1e-9),
+            statistics.median(sizes))
 
 
 def peak_memory_mib(pid: int, url: str, body: bytes, at_once: int) -> tuple[float, float]:
@@ -148,11 +161,13 @@ def main() -> None:
                   f"{args.clients} requests at once, {args.seconds:g} s each:")
             for answer_format, gzip in (("compact", True), ("compact", False),
                                         ("geojson", True), ("geojson", False)):
-                throughput(url, bodies[answer_format], args.points, args.clients, 1, gzip)
-                rate, size = throughput(url, bodies[answer_format], args.points, args.clients,
-                                        args.seconds, gzip)
+                throughput(url, bodies[answer_format], args.points, args.clients, 1, gzip,
+                           process.pid)
+                rate, per_cpu, size = throughput(url, bodies[answer_format], args.points,
+                                                 args.clients, args.seconds, gzip, process.pid)
                 print(f"  {answer_format:8} {'gzip' if gzip else 'plain':6} {rate:>10,.0f} "
-                      f"points/s   answer {size / 1e6:6.2f} MB")
+                      f"points/s ({per_cpu:>10,.0f} per server CPU-second)   answer "
+                      f"{size / 1e6:6.2f} MB")
             largest = orjson.dumps({"points": points[:args.points].tolist(), "k": 10})
             print(f"\nlargest batch the default cap allows: {args.points:,} points × k=10, "
                   "GeoJSON, gzip; server memory (VmHWM):")

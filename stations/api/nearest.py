@@ -224,7 +224,7 @@ def parse_points(value: object, limit: int, k: int, max_answers: int
     "STATIONS_MAX_BATCH_ANSWERS (100,000 by default) points × k; the answer is sent in parts.",
     response_class=Response,
     responses={200: {"description": "`{\"results\": [...], \"numberOfPoints\": n, ...}`",
-                     "content": {JSON: {"schema": {"oneOf": [
+                     "content": {JSON: {"schema": {"anyOf": [
                          {"type": "object", "properties": {
                              "results": {"type": "array", "items": FEATURE_COLLECTION_SCHEMA},
                              "numberOfPoints": {"type": "integer"}, "k": {"type": "integer"},
