@@ -20,6 +20,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from ..errors import InvalidInput, PreconditionRequired, StationNotFound, StoreUnavailable
+from ..hours import CHINA
 from ..model import Status
 from ..store import Change, OfficeKey, StationStore, StoredStation
 from ..store.history import revert
@@ -56,8 +57,12 @@ def _who(key: OfficeKey) -> str:
 
 
 def now(request: Request) -> dt.datetime:
+    """The moment of a write: the app's injected clock (naive means Shanghai time), or now."""
     clock = getattr(request.app.state, "clock", None)
-    return clock() if clock is not None else dt.datetime.now(dt.UTC)
+    if clock is None:
+        return dt.datetime.now(dt.UTC)
+    moment = clock()
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
 def station_etag(version: int) -> str:
