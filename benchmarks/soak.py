@@ -12,7 +12,12 @@ latency instead of silently lowering the rate.  During the run:
    from the moment /health reports the new data version, every /nearest answer must carry it in
    its ETag;
 2. once the new data is served, the file is replaced by a truncated copy: the server must keep
-   answering with the new data and log why it refused the file.
+   answering with the new data and log why it refused the file;
+3. then ``--saturate-connections`` connections ask without pause (closed loop, the server is
+   saturated) while the file is replaced ``--swaps`` times, ``--swap-every`` seconds apart,
+   by prebuilt versions: the lag of each swap, from the file being in place to ``/health``
+   reporting its version, must be at most ``--max-swap-lag`` seconds, and no version may be
+   skipped (each is seen).
 
 Printed: requests sent, failed (non-2xx or transport errors), p50/p99/max latency, answers with
 stale data after the swap, reload delay, server RSS at start and end (/proc/PID/status), and, as
@@ -85,6 +90,8 @@ class Report:
     broken_file_refused: bool = False
     refusal_log: str = ""
     served_after_refusal: int = 0
+    swap_lags_s: list[float] = field(default_factory=list)
+    saturated_rate: float = 0.0
     rss_start_kib: int = 0
     rss_after_swap_kib: int = 0
     rss_end_kib: int = 0
@@ -253,6 +260,55 @@ async def disturb(url: str, work: Path, data: Path, duration_s: float, log_path:
     return swapped, refused
 
 
+async def saturate(url: str, connections: int, stop: asyncio.Event) -> int:
+    """Closed loop: each connection asks again as soon as it has its answer; returns answers."""
+    targets = [f"/nearest?{urlencode(q)}" for q in query_points(2000, seed=3)]
+    parts = urlsplit(url)
+    answered = 0
+
+    async def loop(offset: int) -> None:
+        nonlocal answered
+        connection = Connection(parts.hostname or "127.0.0.1", parts.port or 80)
+        try:
+            for i in itertools.count(offset * 97):
+                if stop.is_set():
+                    break
+                try:
+                    await connection.get(targets[i % len(targets)])
+                except (OSError, RuntimeError, asyncio.IncompleteReadError):
+                    connection.close()  # reopened by the next get
+                    continue
+                answered += 1
+        finally:
+            connection.close()
+
+    await asyncio.gather(*(loop(n) for n in range(connections)))
+    return answered
+
+
+async def swaps_under_saturation(url: str, data: Path, versions: list[tuple[Path, str]],
+                                 every_s: float, connections: int, report: Report) -> None:
+    """Replace the served file by each prebuilt version while the server is saturated; the lag
+    of each swap is from the file being in place until /health reports its version."""
+    stop = asyncio.Event()
+    load = asyncio.create_task(saturate(url, connections, stop))
+    started = time.monotonic()
+    try:
+        await asyncio.sleep(1.0)  # saturated before the first swap
+        async with httpx.AsyncClient(base_url=url, timeout=30.0) as client:
+            for path, version in versions:
+                due = time.monotonic() + every_s
+                os.replace(path, data)
+                placed = time.monotonic()
+                seen = await wait_for_version(client, version, 60)
+                report.swap_lags_s.append(round(seen - placed, 3))
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+    finally:
+        stop.set()
+        answered = await load
+    report.saturated_rate = round(answered / (time.monotonic() - started), 1)
+
+
 def peer_wrk(url: str, seconds: int) -> dict[str, float]:
     """Closed-loop maximum throughput of Debian's wrk on the same server, when installed."""
     wrk = shutil.which("wrk")
@@ -299,7 +355,10 @@ def summarise(report: Report, outcomes: list[Outcome], swapped: float, refused: 
                                       and o.data_version == report.new_version)
 
 
-def check(report: Report, max_growth_mib: float) -> None:
+def check(report: Report, max_growth_mib: float, max_swap_lag_s: float) -> None:
+    slow = [lag for lag in report.swap_lags_s if lag > max_swap_lag_s]
+    if slow:
+        report.problems.append(f"swaps served later than {max_swap_lag_s} s: {slow}")
     if report.failed:
         report.problems.append(f"{report.failed} requests failed")
     if report.answers_after_swap == 0:
@@ -322,12 +381,21 @@ def soak(args: argparse.Namespace, work: Path) -> Report:
     data = work / "stations.gpkg"
     run("build", "first.csv", "--crs", "wgs84", "--output", str(data), cwd=work)
     report.old_version = read_build_info(data)["data_version"]
+    versions = []
+    for n in range(args.swaps):
+        run("synth", "--count", str(args.stations), "--seed", str(10 + n), "--output",
+            f"swap{n}.csv", cwd=work)
+        run("build", f"swap{n}.csv", "--crs", "wgs84", "--output", f"swap{n}.gpkg", cwd=work)
+        versions.append((work / f"swap{n}.gpkg",
+                         read_build_info(work / f"swap{n}.gpkg")["data_version"]))
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = work / "server.log"
     command = [*STATIONS, "serve", "--data", str(data), "--port", str(port),
-               "--reload-interval", str(RELOAD_INTERVAL_S), "--log-level", "info"]
+               "--reload-interval", str(RELOAD_INTERVAL_S), "--log-level", "info",
+               # every connection of the load comes from 127.0.0.1, unlike riders'
+               "--max-connections-per-address", "0"]
     with running_server(command, f"{url}/health", cwd=work, log_path=log_path,
                         timeout=60) as (server, _):
         for _ in range(200):  # warm up code paths and allocator before the first RSS reading
@@ -347,11 +415,14 @@ def soak(args: argparse.Namespace, work: Path) -> Report:
 
         outcomes: list[Outcome] = []
         report.late_starts, (swapped, refused) = uvloop.run(both())
+        summarise(report, outcomes, swapped, refused)
+        if versions:
+            uvloop.run(swaps_under_saturation(url, data, versions, args.swap_every,
+                                              args.saturate_connections, report))
         report.rss_end_kib = memory_kib(server.pid)
         report.rss_peak_kib = memory_kib(server.pid, "VmHWM")
-        summarise(report, outcomes, swapped, refused)
         report.wrk = peer_wrk(url, args.wrk_seconds)
-    check(report, args.max_growth_mib)
+    check(report, args.max_growth_mib, args.max_swap_lag)
     return report
 
 
@@ -375,6 +446,10 @@ def print_report(report: Report) -> None:
     print(f"server RSS: start {report.rss_start_kib / mib:.1f} MiB, after the swap "
           f"{report.rss_after_swap_kib / mib:.1f} MiB, end "
           f"{report.rss_end_kib / mib:.1f} MiB, peak {report.rss_peak_kib / mib:.1f} MiB")
+    if report.swap_lags_s:
+        print(f"swaps while saturated ({report.saturated_rate:g} answers/s): lag of each "
+              f"from file in place to served: "
+              + ", ".join(f"{lag:.2f} s" for lag in report.swap_lags_s))
     if report.wrk:
         print("peer, wrk closed loop (2 threads, 32 connections) on the same server: "
               + ", ".join(f"{k} {v:g}" for k, v in report.wrk.items()))
@@ -392,6 +467,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="largest RSS growth from start to end that passes")
     parser.add_argument("--wrk-seconds", type=int, default=10,
                         help="seconds of the wrk peer run after the soak; 0 skips it")
+    parser.add_argument("--swaps", type=int, default=4,
+                        help="file replacements while the server is saturated")
+    parser.add_argument("--swap-every", type=float, default=3.0, metavar="SECONDS",
+                        help="seconds between those replacements")
+    parser.add_argument("--saturate-connections", type=int, default=24,
+                        help="closed-loop connections that saturate the server meanwhile")
+    parser.add_argument("--max-swap-lag", type=float, default=2.0, metavar="SECONDS",
+                        help="longest lag of a swap that passes")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="stations-soak-") as folder:

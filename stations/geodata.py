@@ -34,6 +34,7 @@ import pyogrio
 import shapely
 
 from .errors import DataFileError
+from .gpkg_rows import check_stations
 from .model import (
     AMENITIES,
     AMENITIES_TABLE,
@@ -231,7 +232,14 @@ def read_stations(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         frame[field] = frame[field].fillna("").astype(str)
     for column in AMENITY_COLUMNS:
         frame[column] = frame[column].fillna(False).astype(bool)
-    frame.attrs["data_version"] = info.get("data_version", "")
+    points = frame.geom_type == "Point"
+    if not points.all() or frame.geometry.is_empty.any():
+        bad = frame.loc[~points | frame.geometry.is_empty, "id"].iloc[0]
+        raise DataFileError(f"{path}: station {bad!r} has no point geometry")
+    check_stations(path, frame["id"].tolist(), frame.geometry.x.to_numpy(),
+                   frame.geometry.y.to_numpy())
+    # The version of the content read, not of what the build wrote (see StationService.load).
+    frame.attrs["data_version"] = data_version(frame)
     return frame
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from .errors import DataFileError
 from .model import AMENITY_COLUMNS, BUILD_INFO_TABLE, STATIONS_LAYER, TEXT_FIELDS
@@ -106,6 +107,25 @@ def read_station_chunks(path: str | os.PathLike[str], text_columns: Sequence[str
     return {str(k): str(v) for k, v in info.items()}, chunks
 
 
+def check_stations(path: str | os.PathLike[str], ids: Sequence[str],
+                   lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> None:
+    """What a build guarantees, checked again on a file about to be served (it may have been
+    edited since): every station has an id, ids are unique, positions are finite degrees on
+    the globe.  Raises :class:`DataFileError` naming the first station at fault."""
+    bad = np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180)
+                           & (np.abs(lat) <= 90)))
+    if bad.size:
+        row = int(bad[0])
+        raise DataFileError(f"{path}: station {ids[row]!r} has no valid position "
+                            f"(lon {lon[row]}, lat {lat[row]}; WGS84 degrees expected)")
+    if not all(ids):
+        raise DataFileError(f"{path}: a station has no id (row {list(ids).index('') + 1})")
+    if len(set(ids)) != len(ids):
+        seen: set[str] = set()
+        repeated = next(i for i in ids if i in seen or seen.add(i))  # type: ignore[func-returns-value]
+        raise DataFileError(f"{path}: station id {repeated!r} is used more than once")
+
+
 def points_from_gpkg_blobs(blobs: Sequence[bytes]) -> tuple[npt.NDArray[np.float64],
                                                            npt.NDArray[np.float64]]:
     """Decode many point blobs; the common layout (no envelope, little-endian 2D point) is
@@ -123,6 +143,14 @@ def points_from_gpkg_blobs(blobs: Sequence[bytes]) -> tuple[npt.NDArray[np.float
 
 def _chunks(connection: sqlite3.Connection, path: str | os.PathLike[str], geometry: str,
             info: dict[str, str], text_columns: tuple[str, ...]) -> Iterator[StationChunk]:
+    """Stations in runs of :data:`CHUNK_ROWS`, each run fetched as ONE row of aggregates.
+
+    sqlite3 lets go of the GIL for every row it steps to.  On a busy server the event loop
+    then takes the GIL and keeps it for up to the switch interval (5 ms), so reading 20,000
+    stations row by row took minutes while the server was saturated.  SQLite folds each run
+    into a few long values instead (JSON arrays, a hex string of the geometries, properties
+    separated by a record separator, which JSON text never holds unescaped): one step per run.
+    """
     def text(field: str) -> str:
         return f'coalesce(CAST("{field}" AS TEXT), \'\')'
 
@@ -131,24 +159,34 @@ def _chunks(connection: sqlite3.Connection, path: str | os.PathLike[str], geomet
     # (SQLite gives << and | the same precedence, hence the brackets round each term.)
     bits = " | ".join(f'((coalesce("{c}", 0) != 0) << {i})'
                       for i, c in enumerate(AMENITY_COLUMNS))
-    # Table order: the build writes stations sorted by id.
-    query = (f"SELECT CAST(json_quote({text('id')}) AS BLOB), "
-             f"CAST(json_object({properties}) AS BLOB), {bits}, \"{geometry}\""
-             + "".join(f", {text(c)}" for c in text_columns) + f' FROM "{STATIONS_LAYER}"')
+    # Table order (rowid): the build writes stations sorted by id.
+    inner = (f'SELECT rowid AS r, json_quote({text("id")}) AS i, json_object({properties}) AS p, '
+             f'{bits} AS b, "{geometry}" AS g'
+             + "".join(f", {text(c)} AS t{n}" for n, c in enumerate(text_columns))
+             + f' FROM "{STATIONS_LAYER}" WHERE rowid > ? ORDER BY rowid LIMIT {CHUNK_ROWS}')
+    query = ("SELECT count(*), json_group_array(r), group_concat(i, char(30)), "
+             "group_concat(p, char(30)), json_group_array(b), group_concat(hex(g), ''), "
+             "json_group_array(length(g))"
+             + "".join(f", json_group_array(t{n})" for n in range(len(text_columns)))
+             + f" FROM ({inner})")
     count = 0
+    last_rowid = -(2**63)
     try:
-        cursor = connection.execute(query)
-        while rows := cursor.fetchmany(CHUNK_ROWS):
-            id_json, properties_json, amenity_bits, blobs, *columns = zip(*rows, strict=True)
-            try:
-                lon, lat = points_from_gpkg_blobs(blobs)
-            except (ValueError, TypeError, IndexError, struct.error) as exc:
-                raise DataFileError(f"{path}: a station has no valid point: {exc}") from None
-            if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
-                raise DataFileError(f"{path}: a station has no finite coordinates")
-            yield StationChunk(dict(zip(text_columns, columns, strict=True)), id_json,
-                               properties_json, amenity_bits, lon, lat)
-            count += len(rows)
+        while True:
+            rows, rowids, ids, props, amenity_bits, geometry_hex, sizes, *columns = \
+                connection.execute(query, (last_rowid,)).fetchone()
+            if not rows:
+                break
+            order = orjson.loads(rowids)
+            if order != sorted(order):
+                raise DataFileError(f"{path}: SQLite returned the stations out of order")
+            last_rowid = order[-1]
+            lon, lat = _points(path, bytes.fromhex(geometry_hex or ""), orjson.loads(sizes))
+            yield StationChunk({c: tuple(orjson.loads(v)) for c, v in zip(
+                text_columns, columns, strict=True)},
+                tuple(ids.encode().split(b"\x1e")), tuple(props.encode().split(b"\x1e")),
+                tuple(orjson.loads(amenity_bits)), lon, lat)
+            count += rows
     except sqlite3.DatabaseError as exc:
         raise DataFileError(f"{path}: cannot read layer {STATIONS_LAYER!r}: {exc}") from exc
     finally:
@@ -156,3 +194,17 @@ def _chunks(connection: sqlite3.Connection, path: str | os.PathLike[str], geomet
     if str(info.get("station_count")) != str(count):
         raise DataFileError(f"{path}: holds {count} stations but its build_info says "
                             f"{info.get('station_count')}; the file is incomplete")
+
+
+def _points(path: str | os.PathLike[str], blobs: bytes, sizes: list[int | None]
+            ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Coordinates from the run's geometry blobs, laid end to end."""
+    if None in sizes:
+        raise DataFileError(f"{path}: a station has no geometry")
+    ends = np.cumsum(sizes)
+    try:
+        lon, lat = points_from_gpkg_blobs([blobs[end - size:end]
+                                           for end, size in zip(ends.tolist(), sizes, strict=True)])
+    except (ValueError, TypeError, IndexError, struct.error) as exc:
+        raise DataFileError(f"{path}: a station has no valid point: {exc}") from None
+    return lon, lat

@@ -200,12 +200,12 @@ _WEEKDAY = r"(?:Mo|Tu|We|Th|Fr|Sa|Su)"
 _TIME_SPAN = r"\d\d:\d\d-\d\d:\d\d"
 _DESCRIBABLE_RULE = re.compile(
     rf"(?:(?P<months>{_MONTH}(?:-{_MONTH})?) )?"
-    rf"(?:(?P<days>PH|{_WEEKDAY}(?:-{_WEEKDAY})?(?:,{_WEEKDAY}(?:-{_WEEKDAY})?)*) ?)?"
+    rf"(?:(?P<days>PH|{_WEEKDAY}(?:-{_WEEKDAY})?(?:,{_WEEKDAY}(?:-{_WEEKDAY})?)*(?:,PH)?) ?)?"
     rf"(?P<what>{_TIME_SPAN}(?:,{_TIME_SPAN})*|off|closed|unknown)?")
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAY_WORDS = {"Mo": ("周一", "Mon"), "Tu": ("周二", "Tue"), "We": ("周三", "Wed"),
               "Th": ("周四", "Thu"), "Fr": ("周五", "Fri"), "Sa": ("周六", "Sat"),
-              "Su": ("周日", "Sun")}
+              "Su": ("周日", "Sun"), "PH": ("法定节假日", "public holidays")}
 _UNKNOWN_WORDS = {"zh": "开放时间未知", "en": "Hours unknown"}
 
 

@@ -2,7 +2,9 @@
 
 ``stations build`` replaces the GeoPackage with :func:`os.replace`, which changes the file's
 inode and modification time.  A background thread notices that, loads and checks the new file
-away from the request path, and then swaps one reference.  A request reads
+away from the event loop, and then swaps one reference (a single assignment, atomic for the
+threads reading it).  The file is read so that the loading thread rarely lets go of the GIL
+(see :mod:`stations.gpkg_rows`): a saturated event loop cannot starve it.  A request reads
 :attr:`LiveStations.current` once and keeps that snapshot to the end, so requests in flight
 finish on the data they started with.  A file that cannot be loaded (corrupt, half-written,
 wrong schema) is logged and refused; the old data keeps being served, and the file is tried
@@ -44,26 +46,34 @@ class LiveStations:
         self._lock = threading.Lock()
 
     def check_now(self) -> bool:
-        """Load the file if it changed since the data being served; True when data was swapped."""
+        """Load the file while it differs from the data being served; True when data was
+        swapped.
+
+        A file replaced again while it was being loaded does not make the load wasted: what was
+        loaded is newer than what is served, so it is swapped in, and the newer file is loaded
+        at once, without waiting for the next check.  However slow loads are, the newest file
+        wins and every file that stays in place for one load is served.
+        """
+        swapped = False
         with self._lock:
-            identity = FileIdentity.of(self.path)
-            if identity is None or identity in (self.current.identity, self.last_refused):
-                return False
-            try:
-                fresh = self._load()
-            except DataFileError as exc:
-                self.last_refused = identity
-                log.error("refused %s, still serving data version %s: %s",
-                          self.path, self.current.data_version, exc)
-                return False
-            if FileIdentity.of(self.path) != identity:
-                # Replaced again while loading: load the newer file on the next check.
-                return False
-            previous, self.current = self.current, fresh
-            self.reloads += 1
-            log.info("reloaded %s: data version %s -> %s, %d stations", self.path,
-                     previous.data_version, fresh.data_version, fresh.count)
-            return True
+            while True:
+                identity = FileIdentity.of(self.path)
+                if identity is None or identity in (self.current.identity, self.last_refused):
+                    return swapped
+                try:
+                    fresh = self._load()
+                except DataFileError as exc:
+                    if FileIdentity.of(self.path) != identity:
+                        continue  # replaced while being read: read the newer file
+                    self.last_refused = identity
+                    log.error("refused %s, still serving data version %s: %s",
+                              self.path, self.current.data_version, exc)
+                    return swapped
+                previous, self.current = self.current, fresh
+                self.reloads += 1
+                swapped = True
+                log.info("reloaded %s: data version %s -> %s, %d stations", self.path,
+                         previous.data_version, fresh.data_version, fresh.count)
 
     def _load(self) -> StationService:
         """Load the GeoPackage and, with a road network, prepare its stations on the roads."""

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
+import logging
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property, lru_cache
@@ -33,9 +35,10 @@ import numpy.typing as npt
 import orjson
 
 from .cities import unknown_city_message
+from .compact import CompactIds, compact_results
 from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
-from .gpkg_rows import StationChunk, read_station_chunks
+from .gpkg_rows import StationChunk, check_stations, read_station_chunks
 from .hours import (
     OPEN,
     OPEN_STATES,
@@ -50,6 +53,7 @@ from .model import (
     AMENITIES,
     AMENITY_CODES,
     AMENITY_LABEL_INDEX,
+    TEXT_FIELDS,
     Status,
     normalise_label,
 )
@@ -57,6 +61,8 @@ from .model import (
 if TYPE_CHECKING:
     from .roads import StationRoads
     from .roads.nearest import RoadAnswer
+
+log = logging.getLogger(__name__)
 
 WALK_KMH = 4.5
 EBIKE_KMH = 15.0
@@ -71,6 +77,10 @@ CHUNK_TEXT_FIELDS = ("id", "opening_hours_text", *CODED_FIELDS)
 # StationSubset); at most this many such trees are kept.
 SUBSET_MAX_SHARE = 0.25
 MAX_SUBSET_TREES = 16
+# A batch answer is made and sent in parts of about this many answers (points × k): a GeoJSON
+# answer is some 1.3 KB each, a compact one 25 bytes.
+GEOJSON_PART_ANSWERS = 2_000
+COMPACT_PART_ANSWERS = 50_000
 
 _WALK_M_PER_MIN = WALK_KMH * 1000 / 60
 _EBIKE_M_PER_MIN = EBIKE_KMH * 1000 / 60
@@ -274,8 +284,19 @@ class StationService:
     def load(cls, path: str | os.PathLike[str], clock: Clock = china_minute) -> StationService:
         """Read, check and index a station GeoPackage; raises DataFileError if it is unusable."""
         identity = FileIdentity.of(path)
-        info, chunks = read_station_chunks(path, CHUNK_TEXT_FIELDS)
-        return cls.from_chunks(chunks, info.get("data_version", ""), Path(path), identity, clock)
+        info, chunks = read_station_chunks(path, TEXT_FIELDS)
+        content = _ContentVersion()
+        service = cls.from_chunks(content.digesting(path, chunks), "", Path(path), identity,
+                                  clock)
+        check_stations(path, service.ids, service.lon, service.lat)  # ids across chunks
+        # The version of what is served, not what build_info says: a file edited after its
+        # build (positions patched, say) must not keep the old ETags.
+        service.data_version = content.version()
+        if service.data_version != info.get("data_version"):
+            log.warning("%s: its content is not what its build wrote (data version %s, "
+                        "build_info says %s); serving it as %s", path, service.data_version,
+                        info.get("data_version"), service.data_version)
+        return service
 
     @classmethod
     def from_chunks(cls, chunks: Iterable[StationChunk], data_version: str,
@@ -559,8 +580,17 @@ class StationService:
         return feature_collection(features, members + _BY_ROAD)
 
     def find_nearest_batch(self, lon: npt.ArrayLike, lat: npt.ArrayLike,
-                           options: NearestOptions = NearestOptions()) -> bytes:
-        """One FeatureCollection per point, in order, inside ``{"results": [...]}``."""
+                           options: NearestOptions = NearestOptions(),
+                           compact: bool = False) -> bytes:
+        """One FeatureCollection per point, in order, inside ``{"results": [...]}``; with
+        ``compact``, per point only station ids and metres (see :mod:`stations.compact`)."""
+        return b"".join(self.nearest_batch_parts(lon, lat, options, compact))
+
+    def nearest_batch_parts(self, lon: npt.ArrayLike, lat: npt.ArrayLike,
+                            options: NearestOptions = NearestOptions(),
+                            compact: bool = False) -> Iterator[bytes]:
+        """:meth:`find_nearest_batch` in parts of bounded size, so that a large answer is
+        never held whole.  The points are checked here, before the first part is made."""
         lon_arr = np.asarray(lon, dtype=np.float64).reshape(-1)
         lat_arr = np.asarray(lat, dtype=np.float64).reshape(-1)
         bad = np.flatnonzero(~((np.abs(lon_arr) <= 180) & (np.abs(lat_arr) <= 90)))
@@ -569,38 +599,68 @@ class StationService:
             check_point(float(lon_arr[first]), float(lat_arr[first]), f"points.{first}.")
         if options.crs is not CoordinateSystem.WGS84:
             lon_arr, lat_arr = to_wgs84(lon_arr, lat_arr, options.crs)
+        return self._batch_parts(lon_arr, lat_arr, options, compact)
+
+    def _batch_parts(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
+                     options: NearestOptions, compact: bool) -> Iterator[bytes]:
+        per_part = max(1, (COMPACT_PART_ANSWERS if compact else GEOJSON_PART_ANSWERS)
+                       // options.k)
         states = self.hours.states(self.moment(options))
+        head = b'{"format":"compact","results":[' if compact else b'{"results":['
+        if not lon.size:
+            yield head
+        for start in range(0, lon.size, per_part):
+            part = slice(start, start + per_part)
+            if compact:
+                found = self._nearest_rows_batch(lon[part], lat[part], options)
+                body = compact_results(self.compact_ids, found.index, found.distance_m)
+            else:
+                body = b",".join(self._geojson_results(lon[part], lat[part], options, states))
+            # The first part carries the head: a caller that takes it before answering has
+            # met any error the request can raise.
+            yield head + body if start == 0 else b"," + body
+        yield (b'],"numberOfPoints":%d,"k":%d,"crs":"%s"}'
+               % (lon.size, options.k, options.crs.value.encode()))
+
+    def _geojson_results(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
+                         options: NearestOptions, states: npt.NDArray[np.int8]) -> list[bytes]:
+        """A FeatureCollection for each point (WGS84), by road or great-circle distance."""
         if options.by is DistanceBasis.ROAD:
-            roads = self._road_answers(lon_arr, lat_arr, options)
+            roads = self._road_answers(lon, lat, options)
         else:
-            roads = [None] * lon_arr.size
+            roads = [None] * lon.size
         straight = [point for point, road in enumerate(roads) if road is None]
         results = dict(zip(straight, self._straight_collections(
-            lon_arr[straight], lat_arr[straight], options, states), strict=True))
+            lon[straight], lat[straight], options, states), strict=True))
         for point, road in enumerate(roads):
             if road is not None:
-                results[point] = self._road_collection(float(lon_arr[point]),
-                                                       float(lat_arr[point]), road, options,
-                                                       states)
-        return (b'{"results":[' + b",".join(results[point] for point in range(len(roads)))
-                + b'],"numberOfPoints":%d,"crs":"%s"}' % (len(roads),
-                                                          options.crs.value.encode()))
+                results[point] = self._road_collection(float(lon[point]), float(lat[point]),
+                                                       road, options, states)
+        return [results[point] for point in range(len(roads))]
 
     def _straight_collections(self, lon: npt.NDArray[np.float64],
                               lat: npt.NDArray[np.float64], options: NearestOptions,
                               states: npt.NDArray[np.int8]) -> list[bytes]:
         """A FeatureCollection by great-circle distance for each point (WGS84)."""
         found = self._nearest_rows_batch(lon, lat, options)
-        index_rows = found.index.tolist()
-        metre_rows = found.distance_m.tolist()
         beyond = self._beyond_reach_batch(lon, lat, found, options, states)
         results = []
-        for point, (rows, metres) in enumerate(zip(index_rows, metre_rows, strict=True)):
+        for point, (rows, metres) in enumerate(zip(found.index.tolist(),
+                                                   found.distance_m.tolist(), strict=True)):
             kept = [r for r in rows if r >= 0]
             features = self._nearest_features(float(lon[point]), float(lat[point]),
                                               kept, metres[:len(kept)], options.crs, states)
             results.append(feature_collection(features, _STRAIGHT + beyond.get(point, b"")))
         return results
+
+    @cached_property
+    def compact_ids(self) -> CompactIds:
+        """Station ids as fixed-width JSON for compact answers, made on first use.
+
+        Encoded with the standard library: each small ``orjson.dumps`` result keeps a buffer
+        of some 4 KB, which for 150,000 ids was 600 MB."""
+        return CompactIds([json.dumps(station_id, ensure_ascii=False).encode()
+                           for station_id in self.ids])
 
     def _beyond_reach_batch(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
                             found: Neighbours, options: NearestOptions,
@@ -692,6 +752,38 @@ def _beyond_reach(options: NearestOptions) -> NearestOptions:
 
 def _beyond_member(features: Sequence[bytes]) -> bytes:
     return b',"nearestBeyondReach":' + features[0] if features else b""
+
+
+class _ContentVersion:
+    """``data_version`` worked out from the stations as read, as a build or a store does it
+    (:mod:`stations.store.records`), while the chunks pass by."""
+
+    def __init__(self) -> None:
+        self.bits = 0
+
+    def digesting(self, path: str | os.PathLike[str], chunks: Iterable[StationChunk]
+                  ) -> Iterator[StationChunk]:
+        """The chunks, checked (before any index is built on them) and digested."""
+        from .store.records import content_digest  # the store imports this module
+
+        try:
+            for chunk in chunks:
+                check_stations(path, chunk.text["id"], chunk.lon, chunk.lat)
+                columns = [chunk.text[name] for name in TEXT_FIELDS]
+                for *texts, bits, lon, lat in zip(*columns, chunk.amenity_bits,
+                                                  chunk.lon.tolist(), chunk.lat.tolist(),
+                                                  strict=True):
+                    self.bits ^= int(content_digest(texts, bits, lon, lat)[:16], 16)
+                yield chunk
+        finally:  # the reader closes its SQLite connection now, in this thread
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    def version(self) -> str:
+        from .store.records import version_of
+
+        return version_of(self.bits)
 
 
 def _route_json(route: Sequence[tuple[float, float]], crs: CoordinateSystem) -> bytes:

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from pmtiles.reader import Reader
 
 from stations.api.app import create_app
-from stations.api.feeds import RangeNotSatisfiable, accepts_gzip, byte_range
+from stations.api.feeds import RangeNotSatisfiable, byte_range
+from stations.api.http import accepts_gzip
 from stations.api.settings import ApiSettings
 from stations.export import EXPORTERS, default_filename, export_bytes, get_exporter
 from stations.geodata import read_stations, write_stations

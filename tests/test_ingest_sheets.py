@@ -65,8 +65,7 @@ def test_nanning_sheet_imports_every_good_station(tmp_path):
             *nanning_rows("bd09")[:15], [""] * width, *nanning_rows("bd09")[15:], *bad,
             ["合计：33个"] + [""] * (width - 1), ["填表人：张三"] + [""] * (width - 1)]
     excel_csv(tmp_path / "南宁.csv", rows)
-    spec = make_spec(tmp_path / "南宁.csv", "bd09", label="南宁.csv",
-                     defaults={"city": "南宁市", "province": "广西壮族自治区"})
+    spec = make_spec(tmp_path / "南宁.csv", "bd09", label="南宁.csv")  # no city anywhere
     result = check_sources([spec])
     assert (result.rows_read, result.rows_stored, result.rows_rejected) == (33, 30, 3)
     check_positions(result.stations, 30)
@@ -76,6 +75,8 @@ def test_nanning_sheet_imports_every_good_station(tmp_path):
     assert "南宁.csv row 35 (第35行): lon: 「东经」不是数字 / '东经' is not a number" in text
     assert "合计" in text and "填表人" in text  # note rows named, not counted
     stations = result.stations.set_index("name")
+    assert set(stations["division_code"]) == {"450103"}
+    assert set(stations["city"]) == {"南宁市"} and set(stations["province"]) == {"广西壮族自治区"}
     assert stations.loc["青秀区第1工会驿站", "opening_hours"] == "24/7"
     assert stations.loc["青秀区第1工会驿站", "opening_hours_text"] == "24小时"
     assert stations.loc["青秀区第5工会驿站", "opening_hours"] == ""  # unknown, kept
@@ -97,13 +98,13 @@ def test_workbook_with_title_rows_merged_districts_and_several_sheets(tmp_path):
         part = rows[number * 6:(number + 1) * 6]
         for i, row in enumerate(part, start=1):
             position = f"{row[4]}，{row[3]}" if i % 2 else f"{row[3]},{row[4]}"
-            sheet.append([i, row[0], row[1], district if i == 1 else None, position, row[5],
+            sheet.append([i, row[0], f"南宁市民族大道{i}号", district if i == 1 else None,
+                          position, row[5],
                           row[6], "√" if i % 2 else "", "是"])
         sheet.merge_cells(f"D3:D{2 + len(part)}")
         sheet.append(["备注：坐标取自高德地图"])
     workbook.save(tmp_path / "南宁.xlsx")
-    spec = make_spec(tmp_path / "南宁.xlsx", "gcj02", label="南宁.xlsx",
-                     defaults={"city": "南宁市"})
+    spec = make_spec(tmp_path / "南宁.xlsx", "gcj02", label="南宁.xlsx")
     table = read_source(spec)
     assert table.frame["district"].tolist() == ["青秀区"] * 6 + ["兴宁区"] * 6
     assert table.rows.tolist() == [3, 4, 5, 6, 7, 8] * 2
@@ -111,6 +112,7 @@ def test_workbook_with_title_rows_merged_districts_and_several_sheets(tmp_path):
     assert (result.rows_read, result.rows_stored) == (12, 12)
     check_positions(result.stations, 12)
     assert result.stations["has_air_conditioning"].all()
+    assert sorted(result.stations["division_code"]) == ["450102"] * 6 + ["450103"] * 6
     assert result.stations["has_microwave"].sum() == 6
     assert any("南宁.xlsx › 兴宁区 row 3 (第3行)" in str(p) for p in result.problems)
 
@@ -196,7 +198,7 @@ def test_reimport_change_set_review_and_apply(tmp_path, capsys):
             "--id-prefix", "NN-"]
     assert main(args) in (0, 1)
     first = read_stations(data)
-    assert len(first) == 6 and first["id"].str.startswith("NN-000000-").all()
+    assert len(first) == 6 and first["id"].str.startswith("NN-450103-").all()
     # Next month: one station moved ~200 m, one phone changed, one gone.
     moved_lon, moved_lat = from_wgs84(true_positions(6)[0][1] + 0.002, true_positions(6)[1][1],
                                       "bd09")
@@ -223,3 +225,19 @@ def test_reimport_change_set_review_and_apply(tmp_path, capsys):
     assert after.loc[rows[5][0], "status"] == "closed"
     assert after.loc[rows[2][0], "phone"] == "0771-5555555"
     assert set(after["id"]) == set(first["id"])  # the moved station kept its id
+
+
+def test_manifest_id_prefix_and_sheet_notes(tmp_path):
+    excel_csv(tmp_path / "s.csv", [["序号", "名称", "地址", "城市", "经度", "纬度", "营业时段"],
+                                   ["1", "青秀区第1工会驿站", "南宁市青秀区", "南宁市", "108.3",
+                                    "22.8", "全天"]])
+    (tmp_path / "sources.toml").write_text(
+        '[[sources]]\npath = "s.csv"\ncrs = "wgs84"\nid_prefix = "NN-"\n', encoding="utf-8")
+    from stations.ingest.sources import read_manifest
+
+    result = check_sources(read_manifest(tmp_path / "sources.toml"))
+    assert result.stations["id"].iloc[0].startswith("NN-450103-")
+    notes = [str(p) for p in result.problems if p.field == "heading"]
+    assert any("序号" in n and "never an id" in n for n in notes)
+    assert any("'营业时段'" in n and "closest known: 营业时间 (opening_hours)" in n
+               for n in notes)

@@ -405,6 +405,7 @@ def test_nothing_within_reach_says_so_and_offers_the_nearest(browser: Browser,
     assert listed_ids(page) == [beyond["id"]]
     card = page.locator("#list .station").first
     assert card.locator(".distance").text_content() == f"{km} km"
+    assert card.locator(".times").count() == 0  # no "骑行 1425 分钟"
     assert page.locator("#map .rank-marker").count() == 1
     page.screenshot(path=str(SCREENSHOTS / "phone-nothing-in-reach.png"))
     page.locator("#show-closed").check()

@@ -367,6 +367,13 @@ def test_api_refuses_bad_reports_with_json(
     assert open_report_counts(sample_gpkg.with_name("reports.sqlite")) == {}
 
 
+def test_api_refuses_a_note_that_grows_past_the_limit_when_normalised(api: TestClient) -> None:
+    """280 characters that NFC writes as 560 pass the body schema and fail the store's check."""
+    response = api.post("/stations/NN-001/reports", json={"kind": "other", "note": "\u0958" * 280})
+    assert response.status_code == 422
+    assert "note" in response.json()["detail"]
+
+
 def test_api_refuses_malformed_json(api: TestClient) -> None:
     response = api.post("/stations/NN-001/reports", content=b"{kind: other",
                         headers={"Content-Type": "application/json"})

@@ -167,3 +167,15 @@ def test_office_keys_are_hashed_scoped_and_revocable(store):
     with pytest.raises(NotAuthenticated, match="revoked"):
         authenticate(store, secret)
     assert store.office_keys()[0].revoked_at
+
+
+@pytest.mark.parametrize(("scope", "expected"), [
+    (NANNING, ["NN-001", "NN-002", "NN-003", "NN-004"]),
+    (Scope(province="重庆市", district="云阳县"), ["YY-001", "YY-002"]),
+    (Scope(city="南宁市", district="青秀区"), ["NN-001", "NN-004"]),
+    (Scope(division="45"), []),
+])
+def test_the_stations_an_office_covers(store, scope, expected):
+    found = store.stations_in(scope)
+    assert [s.id for s in found] == expected
+    assert all(scope.covers(s.record) for s in found)

@@ -194,3 +194,15 @@ def test_serve_and_keys_take_a_database_url(pg_store, capsys):
     assert "k" in capsys.readouterr().out
     assert [k.office for k in pg_store.office_keys()] == ["云阳县总工会"]
     assert TEST_DATABASE
+
+
+def test_an_unmigrated_database_is_refused_until_migrated(capsys):
+    from stations.errors import StoreUnavailable
+    from stations.store import open_store
+
+    url = fresh_database()
+    with pytest.raises(StoreUnavailable, match="stations migrate --to"):
+        open_store(url)
+    assert main(["migrate", "--to", url]) == 0
+    assert "up to date" in capsys.readouterr().out
+    open_store(url).close()

@@ -26,7 +26,7 @@ from fastapi import APIRouter, Request, Response
 
 from ..errors import DataFileError
 from ..export import EXPORTERS, Exporter, default_filename, export_bytes, get_exporter
-from .http import JSON
+from .http import JSON, accepts_gzip
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -213,19 +213,6 @@ def get_feed(format: FeedFormat, request: Request) -> Response:
                             headers={**headers,
                                      "Content-Range": f"bytes {start}-{end}/{len(body)}"})
     return Response(body, media_type=feed.media_type, headers=headers)
-
-
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an Accept-Encoding header allows gzip (``gzip`` or ``*``, not with ``q=0``)."""
-    for item in accept_encoding.split(","):
-        coding, _, parameters = item.partition(";")
-        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
-            quality = parameters.strip().lower().removeprefix("q=")
-            try:
-                return not parameters.strip() or float(quality) > 0
-            except ValueError:
-                return False
-    return False
 
 
 class RangeNotSatisfiable(Exception):

@@ -78,3 +78,16 @@ def json_object(raw: bytes) -> dict[str, object]:
     if not isinstance(body, dict):
         raise InvalidInput("", "body must be a JSON object", "model_attributes_type", None)
     return body
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header allows gzip (``gzip`` or ``*``, not with ``q=0``)."""
+    for item in accept_encoding.split(","):
+        coding, _, parameters = item.partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
+            quality = parameters.strip().lower().removeprefix("q=")
+            try:
+                return not parameters.strip() or float(quality) > 0
+            except ValueError:
+                return False
+    return False

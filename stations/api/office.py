@@ -92,12 +92,17 @@ def _after_write(request: Request) -> None:
 
 
 def _write(request: Request, key: OfficeKey, change: Change, action: str, note: str = ""
-           ) -> StoredStation:
+           ) -> JSONResponse:
+    """Apply one change; the answer carries the station now and, in ``X-History-Id``, the
+    history entry (replicas serve the change once their ``/health`` sequence reaches it)."""
     store = station_store(request)
-    store.apply([change], who=_who(key), action=action, at=_now(request), note=note,
-                scope=key.scope)
+    entry = store.apply([change], who=_who(key), action=action, at=_now(request), note=note,
+                        scope=key.scope)
     _after_write(request)
-    return store.get(change.station_id)
+    response = _station_response(store.get(change.station_id),
+                                 201 if action == "create" else 200)
+    response.headers["X-History-Id"] = str(entry.id)
+    return response
 
 
 def _body_fields(body: dict[str, Any]) -> dict[str, Any]:
@@ -117,11 +122,9 @@ def office(request: Request, authorization: Authorization = None) -> JSONRespons
             responses=problem_responses(401))
 def office_stations(request: Request, authorization: Authorization = None) -> JSONResponse:
     key = _office(request, authorization)
-    snapshot = station_store(request).snapshot()
-    return JSONResponse({
-        "data_version": snapshot.data_version,
-        "stations": [s.as_dict() for s in snapshot.stations if key.scope.covers(s.record)],
-    }, headers={"Cache-Control": "no-store"})
+    stations = station_store(request).stations_in(key.scope)
+    return JSONResponse({"stations": [s.as_dict() for s in stations]},
+                        headers={"Cache-Control": "no-store"})
 
 
 @router.get("/office/stations/{station_id}", summary="One of the office's stations",
@@ -144,10 +147,9 @@ def create_station(request: Request, body: Annotated[dict[str, Any], Body()],
     station_id = fields.get("id")
     if not isinstance(station_id, str) or not station_id.strip():
         raise InvalidInput("id", "is required and must be text", "missing", station_id)
-    station = _write(request, key, Change(station_id.strip(), fields, expected_version=0),
-                     "create")
-    response = _station_response(station, 201)
-    response.headers["Location"] = f"/stations/{station.id}"
+    response = _write(request, key, Change(station_id.strip(), fields, expected_version=0),
+                      "create")
+    response.headers["Location"] = f"/stations/{station_id.strip()}"
     return response
 
 
@@ -160,7 +162,7 @@ def patch_station(request: Request, station_id: StationId,
     expected = parse_if_match(if_match)
     current = station_store(request).get(station_id)
     after = {**current.record, **_body_fields(body)}
-    return _station_response(_write(request, key, Change(station_id, after, expected), "update"))
+    return _write(request, key, Change(station_id, after, expected), "update")
 
 
 @router.post("/stations/{station_id}/status", summary="Close, temporarily close or reopen",
@@ -177,8 +179,7 @@ def set_status(request: Request, station_id: StationId,
                            status)
     current = station_store(request).get(station_id)
     after = {**current.record, "status": STATUS_WORDS[status].value}
-    return _station_response(_write(request, key, Change(station_id, after, expected),
-                                    "status", note))
+    return _write(request, key, Change(station_id, after, expected), "status", note)
 
 
 @router.get("/stations/{station_id}/history", summary="A station's change history",
@@ -236,5 +237,4 @@ def resolve_report(request: Request, report_id: Annotated[int, Path(ge=1)],
 
 
 def _office_station_ids(request: Request, key: OfficeKey) -> set[str]:
-    return {s.id for s in station_store(request).snapshot().stations
-            if key.scope.covers(s.record)}
+    return {s.id for s in station_store(request).stations_in(key.scope)}

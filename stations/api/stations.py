@@ -72,6 +72,7 @@ def health(request: Request) -> Response:
         "station_count": service.count,
         "reloads": live.reloads,
         "stale_since": getattr(live, "stale_since", None),
+        "sequence": getattr(live, "sequence", None),
         "data_file": str(live.path),
         "roads": service.road_report(),
     }), media_type="application/json", headers={"Cache-Control": "no-store"})

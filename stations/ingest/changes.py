@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 
 from ..errors import StationsError
 from ..index import haversine_m
@@ -24,6 +25,7 @@ from ..model import AMENITIES, TEXT_FIELDS, Status, normalise_label
 from ..store import Change, HistoryEntry, Snapshot, StationStore
 
 MOVED_M = 50.0
+REPICKED_M = 0.05  # below this the stored and the sheet's position are the same point
 MATCH_RADIUS_M = 500.0  # a made-id station found again by its name within this distance
 COMPARED_FIELDS = tuple(f for f in TEXT_FIELDS if f != "id")
 Record = dict[str, object]
@@ -113,14 +115,14 @@ def diff(incoming: list[Record], snapshot: Snapshot, made_ids: set[str]) -> Chan
     """Compare the sheet's stations with the store's; nothing is written."""
     current = {s.id: s for s in snapshot.stations}
     changes = ChangeSet(base_version=snapshot.data_version)
-    matched: set[str] = set()
+    pairs: list[tuple[Record, str]] = []  # a sheet record and the stored station it is
     unmatched = []
     for record in incoming:
         if record["id"] in current:
-            matched.add(str(record["id"]))
-            _compare(record, current[str(record["id"])].record, changes)
+            pairs.append((record, str(record["id"])))
         else:
             unmatched.append(record)
+    matched = {station_id for _, station_id in pairs}
     in_scope = _scope(incoming)
     left = {k: s.record for k, s in current.items()
             if k not in matched and _key_city(s.record) in in_scope}
@@ -130,10 +132,16 @@ def diff(incoming: list[Record], snapshot: Snapshot, made_ids: set[str]) -> Chan
             changes.added.append(record)
             changes.records[str(record["id"])] = record
             continue
-        matched.add(found)
-        kept = {**record, "id": found}  # a station keeps the id it has
         del left[found]
-        _compare(kept, current[found].record, changes)
+        pairs.append(({**record, "id": found}, found))  # a station keeps the id it has
+    olds = [current[station_id].record for _, station_id in pairs]
+    metres = haversine_m(np.array([r["lon"] for r, _ in pairs], dtype=np.float64),
+                         np.array([r["lat"] for r, _ in pairs], dtype=np.float64),
+                         np.array([o["lon"] for o in olds], dtype=np.float64),
+                         np.array([o["lat"] for o in olds], dtype=np.float64))
+    for (record, _), old, distance in zip(pairs, olds, np.atleast_1d(metres).tolist(),
+                                          strict=True):
+        _compare(record, old, distance, changes)
     changes.missing = sorted(left.values(), key=lambda r: str(r["id"]))
     changes.versions = {k: current[k].version for k in
                         (*changes.changed, *(str(r["id"]) for r in changes.missing))}
@@ -141,8 +149,9 @@ def diff(incoming: list[Record], snapshot: Snapshot, made_ids: set[str]) -> Chan
 
 
 def _key_city(record: Mapping[str, object]) -> str:
-    code = str(record.get("division_code") or "")
-    return code[:4] if code else normalise_label(str(record.get("city") or ""))
+    """The city by name (stations stored before division codes existed have none)."""
+    city = normalise_label(str(record.get("city") or ""))
+    return city or str(record.get("division_code") or "")[:4]
 
 
 def _scope(records: list[Record]) -> set[str]:
@@ -152,24 +161,28 @@ def _scope(records: list[Record]) -> set[str]:
 
 def _match_made(record: Record, left: dict[str, Record]) -> str | None:
     """A made-id station found again: the same name nearby, or any name at the same place."""
+    if not left:
+        return None
+    ids = list(left)
+    lon = np.array([left[k]["lon"] for k in ids], dtype=np.float64)
+    lat = np.array([left[k]["lat"] for k in ids], dtype=np.float64)
+    metres = haversine_m(record["lon"], record["lat"], lon, lat)
+    near = np.flatnonzero(metres <= MATCH_RADIUS_M)
     name = normalise_label(str(record["name"]))
-    best: tuple[float, str] | None = None
-    for station_id, old in left.items():
-        metres = float(haversine_m(record["lon"], record["lat"], old["lon"], old["lat"]))
-        same_name = normalise_label(str(old["name"])) == name
-        if (same_name and metres <= MATCH_RADIUS_M) or metres <= 5.0:
-            best = min(best or (metres, station_id), (metres, station_id))
-    return None if best is None else best[1]
+    fits = [i for i in near.tolist()
+            if metres[i] <= 5.0 or normalise_label(str(left[ids[i]]["name"])) == name]
+    return ids[min(fits, key=lambda i: metres[i])] if fits else None
 
 
-def _compare(record: Record, old: Mapping[str, object], changes: ChangeSet) -> None:
+def _compare(record: Record, old: Mapping[str, object], metres: float,
+             changes: ChangeSet) -> None:
     fields = [FieldChange(f, old.get(f, ""), record.get(f, "")) for f in
               (*COMPARED_FIELDS, "amenities") if old.get(f, "") != record.get(f, "")]
-    metres = float(haversine_m(record["lon"], record["lat"], old["lon"], old["lat"]))
     station_id = str(record["id"])
     if metres > MOVED_M:
         changes.moved.append(Moved(station_id, metres, (float(old["lon"]), float(old["lat"])),
                                    (float(record["lon"]), float(record["lat"]))))
+    if metres > REPICKED_M:  # a re-picked point is a change too, a move only beyond MOVED_M
         fields.append(FieldChange("position", (old["lon"], old["lat"]),
                                   (record["lon"], record["lat"])))
     if not fields:
@@ -177,7 +190,6 @@ def _compare(record: Record, old: Mapping[str, object], changes: ChangeSet) -> N
         return
     changes.changed[station_id] = fields
     changes.names[station_id] = str(record["name"])
-    # Small moves (a re-picked point) are kept too, as the sheet says.
     changes.records[station_id] = record
 
 

@@ -33,6 +33,7 @@ MAX_LENGTH = 200
 DAY_CODES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 MONTH_CODES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 ALL_DAYS = frozenset(range(7))
+PUBLIC_HOLIDAYS = 7  # a day number beside Monday (0) to Sunday (6): OSM's PH
 WEEKEND = frozenset({5, 6})
 WORKDAYS = frozenset(range(5))
 FULL_DAY = (0, 24 * 60)
@@ -135,6 +136,7 @@ _PH_OFF = re.compile(r"(?:法定)?(?:节假日|节日|假日|假期|公休日)(?
                      r"(?:休息|闭馆|闭站|不开放|关闭|除外|不营业|休)")
 _PH_OPEN = re.compile(r"(?:含|包括)?(?:法定)?(?:节假日|节日|假日)(?:照常|正常|均|也)?"
                       r"(?:开放|营业|不休息?|无休)")
+_PH_DAYS = re.compile(r"(?:法定)?(?:节假日|节日|假日)")
 _ALL_DAY = re.compile(r"7[x×*/]24(?:小时|h)?|24/7|24(?:小时|h|hours?)|全天候?|全日|通宵", re.I)
 _SEASON = re.compile(r"(夏|冬)(?:季|令时?|天)(?:作息)?")
 _MONTHS = re.compile(r"(\d{1,2})月?(?:(\d{1,2})日)?(?:-|至|到)(\d{1,2})月(?:(\d{1,2})日)?(?:份)?")
@@ -144,7 +146,7 @@ _WORKDAY = re.compile(r"工作日")
 _DAYS = re.compile(rf"(?:每周|每星期)?{_DAY}{_DAYNUM}(?:(?:-|至|到){_DAY}?{_DAYNUM})?")
 _OFF = re.compile(r"休息|闭馆|闭站|关闭|不开放|歇业|休馆|不营业|休")
 _BREAK = re.compile(r"午休|(?:中午|午间)休息")
-_TIME = re.compile(r"(早上|早晨|早|上午|中午|下午|傍晚|晚上|晚)?(\d{1,2})"
+_TIME = re.compile(r"(凌晨|早上|早晨|早|上午|中午|下午|傍晚|晚上|晚)?(\d{1,2})"
                    r"(?:[:.](\d{2})(?!\d)|[点时](?:(\d{1,2})分?|(半)|整)?)?(?!\d)")
 _RANGE_SEPARATOR = re.compile(r"\s*(?:-|至|到)\s*")
 _FILLER = re.compile(r"(?:开放|营业|服务|办公|工作|上班)(?:时间|时段)?|对外|时间|全年|均|都|照常|"
@@ -228,6 +230,8 @@ class _Reading:
                 self.rule.off = True  # 周末及节假日休息
         elif m := _PH_OPEN.match(text, pos):
             self._remark("节假日照常开放", "open on public holidays as on other days")
+        elif m := _PH_DAYS.match(text, pos):
+            self._add_days(frozenset({PUBLIC_HOLIDAYS}))
         elif m := _ALL_DAY.match(text, pos):
             self._add_range(FULL_DAY)
         elif m := _SEASON.match(text, pos):
@@ -287,7 +291,7 @@ class _Reading:
         if self.break_pending:
             self.rule.breaks.append(span)
             self.break_pending = False
-        else:
+        elif span not in self.rule.ranges:  # 全天24小时
             self.rule.ranges.append(span)
 
     def _start_break(self, text: str, after: int) -> bool:
@@ -414,6 +418,8 @@ def _minutes(m: re.Match[str]) -> int | None:
         hours += 12
     elif prefix in _AFTERNOON and hours == 12 and prefix != "下午":
         hours = 24  # 晚12点: midnight
+    elif prefix == "凌晨" and hours == 12:
+        hours = 0
     if minutes > 59 or hours > 24 or (hours == 24 and minutes):
         return None
     return hours * 60 + minutes
@@ -461,9 +467,10 @@ def _month_selector(months: tuple[int, int, int | None, int | None]) -> str:
 
 
 def _day_selector(days: frozenset[int]) -> str:
-    """OSM weekdays for a set of day numbers (0 = Monday): runs of three or more as ranges."""
+    """OSM weekdays for a set of day numbers (0 = Monday, 7 = public holidays): runs of three
+    or more as ranges."""
     parts, run = [], []
-    for day in [*sorted(days), None]:
+    for day in [*sorted(days - {PUBLIC_HOLIDAYS}), None]:
         if day is not None and (not run or day == run[-1] + 1):
             run.append(day)
             continue
@@ -472,4 +479,4 @@ def _day_selector(days: frozenset[int]) -> str:
         else:
             parts += [DAY_CODES[d] for d in run]
         run = [day] if day is not None else []
-    return ",".join(parts)
+    return ",".join([*parts, "PH"] if PUBLIC_HOLIDAYS in days else parts)

@@ -38,7 +38,7 @@ from .problems import Problem, Severity
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030")
 
 # A real station sheet is a few megabytes; anything that unpacks to more is refused before
-# openpyxl sees it (a zip bomb renamed to .xlsx must fail cleanly, not fill the memory).
+# calamine sees it (a zip bomb renamed to .xlsx must fail cleanly, not fill the memory).
 MAX_XLSX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
 MAX_XLSX_COMPRESSION_RATIO = 200
 _RATIO_CHECK_MIN_BYTES = 16 * 1024 * 1024
@@ -354,7 +354,7 @@ def _sheet(name: str, records: list[list[object]], where: str) -> Sheet:
     """A sheet of text cells without its blank rows; rows keep their numbers."""
     width = max((len(r) for r in records), default=0)
     check_width(width, where)
-    texts = [[cell_text(v).strip() for v in r] for r in records]
+    texts = [[(v if type(v) is str else cell_text(v)).strip() for v in r] for r in records]
     kept = [(number, r) for number, r in enumerate(texts, start=1) if any(r)]
     grid = _text_records([r for _, r in kept], width)
     return Sheet(name, grid, np.array([n for n, _ in kept], dtype=np.int64))

@@ -43,6 +43,7 @@ from ..model import AMENITIES, STATUS_LABELS_ZH, TEXT_FIELDS, Status, normalise_
 from ..phones import phone_looks_right
 from .amenities import parse_amenities, unknown_amenity_message
 from .cells import clean_cells
+from .divisions import city_centre, infer_divisions
 from .findings import Findings
 from .headings import POSITION, field_label
 from .hours_zh import normalise_hours
@@ -54,6 +55,8 @@ from .sources import SourceTable
 DUPLICATE_RADIUS_M = 30.0
 SIMILAR_NAME_SCORE = 80.0
 REQUIRED_TEXT = ("name", "address")
+FAR_FROM_CITY_M = 300_000.0  # cities such as 酒泉 or 百色 span hundreds of km
+MUNICIPALITIES = ("11", "12", "31", "50")  # a municipality spans hundreds of kilometres
 
 _STATUS_ALIASES: dict[str, Status] = {
     **{normalise_label(s.value): s for s in Status},
@@ -133,6 +136,7 @@ def validate_tables(tables: Sequence[SourceTable]) -> ValidationResult:
     _check_phones(frame, findings)
 
     wgs_lon, wgs_lat = _to_wgs84(lon, lat, crs, ~findings.rejected)
+    _check_far_from_city(frame, wgs_lon, wgs_lat, findings)
     given_id = frame["id"].to_numpy() != ""
     prefixes = np.array([t.spec.id_prefix for t in tables], dtype=object)[source_index]
     _make_ids(frame, prefixes, wgs_lon, wgs_lat, findings)
@@ -296,12 +300,52 @@ def _per_distinct(column: pd.Series, check: Callable[[str], object]) -> list[obj
 
 
 def _infer_divisions(frame: pd.DataFrame, hints: np.ndarray, findings: Findings) -> None:
-    """Province, city, district and division code from the address, district column and
-    sheet name; a row whose city nothing names is rejected."""
-    no_city = (frame["city"].to_numpy() == "") & ~findings.rejected
-    findings.add(no_city, "city", lambda _i: (
-        "缺少城市：地址和清单默认值都没有写明城市",
-        "missing; neither the address nor the manifest's defaults name the city"))
+    """Province, city, district and division code from the address, district column, sheet
+    name and defaults; a row whose city nothing names is rejected."""
+    columns = [frame[name].to_numpy(dtype=object) for name in
+               ("address", "district", "province", "city")]
+    address, district, province, city = columns
+    found = infer_divisions(address, district, hints, province, city)
+    codes = np.array([d.code or "" for d in found], dtype=object)
+    frame["division_code"] = codes
+    inferred = np.zeros(len(found), dtype=bool)
+    for name, values in (("province", province), ("city", city), ("district", district)):
+        named = np.array([getattr(d, name) or "" for d in found], dtype=object)
+        fill = (values == "") & (named != "")
+        inferred |= fill
+        frame[name] = np.where(fill, named, values)
+    usable = ~findings.rejected
+    no_city = (frame["city"].to_numpy() == "") & usable
+    findings.add(no_city, "city", lambda i: (
+        f"缺少城市：地址和清单默认值都没有写明城市（{found[i].note_zh}）",
+        f"missing; neither the address nor the manifest's defaults name the city "
+        f"({found[i].note_en})"))
+    # Doubts about the division matter when the city had to be inferred; when the sheet names
+    # the city (a 镇 or 街道 in the district column of 东莞市) they are only a note.
+    doubtful = np.array([d.warning for d in found], dtype=bool) & usable & ~no_city
+    warned = doubtful & (city == "")
+    findings.add(warned, "division_code", lambda i: (found[i].note_zh, found[i].note_en),
+                 Severity.WARNING)
+    findings.add((inferred | doubtful) & usable & ~no_city & ~warned, "division_code",
+                 lambda i: (found[i].note_zh, found[i].note_en), Severity.NOTE)
+
+
+def _check_far_from_city(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray,
+                         findings: Findings) -> None:
+    """Warn about a point far from the centre of the city its division names."""
+    codes = frame["division_code"].to_numpy(dtype=object)
+    centres = {code: city_centre(code) or (np.nan, np.nan) for code in set(codes.tolist())
+               if code and code[:2] not in MUNICIPALITIES}
+    centre = np.array([centres.get(code, (np.nan, np.nan)) for code in codes.tolist()],
+                      dtype=np.float64).reshape(-1, 2)
+    metres = haversine_m(lon, lat, centre[:, 0], centre[:, 1])
+    with np.errstate(invalid="ignore"):
+        far = (metres > FAR_FROM_CITY_M) & ~findings.rejected
+    city = frame["city"].to_numpy(dtype=object)
+    findings.add(far, "lon/lat", lambda i: (
+        f"位置距{city[i]}中心 {metres[i] / 1000:.0f} 公里，请核对坐标",
+        f"{metres[i] / 1000:.0f} km from the centre of {city[i]}; check the position"),
+        Severity.WARNING)
 
 
 def _normalise_hours(frame: pd.DataFrame, findings: Findings) -> np.ndarray:

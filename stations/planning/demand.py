@@ -89,6 +89,24 @@ def _numbers(values: pd.Series, what: str, source: Path) -> FloatArray:
     return numbers.to_numpy(dtype=np.float64)
 
 
+def is_csv(source: Path) -> bool:
+    """Whether a planner's point file is a CSV table (else a GDAL layer)."""
+    return source.suffix.lower() in {".csv", ".txt"}
+
+
+def read_table(source: Path) -> pd.DataFrame:
+    """A planner's point file as a table: CSV (UTF-8 or GB18030, all text) or a GDAL layer."""
+    if is_csv(source):
+        try:
+            return pd.read_csv(source, dtype=str, encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            return pd.read_csv(source, dtype=str, encoding="gb18030")
+    try:
+        return pyogrio.read_dataframe(source)
+    except Exception as exc:  # GDAL's own message says what is wrong
+        raise PlanningError(f"{source.name}: cannot read it ({exc})") from None
+
+
 def read_demand(path: str | os.PathLike[str], crs: str | CoordinateSystem = "wgs84",
                 weight_field: str | None = None) -> Demand:
     """Demand from a CSV (lon, lat, weight columns) or a GeoPackage/GeoJSON layer."""
@@ -96,11 +114,8 @@ def read_demand(path: str | os.PathLike[str], crs: str | CoordinateSystem = "wgs
     if not source.is_file():
         raise PlanningError(f"demand: no such file {source}")
     system = CoordinateSystem.parse(crs)
-    if source.suffix.lower() in {".csv", ".txt"}:
-        try:
-            table = pd.read_csv(source, dtype=str, encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            table = pd.read_csv(source, dtype=str, encoding="gb18030")
+    table = read_table(source)
+    if is_csv(source):
         columns = list(table.columns)
         lon_col = _field(columns, None, _LON_FIELDS, "longitude", source)
         lat_col = _field(columns, None, _LAT_FIELDS, "latitude", source)
@@ -110,10 +125,6 @@ def read_demand(path: str | os.PathLike[str], crs: str | CoordinateSystem = "wgs
         lon = _numbers(table[lon_col], "longitude", source)
         lat = _numbers(table[lat_col], "latitude", source)
     else:
-        try:
-            table = pyogrio.read_dataframe(source)
-        except Exception as exc:  # GDAL's own message says what is wrong
-            raise PlanningError(f"{source.name}: cannot read demand ({exc})") from None
         columns = [c for c in table.columns if c != "geometry"]
         geometry = table.geometry.to_numpy()
         if len(geometry) and shapely.is_missing(geometry).any():

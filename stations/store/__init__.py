@@ -31,12 +31,16 @@ def is_database_url(target: str | os.PathLike[str]) -> bool:
     return str(target).startswith(("postgresql://", "postgres://"))
 
 
-def open_store(target: str | os.PathLike[str]) -> StationStore:
-    """The store at ``target``: a ``postgresql://`` URL or a GeoPackage path."""
+def open_store(target: str | os.PathLike[str], migrate: bool = False) -> StationStore:
+    """The store at ``target``: a ``postgresql://`` URL or a GeoPackage path.
+
+    A database is migrated first only when ``migrate`` is true (``stations migrate``);
+    otherwise one whose schema is behind is refused with a message saying so.
+    """
     if is_database_url(target):
         from .postgis import PostGISStore  # psycopg loads only for database deployments
 
-        return PostGISStore(str(target))
+        return PostGISStore(str(target), migrate=migrate)
     from .gpkg import GeoPackageStore
 
     return GeoPackageStore(target)

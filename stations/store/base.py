@@ -10,7 +10,7 @@ stations that changed since the snapshot's ``sequence``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -129,6 +129,18 @@ class Scope:
             raise OutOfScope(f"station {record.get('id')!r} is outside this office's area "
                              f"({self.describe()}) / 不在本单位管辖范围")
 
+    def where(self, column: Callable[[str], str], mark: str) -> tuple[str, list[object]]:
+        """SQL conditions for this scope's stations, and their parameters; ``column(name)`` is
+        the SQL of a field, ``mark`` the driver's parameter marker."""
+        parts = [f"substr(coalesce({column('division_code')}, ''), 1, {mark}) = {mark}"] \
+            if self.division else []
+        params: list[object] = [len(self.division), self.division] if self.division else []
+        for name in ("province", "city", "district"):
+            if getattr(self, name):
+                parts.append(f"{column(name)} = {mark}")
+                params.append(getattr(self, name))
+        return " AND ".join(parts), params
+
     def describe(self) -> str:
         parts = [f"division {self.division}*"] if self.division else []
         parts += [value for value in (self.province, self.city, self.district) if value]
@@ -164,6 +176,9 @@ class StationStore(Protocol):
 
     def get(self, station_id: str) -> StoredStation:
         """One station; raises StationNotFound."""
+
+    def stations_in(self, scope: Scope) -> list[StoredStation]:
+        """The stations an office covers, in id order (selected by the database)."""
 
     def apply(self, changes: Sequence[Change], *, who: str, action: str, at: dt.datetime,
               note: str = "", scope: Scope | None = None, revert_of: int | None = None

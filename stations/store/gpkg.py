@@ -161,16 +161,20 @@ class GeoPackageStore:
 
     # ----- reading -------------------------------------------------------------------------
 
-    def _stations(self, db: sqlite3.Connection, ids: Sequence[str] | None = None
-                  ) -> list[StoredStation]:
+    def _stations(self, db: sqlite3.Connection, ids: Sequence[str] | None = None,
+                  scope: Scope | None = None) -> list[StoredStation]:
         versioned = self._has_store_tables(db)
         query = ("SELECT s.*, v.version, v.digest FROM (" + _SELECT + ") AS s LEFT JOIN "
                  "station_versions AS v USING (id)") if versioned else \
             "SELECT s.*, NULL, NULL FROM (" + _SELECT + ") AS s"
+        params: list[object] = []
         if ids is not None:
             query += " WHERE s.id IN (SELECT value FROM json_each(?))"
-        rows = db.execute(query + " ORDER BY s.id",
-                          () if ids is None else (orjson.dumps(list(ids)).decode(),)).fetchall()
+            params.append(orjson.dumps(list(ids)).decode())
+        elif scope is not None:
+            conditions, params = scope.where(lambda name: f's."{name}"', "?")
+            query += f" WHERE {conditions}"
+        rows = db.execute(query + " ORDER BY s.id", params).fetchall()
         stations = []
         for row in rows:
             record = _record(row[:-2])
@@ -196,6 +200,10 @@ class GeoPackageStore:
         if not found:
             raise StationNotFound(f"no station has id {station_id!r}")
         return found[0]
+
+    def stations_in(self, scope: Scope) -> list[StoredStation]:
+        with self._read() as db:
+            return self._stations(db, scope=scope)
 
     def changes_since(self, sequence: int) -> Changes:
         with self._read() as db:

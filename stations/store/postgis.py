@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import orjson
 import psycopg
 import psycopg_pool
@@ -34,7 +35,9 @@ from ..errors import (
     StationNotFound,
     StoreUnavailable,
 )
+from ..gpkg_rows import CHUNK_ROWS, StationChunk
 from ..model import AMENITIES, TEXT_FIELDS
+from ..service import CHUNK_TEXT_FIELDS
 from .base import (
     Change,
     Changes,
@@ -48,16 +51,18 @@ from .base import (
 from .changeset import plan_changes
 from .gpkg import history_entry_from_row, key_from_row
 from .keys import hash_secret, new_key_secret
-from .records import Record, amenity_bits, version_of
+from .records import Record, amenity_bits, properties_json, version_of
 
 NOTIFY_CHANNEL = "stations_changed"
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Requests wait this long for a free connection before the API answers 503; sized so that a
 # burst of edits queues rather than fails (a write holds a connection for a few ms).
 POOL_TIMEOUT_S = 60.0
-_STATION_COLUMNS = ("id, fields::text, amenity_bits, ST_X(geom), ST_Y(geom), version, digest")
+_STATION_COLUMNS = "id, properties::text, amenity_bits, ST_X(geom), ST_Y(geom), version, digest"
 _HISTORY_COLUMNS = "id, at, who, action, note, changes::text, revert_of"
 _MASK64 = (1 << 64) - 1
+# Byte order, as Python and SQLite sort, whatever the database's collation.
+BY_ID = 'ORDER BY id COLLATE "C"'
 
 
 def signed64(bits: int) -> int:
@@ -71,11 +76,10 @@ def amenities_of(bits: int) -> list[str]:
     return [a.code for position, a in enumerate(AMENITIES) if bits >> position & 1]
 
 
-def station_from_row(station_id: str, fields: str, bits: int, lon: float, lat: float,
+def station_from_row(station_id: str, properties: str, bits: int, lon: float, lat: float,
                      version: int, station_digest: str) -> StoredStation:
-    values = orjson.loads(fields)
+    values = orjson.loads(properties)
     record: Record = {name: values.get(name, "") for name in TEXT_FIELDS}
-    record["id"] = station_id
     record["amenities"] = list(amenities_of(bits))
     record["lon"], record["lat"] = lon, lat
     return StoredStation(record, version, station_digest)
@@ -84,15 +88,15 @@ def station_from_row(station_id: str, fields: str, bits: int, lon: float, lat: f
 def station_row(station: StoredStation) -> tuple[object, ...]:
     """Values for the stations table, in :data:`INSERT_STATION` order."""
     record = station.record
-    fields = {name: record[name] for name in TEXT_FIELDS if name != "id"}
-    return (station.id, orjson.dumps(fields).decode(), list(record["amenities"]),  # type: ignore[call-overload]
+    return (station.id, properties_json(record).decode(), list(record["amenities"]),  # type: ignore[call-overload]
             amenity_bits(record), record["lon"], record["lat"], station.version, station.digest)
 
 
 INSERT_STATION = (
-    "INSERT INTO stations (id, fields, amenities, amenity_bits, geom, version, digest) "
-    "VALUES (%s, %s::jsonb, %s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, %s) "
-    "ON CONFLICT (id) DO UPDATE SET fields = EXCLUDED.fields, amenities = EXCLUDED.amenities, "
+    "INSERT INTO stations (id, properties, amenities, amenity_bits, geom, version, digest) "
+    "VALUES (%s, %s::json, %s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, %s) "
+    "ON CONFLICT (id) DO UPDATE SET properties = EXCLUDED.properties, "
+    "amenities = EXCLUDED.amenities, "
     "amenity_bits = EXCLUDED.amenity_bits, geom = EXCLUDED.geom, version = EXCLUDED.version, "
     "digest = EXCLUDED.digest")
 
@@ -116,6 +120,8 @@ class PostGISStore:
     """:class:`~stations.store.base.StationStore` in a PostgreSQL/PostGIS database."""
 
     def __init__(self, url: str, *, pool_size: int = 16, migrate: bool = True) -> None:
+        """Open a pool on ``url``; ``migrate`` applies pending migrations first, otherwise a
+        database that lacks one is refused with a message saying how to migrate it."""
         self.url = url
         try:
             if migrate:
@@ -125,6 +131,21 @@ class PostGISStore:
                 kwargs={"autocommit": True}, open=True, name="stations")
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise StoreUnavailable(f"cannot use the station database: {exc}") from exc
+        if not migrate:
+            self._check_schema()
+
+    def _check_schema(self) -> None:
+        wanted = {p.stem for p in MIGRATIONS.glob("*.sql") if not p.stem.endswith(".rollback")}
+        try:
+            with self._transaction(read_only=True) as conn:
+                applied = {r[0] for r in conn.execute("SELECT migration_id FROM _yoyo_migration")}
+        except psycopg.errors.UndefinedTable:
+            applied = set()
+        if wanted - applied:
+            self.close()
+            raise StoreUnavailable("the station database lacks migrations "
+                                   f"{', '.join(sorted(wanted - applied))}: run "
+                                   "stations migrate --to <its URL>")
 
     @contextlib.contextmanager
     def _transaction(self, read_only: bool = False) -> Iterator[psycopg.Connection]:
@@ -140,12 +161,17 @@ class PostGISStore:
 
     @staticmethod
     def _stations(conn: psycopg.Connection, ids: Sequence[str] | None = None,
-                  lock: bool = False) -> list[StoredStation]:
+                  lock: bool = False, scope: Scope | None = None) -> list[StoredStation]:
         query = f"SELECT {_STATION_COLUMNS} FROM stations"
+        params: list[object] = []
         if ids is not None:
             query += " WHERE id = ANY(%s)"
-        query += " ORDER BY id" + (" FOR UPDATE" if lock else "")
-        rows = conn.execute(query, () if ids is None else (list(ids),)).fetchall()
+            params.append(list(ids))
+        elif scope is not None:
+            conditions, params = scope.where(lambda name: f"(properties ->> '{name}')", "%s")
+            query += f" WHERE {conditions}"
+        query += f" {BY_ID}" + (" FOR UPDATE" if lock else "")
+        rows = conn.execute(query, params).fetchall()
         return [station_from_row(*row) for row in rows]
 
     @staticmethod
@@ -160,12 +186,36 @@ class PostGISStore:
             stations = self._stations(conn)
         return Snapshot(stations, version, sequence)
 
+    def service_chunks(self) -> tuple[list[StationChunk], str, int]:
+        """All stations as index-ready column chunks, data_version and sequence, read in one
+        transaction: the replica's full load.  The properties JSON is sent as stored and the
+        filter columns are extracted by PostgreSQL, so Python decodes no JSON here."""
+        text = ", ".join(f"coalesce(properties ->> '{name}', '')" for name in CHUNK_TEXT_FIELDS[1:])
+        chunks = []
+        with self._transaction(read_only=True) as conn:
+            sequence, version = self._state(conn)
+            with conn.cursor(name="snapshot") as cursor:
+                cursor.itersize = CHUNK_ROWS
+                cursor.execute(f"SELECT id, to_json(id)::text, properties::text, amenity_bits, "
+                               f"ST_X(geom), ST_Y(geom), {text} FROM stations {BY_ID}")
+                while rows := cursor.fetchmany(CHUNK_ROWS):
+                    ids, id_json, props, bits, lon, lat, *columns = zip(*rows, strict=True)
+                    chunks.append(StationChunk(
+                        dict(zip(CHUNK_TEXT_FIELDS, (ids, *columns), strict=True)),
+                        tuple(i.encode() for i in id_json), tuple(p.encode() for p in props),
+                        bits, np.array(lon, dtype=np.float64), np.array(lat, dtype=np.float64)))
+        return chunks, version, sequence
+
     def get(self, station_id: str) -> StoredStation:
         with self._transaction(read_only=True) as conn:
             found = self._stations(conn, [station_id])
         if not found:
             raise StationNotFound(f"no station has id {station_id!r}")
         return found[0]
+
+    def stations_in(self, scope: Scope) -> list[StoredStation]:
+        with self._transaction(read_only=True) as conn:
+            return self._stations(conn, scope=scope)
 
     def changes_since(self, sequence: int) -> Changes:
         with self._transaction(read_only=True) as conn:
@@ -231,8 +281,8 @@ class PostGISStore:
                 raise StoreUnavailable(f"the target database already holds {count} stations; "
                                        "migrate into an empty database")
             with conn.cursor().copy(
-                    "COPY stations (id, fields, amenities, amenity_bits, geom, version, digest) "
-                    "FROM STDIN") as copy:
+                    "COPY stations (id, properties, amenities, amenity_bits, geom, version, "
+                    "digest) FROM STDIN") as copy:
                 for station in stations:
                     row = station_row(station)
                     copy.write_row((*row[:4], f"SRID=4326;POINT({row[4]!r} {row[5]!r})",

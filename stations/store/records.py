@@ -110,10 +110,14 @@ def amenity_bits(record: Mapping[str, object]) -> int:
 
 def digest(record: Mapping[str, object]) -> str:
     """Hex SHA-256 of a record's canonical content (coordinates to 7 decimals, about 1 cm)."""
-    content = [str(record[field]) for field in TEXT_FIELDS]
-    content.append(amenity_bits(record))  # type: ignore[arg-type]
-    content.append(f"{float(record['lon']):.7f},{float(record['lat']):.7f}")  # type: ignore[arg-type]
-    return hashlib.sha256(orjson.dumps(content)).hexdigest()
+    return content_digest([str(record[field]) for field in TEXT_FIELDS], amenity_bits(record),
+                          float(record["lon"]), float(record["lat"]))  # type: ignore[arg-type]
+
+
+def content_digest(texts: list[str], bits: int, lon: float, lat: float) -> str:
+    """:func:`digest` from the parts as a reader of a file has them: the text fields in
+    schema order, the amenity bits and the position (the API's loader uses this)."""
+    return hashlib.sha256(orjson.dumps([*texts, bits, f"{lon:.7f},{lat:.7f}"])).hexdigest()
 
 
 def digest_bits(station_digest: str) -> int:

@@ -74,9 +74,9 @@ class StoreStations:
         self._load_all()
 
     def _load_all(self) -> None:
-        snapshot = self.store.snapshot()
-        self.current = service_from_stations(snapshot.stations, snapshot.data_version, self.clock)
-        self.sequence = snapshot.sequence
+        chunks, data_version, sequence = self.store.service_chunks()
+        self.current = StationService.from_chunks(chunks, data_version, clock=self.clock)
+        self.sequence = sequence
 
     def check_now(self) -> bool:
         """Fetch what changed since our sequence number; True when data was swapped.

@@ -21,6 +21,7 @@
   var FRAMED_DISTANCE_FACTOR = 3;
   var FRAMED_MIN_M = 2000;
   var LONGEST_WALK_MIN = 90;   // beyond this, walking is not an option worth showing
+  var LONGEST_RIDE_MIN = 120;  // nor riding (a station offered beyond reach: distance only)
   var REACH_KM = vocabulary.reach_m / 1000;
 
   var TEXT = {
@@ -463,15 +464,17 @@
     card.appendChild(head);
     if (p.name_en) { card.appendChild(el("p", "name-en", p.name_en)); }
 
-    var times = el("p", "times");
-    if (p.walk_min <= LONGEST_WALK_MIN) {
-      times.appendChild(el("span", "walk", t("walk", { n: p.walk_min })));
-      times.appendChild(document.createTextNode(" · "));
+    if (p.ebike_min <= LONGEST_RIDE_MIN) {
+      var times = el("p", "times");
+      if (p.walk_min <= LONGEST_WALK_MIN) {
+        times.appendChild(el("span", "walk", t("walk", { n: p.walk_min })));
+        times.appendChild(document.createTextNode(" · "));
+      }
+      times.appendChild(el("span", "ride", t("ride", { n: p.ebike_min })));
+      var basis = p.distance_basis || state.distanceBasis;
+      times.appendChild(el("span", "basis", t(basis === "road" ? "byRoad" : "straight")));
+      card.appendChild(times);
     }
-    times.appendChild(el("span", "ride", t("ride", { n: p.ebike_min })));
-    var basis = p.distance_basis || state.distanceBasis;
-    times.appendChild(el("span", "basis", t(basis === "road" ? "byRoad" : "straight")));
-    card.appendChild(times);
 
     var hours = el("p", "hours");
     hours.appendChild(openState(p));

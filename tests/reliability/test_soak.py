@@ -16,7 +16,8 @@ SOAK = Path(__file__).resolve().parents[2] / "benchmarks" / "soak.py"
 def test_short_soak_with_rebuild_and_broken_file() -> None:
     result = subprocess.run(
         [sys.executable, str(SOAK), "--duration", "4", "--rate", "150", "--stations", "200",
-         "--wrk-seconds", "0", "--max-growth-mib", "48", "--json"],
+         "--wrk-seconds", "0", "--max-growth-mib", "48", "--swaps", "2", "--swap-every", "1",
+         "--max-swap-lag", "5", "--json"],
         capture_output=True, text=True, timeout=240)
     assert result.stdout, result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
@@ -30,3 +31,4 @@ def test_short_soak_with_rebuild_and_broken_file() -> None:
     assert report["broken_file_refused"] and "refused" in report["refusal_log"]
     assert report["served_after_refusal"] > 0
     assert 0 < report["rss_start_kib"] <= report["rss_peak_kib"]
+    assert len(report["swap_lags_s"]) == 2 and report["saturated_rate"] > 0

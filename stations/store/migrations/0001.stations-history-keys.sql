@@ -1,10 +1,12 @@
 -- Stations, their history and the office keys (yoyo-migrations applies this once).
--- Text fields live in one jsonb column so a new field of the schema needs no table change.
+-- The text fields live in one json column (json keeps the text as written: the exact GeoJSON
+-- properties the API serves, so a replica loads them without re-encoding), and a new field of
+-- the schema needs no table change.
 CREATE EXTENSION IF NOT EXISTS postgis;
 
 CREATE TABLE stations (
     id text PRIMARY KEY,
-    fields jsonb NOT NULL,
+    properties json NOT NULL,
     amenities text[] NOT NULL,
     amenity_bits integer NOT NULL,
     geom geometry(Point, 4326) NOT NULL,
@@ -12,7 +14,7 @@ CREATE TABLE stations (
     digest text NOT NULL
 );
 CREATE INDEX stations_geom ON stations USING gist (geom);
-CREATE INDEX stations_city ON stations ((fields ->> 'city'));
+CREATE INDEX stations_city ON stations ((properties ->> 'city'));
 
 -- One row: the last history number and the XOR of the stations' digest bits (data_version).
 -- Writers update it last, just before commit, so history numbers follow commit order.
