@@ -149,8 +149,9 @@ def diff(incoming: list[Record], snapshot: Snapshot, made_ids: set[str]) -> Chan
 
 
 def _key_city(record: Mapping[str, object]) -> str:
-    code = str(record.get("division_code") or "")
-    return code[:4] if code else normalise_label(str(record.get("city") or ""))
+    """The city by name (stations stored before division codes existed have none)."""
+    city = normalise_label(str(record.get("city") or ""))
+    return city or str(record.get("division_code") or "")[:4]
 
 
 def _scope(records: list[Record]) -> set[str]:

@@ -38,7 +38,7 @@ from .problems import Problem, Severity
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030")
 
 # A real station sheet is a few megabytes; anything that unpacks to more is refused before
-# openpyxl sees it (a zip bomb renamed to .xlsx must fail cleanly, not fill the memory).
+# calamine sees it (a zip bomb renamed to .xlsx must fail cleanly, not fill the memory).
 MAX_XLSX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
 MAX_XLSX_COMPRESSION_RATIO = 200
 _RATIO_CHECK_MIN_BYTES = 16 * 1024 * 1024
