@@ -9,6 +9,7 @@ carries the session's CSRF token and is refused without it, or from another site
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -241,8 +242,10 @@ def _apply(request: Request, staff: Staff, station: StoredStation, after: dict[s
     return RedirectResponse(f"/console/stations/{quote(station.id)}?saved=1", status_code=303)
 
 
-@router.post("/stations/{station_id}")
-async def save_station(request: Request, station_id: str) -> Response:
+async def _station_edit(request: Request, station_id: str, action: str,
+                        edit: Callable[[StoredStation, dict[str, str]],
+                                       tuple[dict[str, Any], str]]) -> Response:
+    """Check the writer and the station, apply ``edit`` to the form, save through the store."""
     checked = await _writer(request)
     if isinstance(checked, Response):
         return checked
@@ -251,31 +254,29 @@ async def save_station(request: Request, station_id: str) -> Response:
     if station is None:
         return _not_yours(staff)
     try:
-        after, note = _edited(station.record, form)
+        after, note = edit(station, form)
         expected = _version(form)
     except InvalidInput as exc:
         return _station_page(request, staff, station, 422, error=str(exc))
-    return _apply(request, staff, station, after, expected, "update", note)
+    return _apply(request, staff, station, after, expected, action, note)
+
+
+def _status_edit(station: StoredStation, form: dict[str, str]) -> tuple[dict[str, Any], str]:
+    word = form.get("status", "")
+    if word not in STATUS_WORDS:
+        raise InvalidInput("status", "unknown / 状态无效", "enum", word)
+    return {**station.record, "status": STATUS_WORDS[word].value}, form.get("note", "")
+
+
+@router.post("/stations/{station_id}")
+async def save_station(request: Request, station_id: str) -> Response:
+    return await _station_edit(request, station_id, "update",
+                               lambda station, form: _edited(station.record, form))
 
 
 @router.post("/stations/{station_id}/status")
 async def change_status(request: Request, station_id: str) -> Response:
-    checked = await _writer(request)
-    if isinstance(checked, Response):
-        return checked
-    staff, form = checked
-    station = _own_station(request, staff, station_id)
-    if station is None:
-        return _not_yours(staff)
-    word = form.get("status", "")
-    if word not in STATUS_WORDS:
-        return _station_page(request, staff, station, 422, error="status: unknown / 状态无效")
-    try:
-        expected = _version(form)
-    except InvalidInput as exc:
-        return _station_page(request, staff, station, 422, error=str(exc))
-    after = {**station.record, "status": STATUS_WORDS[word].value}
-    return _apply(request, staff, station, after, expected, "status", form.get("note", ""))
+    return await _station_edit(request, station_id, "status", _status_edit)
 
 
 @router.post("/history/{entry_id}/revert")
