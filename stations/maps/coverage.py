@@ -5,10 +5,12 @@ stations (never in degrees): a circle of 500 m there is 500 m on the ground.  Ac
 projection is exact to a fraction of a per cent; across the whole of China the scale error
 grows to about 2 % at 2,000 km from the centre, which is acceptable for a planning overview.
 
-There are no district polygons in the data, so the study area (the stations' convex hull
-widened by the largest radius) is cut into a metric grid, and each cell gets its station count
-and the share of its area within each radius.  The largest gap is the point of the study area
-farthest from any station, found on a fine sample grid.
+The study area is the place's districts when their polygons are given (a city's districts:
+land beyond the outermost stations counts as gap, and a district without a station shows),
+else the stations' convex hull widened by the largest radius.  It is cut into a metric grid,
+and each cell gets its station count and the share of its area within each radius.  The
+largest gap is the point of the study area farthest from any station, found on a fine sample
+grid.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..model import CRS_WGS84
 
 DEFAULT_RADII_M: tuple[int, ...] = (500, 1000)
 _TARGET_CELLS = 1500
+_MAX_CELLS = 50_000
 _MAX_GAP_SAMPLES = 250_000
 # Above this many stations, circles get fewer vertices so that the page stays a sane size.
 _DETAILED_CIRCLES_UP_TO = 20_000
@@ -100,9 +103,13 @@ def _grid(study: shapely.Geometry, cell: float) -> tuple[npt.NDArray[np.object_]
     boxes = shapely.box(col * cell, row * cell, (col + 1) * cell, (row + 1) * cell)
     shapely.prepare(study)
     keep = shapely.intersects(study, boxes)
-    clipped = shapely.intersection(boxes[keep], study)
+    clipped, col, row = boxes[keep], col[keep], row[keep]
+    # Only cells on the edge are cut: cutting every cell by a district outline of thousands
+    # of vertices takes seconds.
+    edge = ~shapely.contains_properly(study, clipped)
+    clipped[edge] = shapely.intersection(clipped[edge], study)
     real = shapely.area(clipped) > 1.0  # cells that only touch the study area's edge
-    return clipped[real], col[keep][real], row[keep][real]
+    return clipped[real], col[real], row[real]
 
 
 def _covered_area_per_cell(cells: npt.NDArray[np.object_],
@@ -132,8 +139,12 @@ def _largest_gap(study: shapely.Geometry, x: npt.NDArray[np.float64],
 
 
 def compute_coverage(stations: gpd.GeoDataFrame, radii_m: Sequence[float] = DEFAULT_RADII_M,
-                     cell_size_m: float | None = None) -> Coverage:
-    """Merged service areas, grid statistics and the largest gap for ``stations`` (WGS84)."""
+                     cell_size_m: float | None = None,
+                     study_area: shapely.Geometry | None = None) -> Coverage:
+    """Merged service areas, grid statistics and the largest gap for ``stations`` (WGS84).
+
+    ``study_area`` (WGS84 polygons, e.g. the city's districts) replaces the stations' hull.
+    """
     if len(stations) == 0:
         raise MapError("no stations to analyse")
     radii = check_radii(radii_m)
@@ -146,9 +157,20 @@ def compute_coverage(stations: gpd.GeoDataFrame, radii_m: Sequence[float] = DEFA
     quad_segs = 8 if len(points) <= _DETAILED_CIRCLES_UP_TO else 3
     areas = {r: shapely.union_all(shapely.buffer(points, r, quad_segs=quad_segs))
              for r in radii}
-    study = shapely.buffer(shapely.convex_hull(shapely.multipoints(points)), radii[-1],
-                           quad_segs=quad_segs)
+    if study_area is None:
+        study = shapely.buffer(shapely.convex_hull(shapely.multipoints(points)), radii[-1],
+                               quad_segs=quad_segs)
+    else:
+        study = shapely.make_valid(shapely.transform(study_area, lambda xy: np.column_stack(
+            forward.transform(xy[:, 0], xy[:, 1]))))
+        # Within a tenth of the smallest radius: invisible in the shares, and far fewer vertices.
+        study = shapely.make_valid(shapely.simplify(study, radii[0] / 10))
+        areas = {r: shapely.intersection(area, study) for r, area in areas.items()}
     cell = float(cell_size_m) if cell_size_m else _nice_cell_size(study.area)
+    if study.area / cell**2 > _MAX_CELLS:
+        smallest = _nice_cell_size(study.area * _TARGET_CELLS / _MAX_CELLS)
+        raise MapError(f"cell size: {cell:g} m cuts the {study.area / 1e6:,.0f} km² study area "
+                       f"into more than {_MAX_CELLS:,} cells; use at least {smallest:g} m")
     cells, col, row = _grid(study, cell)
     cell_area = shapely.area(cells)
     counts = _station_counts(x, y, col, row, cell)
@@ -194,10 +216,11 @@ def compute_coverage(stations: gpd.GeoDataFrame, radii_m: Sequence[float] = DEFA
 def _station_counts(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64],
                     col: npt.NDArray[np.int64], row: npt.NDArray[np.int64],
                     cell: float) -> npt.NDArray[np.int64]:
-    """How many stations fall in each grid cell."""
+    """How many stations fall in each grid cell (stations outside the study area in none)."""
     index = {(c, r): i for i, (c, r) in enumerate(zip(col.tolist(), row.tolist(), strict=True))}
     counts = np.zeros(len(col), dtype=np.int64)
     for key in zip(np.floor(x / cell).astype(int).tolist(),
                    np.floor(y / cell).astype(int).tolist(), strict=True):
-        counts[index[key]] += 1
+        if key in index:
+            counts[index[key]] += 1
     return counts

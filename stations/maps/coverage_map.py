@@ -19,6 +19,7 @@ from jinja2 import Template
 from .assets import AssetUser
 from .basemaps import TILE_SOURCES, Basemap, display_geometry, display_lonlat, new_map
 from .coverage import DEFAULT_RADII_M, Coverage, compute_coverage
+from .district_layer import add_district_outlines
 from .render import script_json, set_title
 
 # Share of a cell within reach -> fill colour: red where nobody is served, green where all are.
@@ -104,9 +105,15 @@ def _cells_geojson(coverage: Coverage, basemap: Basemap) -> dict[str, object]:
 def build_coverage_map(stations: gpd.GeoDataFrame, basemap: Basemap = Basemap.OSM,
                        radii_m: Sequence[float] = DEFAULT_RADII_M,
                        cell_size_m: float | None = None, place: str = "全部 All",
-                       coverage: Coverage | None = None) -> folium.Map:
-    """A folium coverage map of ``stations`` (WGS84); ``coverage`` skips the analysis."""
-    coverage = coverage or compute_coverage(stations, radii_m, cell_size_m)
+                       coverage: Coverage | None = None,
+                       districts: gpd.GeoDataFrame | None = None) -> folium.Map:
+    """A folium coverage map of ``stations`` (WGS84); ``coverage`` skips the analysis.
+
+    With ``districts`` (the place's district polygons), they are the study area, and their
+    outlines and names are drawn.
+    """
+    study_area = None if districts is None else shapely.union_all(districts.geometry.to_numpy())
+    coverage = coverage or compute_coverage(stations, radii_m, cell_size_m, study_area)
     radii = list(coverage.service_areas)
     minx, miny, maxx, maxy = display_geometry(
         basemap, shapely.box(*coverage.cells.total_bounds)).bounds
@@ -147,6 +154,8 @@ def build_coverage_map(stations: gpd.GeoDataFrame, basemap: Basemap = Basemap.OS
         fill_opacity=0.9,
         tooltip=f"最大空白 Largest gap: {coverage.summary.largest_gap_m / 1000:.1f} km",
     ).add_to(fmap)
+    if districts is not None:
+        add_district_outlines(fmap, districts, basemap)
     folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
 
     legend = [{"swatch": colour, "label": f"{label} 面积在 {radii[-1]} m 内"}

@@ -1,16 +1,12 @@
-"""District outlines on every planner map, and the choropleth of coverage by district.
+"""The choropleth of coverage by province, city or district.
 
-Outlines make an offline map legible (the tiles may not load; the districts still show where
-things are).  The choropleth replaces the national convex hull: one colour per province, city
-or district, switchable between station count, stations per 10,000 km² and the shares within
-reach by area and by demand.  Polygons are simplified to a tolerance that follows the map's
-extent (about 1/3,000 of it), which keeps a national district map to a few megabytes.
+It replaces the national convex hull: one colour per area, switchable between station count,
+stations per 10,000 km² and the shares within reach by area and by demand, with each area's
+figures in a tooltip.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,13 +15,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from jinja2 import Template
 
 from ..planning.coverage import coverage_totals
-from .assets import AssetUser
 from .basemaps import TILE_SOURCES, Basemap, display_geometry, display_lonlat, new_map
 from .coverage_map import SHARE_BINS, share_colour
-from .render import script_json, set_title
+from .district_layer import DistrictLayer, display_geojson
+from .render import set_title
 
 NO_DATA_COLOUR = "#bdbdbd"
 COUNT_BINS: tuple[tuple[float, str, str], ...] = (
@@ -42,48 +37,6 @@ def _binned(value: float, bins: Sequence[tuple[float, str, str]]) -> str:
         if value >= lower:
             colour = bin_colour
     return colour
-
-
-def outline_tolerance(districts: gpd.GeoDataFrame) -> float:
-    """Simplification tolerance in degrees: 1/3,000 of the extent, at least ~10 m."""
-    minx, miny, maxx, maxy = districts.total_bounds
-    return max(1e-4, math.hypot(maxx - minx, maxy - miny) / 3000)
-
-
-def _display_geojson(districts: gpd.GeoDataFrame, basemap: Basemap) -> list[dict[str, object]]:
-    tolerance = outline_tolerance(districts)
-    original = districts.geometry.to_numpy()
-    # Without topology preservation: ten times faster; the few tiny areas it erases are kept
-    # as they are.
-    simple = shapely.simplify(original, tolerance, preserve_topology=False)
-    lost = shapely.is_empty(simple)
-    simple[lost] = original[lost]
-    simple = shapely.transform(display_geometry(basemap, simple), lambda xy: xy.round(5))
-    return [json.loads(text) for text in shapely.to_geojson(simple)]
-
-
-class DistrictLayer(AssetUser):
-    """District polygons drawn by ``district_layer.js``: outlines, or a choropleth."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        StationsMap.mountDistricts({{ this._parent.get_name() }}, {{ this.config }});
-        {% endmacro %}
-    """)
-
-    def __init__(self, config: dict[str, object]) -> None:
-        super().__init__(js=("leaflet", "map_controls_js", "district_layer_js"),
-                         css=("leaflet_css", "map_controls_css"))
-        self._name = "DistrictLayer"
-        self.config = script_json(config)
-
-
-def add_district_outlines(fmap: folium.Map, districts: gpd.GeoDataFrame,
-                          basemap: Basemap) -> None:
-    """Dashed, non-interactive outlines of ``districts`` (WGS84) on ``fmap``."""
-    features = [{"type": "Feature", "properties": {}, "geometry": geometry}
-                for geometry in _display_geojson(districts, basemap)]
-    DistrictLayer({"features": features, "metrics": []}).add_to(fmap)
 
 
 def _percent(share: float) -> str:
@@ -130,7 +83,7 @@ def build_district_map(table: pd.DataFrame, districts: gpd.GeoDataFrame, reach_m
                        basemap: Basemap = Basemap.OSM, place: str = "全国 China") -> folium.Map:
     """A choropleth of ``table`` (from :func:`district_coverage`) over its ``districts``."""
     with_demand = bool(table["demand"].notna().any())
-    geometries = _display_geojson(districts, basemap)
+    geometries = display_geojson(districts, basemap)
     features = [_feature(g, row, with_demand)
                 for g, row in zip(geometries, table.to_dict("records"), strict=True)]
     minx, miny, maxx, maxy = display_geometry(

@@ -13,17 +13,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import folium
 import geopandas as gpd
 
 from ..cities import unknown_city_message
 from ..errors import MapError
+from ..planning.coverage import Stations, district_coverage
+from ..planning.reach import StraightLineReach
 from .basemaps import Basemap
 from .coverage import DEFAULT_RADII_M, check_cell_size, check_radii
 from .coverage_map import build_coverage_map
+from .district_layer import add_district_outlines
+from .district_map import build_district_map
 from .render import save_map
 from .station_map import build_station_map, check_rider_page_url
 
 ALL_PLACES = "全部 All"
+# (level, within) -> the study areas of a place, or None to draw it without districts.
+DistrictsFor = Callable[[str, str | None], gpd.GeoDataFrame | None]
 MAP_KINDS = ("stations", "coverage")
 
 
@@ -65,8 +72,14 @@ def select_city(stations: gpd.GeoDataFrame, city: str) -> gpd.GeoDataFrame:
 
 
 def write_place_maps(stations: gpd.GeoDataFrame, place: str, out_dir: Path,
-                     options: MapOptions, stem: str = "") -> list[Path]:
-    """Write the station and/or coverage map of one place; returns the files written."""
+                     options: MapOptions, stem: str = "",
+                     districts: gpd.GeoDataFrame | None = None,
+                     by_district: bool = False) -> list[Path]:
+    """Write the station and/or coverage map of one place; returns the files written.
+
+    ``districts`` (WGS84 polygons) are outlined on both maps; the coverage map measures them
+    as its study area, or with ``by_district`` is a choropleth of them (the national view).
+    """
     suffix = "-amap" if options.basemap is Basemap.AMAP else ""
     prefix = f"{stem}-" if stem else ""
     written = []
@@ -74,27 +87,50 @@ def write_place_maps(stations: gpd.GeoDataFrame, place: str, out_dir: Path,
         fmap = build_station_map(stations, options.basemap,
                                  title=f"工会驿站地图 Worker stations — {place}",
                                  rider_page_url=options.rider_page_url)
+        if districts is not None:
+            add_district_outlines(fmap, districts, options.basemap)
         written.append(save_map(fmap, out_dir / f"{prefix}stations{suffix}.html",
                                 options.offline))
     if "coverage" in options.kinds:
-        fmap = build_coverage_map(stations, options.basemap, options.radii_m,
-                                  options.cell_size_m, place=place)
+        if districts is not None and by_district:
+            fmap = _district_choropleth(stations, districts, options, place)
+        else:
+            fmap = build_coverage_map(stations, options.basemap, options.radii_m,
+                                      options.cell_size_m, place=place, districts=districts)
         written.append(save_map(fmap, out_dir / f"{prefix}coverage{suffix}.html",
                                 options.offline))
     return written
 
 
+def _district_choropleth(stations: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
+                         options: MapOptions, place: str) -> folium.Map:
+    lon, lat = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
+    reach_m = options.radii_m[-1]
+    table = district_coverage(Stations.locate(lon, lat, districts), districts,
+                              StraightLineReach(lon, lat, reach_m))
+    return build_district_map(table, districts, reach_m, options.basemap, place)
+
+
 def write_maps(stations: gpd.GeoDataFrame, out_dir: Path, options: MapOptions,
                cities: Sequence[str] = (), whole_table: bool = True,
-               on_place_done: Callable[[str], None] | None = None) -> list[Path]:
-    """Write the whole-table maps (if ``whole_table``) and those of each city, then an index."""
+               on_place_done: Callable[[str], None] | None = None,
+               districts_for: DistrictsFor | None = None) -> list[Path]:
+    """Write the whole-table maps (if ``whole_table``) and those of each city, then an index.
+
+    ``districts_for(level, within)`` gives study areas: provinces for the whole table (its
+    coverage map is then a choropleth by province), a city's districts for the city's maps.
+    """
     places: list[tuple[str, gpd.GeoDataFrame, str]] = []
     if whole_table:
         places.append((ALL_PLACES, stations, ""))
     places += [(city, select_city(stations, city), safe_file_stem(city)) for city in cities]
     written: list[Path] = []
     for place, frame, stem in places:
-        written += write_place_maps(frame, place, out_dir, options, stem)
+        whole = place == ALL_PLACES and not stem
+        districts = None if districts_for is None else districts_for(
+            "province" if whole else "district", None if whole else place)
+        written += write_place_maps(frame, place, out_dir, options, stem, districts,
+                                    by_district=whole)
         if on_place_done:
             on_place_done(place)
     write_index(out_dir, written)

@@ -245,6 +245,6 @@ def division_mismatches(recorded: pd.Series, assigned: npt.NDArray[np.int64],
     given = recorded.fillna("").astype(str).str.strip().to_numpy(dtype=object)
     prefix = np.array([_code_prefix(c) for c in given], dtype=object)
     agrees = np.array([not g or (bool(f) and f.startswith(p))
-                       for g, p, f in zip(given, prefix, found, strict=True)])
+                       for g, p, f in zip(given, prefix, found, strict=True)], dtype=bool)
     rows = np.flatnonzero(~agrees)
     return pd.DataFrame({"row": rows, "recorded": given[rows], "found": found[rows]})

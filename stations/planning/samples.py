@@ -35,7 +35,7 @@ EQUAL_AREA_CHINA: Final = ("+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +d
                            "+units=m +no_defs")
 DEFAULT_PER_DISTRICT: Final = 2000
 # A city's dozen districts get finer grids: the points of a whole run stay under this budget.
-POINTS_BUDGET: Final = 2_000_000
+POINTS_BUDGET: Final = 500_000
 MAX_PER_DISTRICT: Final = 50_000
 MIN_SPACING_M: Final = 20.0
 
@@ -127,7 +127,7 @@ def area_samples(districts: gpd.GeoDataFrame,
 
 
 def points_per_district(count: int) -> int:
-    """Points per district for ``count`` districts: 2,000 nationally, up to 50,000 in a city."""
+    """Points per district for ``count`` districts: 2,000 nationally, more for fewer districts."""
     return int(min(MAX_PER_DISTRICT, max(DEFAULT_PER_DISTRICT, POINTS_BUDGET / max(count, 1))))
 
 

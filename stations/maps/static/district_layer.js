@@ -1,6 +1,7 @@
 /* District outlines and district choropleths on planner maps (stations/maps/district_map.py).
    cfg.features: GeoJSON features whose properties hold name, rows ([label, value] pairs for the
-   tooltip) and colours (metric key -> fill colour).  cfg.metrics: [{key, title, legend}], empty
+   tooltip) and colours (metric key -> fill colour), or for plain outlines a label drawn at
+   "at" ([lat, lon]).  cfg.metrics: [{key, title, legend}], empty
    for plain outlines.  Text from the data is only ever set with textContent. */
 window.StationsMap.mountDistricts = function (map, cfg) {
   "use strict";
@@ -35,6 +36,15 @@ window.StationsMap.mountDistricts = function (map, cfg) {
     }
   }).addTo(map);
   map.stationsDistricts = layer;
+  cfg.features.forEach(function (feature) {
+    if (feature.properties.label) {
+      L.tooltip({ permanent: true, direction: "center", className: "stations-district-label",
+                  interactive: false })
+        .setLatLng(feature.properties.at)
+        .setContent(SM.el("span", null, feature.properties.label))
+        .addTo(map);
+    }
+  });
 
   if (metrics.length) {
     SM.control("bottomright", function () {
