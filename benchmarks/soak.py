@@ -416,10 +416,10 @@ def soak(args: argparse.Namespace, work: Path) -> Report:
         outcomes: list[Outcome] = []
         report.late_starts, (swapped, refused) = uvloop.run(both())
         summarise(report, outcomes, swapped, refused)
+        report.rss_end_kib = memory_kib(server.pid)  # growth is judged over the soak proper
         if versions:
             uvloop.run(swaps_under_saturation(url, data, versions, args.swap_every,
                                               args.saturate_connections, report))
-        report.rss_end_kib = memory_kib(server.pid)
         report.rss_peak_kib = memory_kib(server.pid, "VmHWM")
         report.wrk = peer_wrk(url, args.wrk_seconds)
     check(report, args.max_growth_mib, args.max_swap_lag)

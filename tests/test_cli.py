@@ -10,7 +10,7 @@ import pytest
 from stations.cli import SUBCOMMANDS, main, make_parser
 
 EXPECTED_COMMANDS = {"build", "validate", "info", "synth", "serve", "map", "export", "reports",
-                     "keys", "migrate", "import", "coverage", "plan", "planning-report"}
+                     "keys", "migrate", "import", "coverage", "plan", "planning-report", "staff"}
 
 
 def _registered_commands() -> set[str]:

@@ -128,3 +128,15 @@ def test_a_locked_report_file_answers_503_and_never_stalls_nearest(
         holder.communicate("", timeout=10)
     done = post_from("127.0.0.1", f"{busy_server}/stations/NN-001/reports", json={"kind": "other"})
     assert done.status_code == 201
+
+
+def test_the_rider_page_behind_an_https_proxy_is_the_same_origin(guarded: str) -> None:
+    """nginx forwards Host and X-Forwarded-Proto; uvicorn trusts them from 127.0.0.1."""
+    proxied = {"Host": "yizhan.example.org", "X-Forwarded-Proto": "https"}
+    page = post_from("127.0.0.1", f"{guarded}/stations/NN-002/reports", json={"kind": "other"},
+                     headers={**proxied, "Origin": "https://yizhan.example.org"})
+    assert page.status_code == 201
+    plain_http = post_from("127.0.0.1", f"{guarded}/stations/NN-002/reports",
+                           json={"kind": "other"},
+                           headers={**proxied, "Origin": "http://yizhan.example.org"})
+    assert plain_http.status_code == 403

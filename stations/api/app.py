@@ -17,6 +17,8 @@ from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
+from ..console import pages as console
+from ..console.accounts import CONSOLE_FILE_NAME, Accounts
 from ..errors import StationsError
 from ..hours import Clock, china_minute, fixed_clock
 from ..live import LiveStations
@@ -34,6 +36,7 @@ ROUTERS = (
     reports.router,
     office.router,
     web.router,
+    console.router,
 )
 
 DESCRIPTION = """
@@ -74,6 +77,9 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     ``settings.clock_at`` when set), so tests choose the moment instead of the hour they run at.
     """
     settings = settings or ApiSettings()
+    # Edits, history and sign-in lockouts need seconds: they follow the wall clock unless the
+    # caller chose the moment.
+    write_clock = clock
     if clock is None:
         clock = china_minute if settings.clock_at is None else fixed_clock(settings.clock_at)
     roads = None
@@ -120,6 +126,9 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     app.state.live = live
     app.state.searches = searches
     app.state.store = store
+    app.state.clock = write_clock
+    app.state.accounts = Accounts(settings.console_accounts
+                                  or settings.data.with_name(CONSOLE_FILE_NAME))
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from ..errors import InvalidInput, PreconditionRequired, StationNotFound, StoreUnavailable
+from ..hours import CHINA
 from ..model import Status
 from ..store import Change, OfficeKey, StationStore, StoredStation
 from ..store.history import revert
@@ -55,9 +56,13 @@ def _who(key: OfficeKey) -> str:
     return f"{key.office} ({key.key_id})"
 
 
-def _now(request: Request) -> dt.datetime:
+def now(request: Request) -> dt.datetime:
+    """The moment of a write: the app's injected clock (naive means Shanghai time), or now."""
     clock = getattr(request.app.state, "clock", None)
-    return clock() if clock is not None else dt.datetime.now(dt.UTC)
+    if clock is None:
+        return dt.datetime.now(dt.UTC)
+    moment = clock()
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
 def station_etag(version: int) -> str:
@@ -82,7 +87,7 @@ def _station_response(station: StoredStation, status_code: int = 200) -> JSONRes
                                  "Cache-Control": "no-store"})
 
 
-def _after_write(request: Request) -> None:
+def after_write(request: Request) -> None:
     """Serve the change at once from this process (other replicas follow by notification)."""
     try:
         request.app.state.live.check_now()
@@ -96,9 +101,9 @@ def _write(request: Request, key: OfficeKey, change: Change, action: str, note: 
     """Apply one change; the answer carries the station now and, in ``X-History-Id``, the
     history entry (replicas serve the change once their ``/health`` sequence reaches it)."""
     store = station_store(request)
-    entry = store.apply([change], who=_who(key), action=action, at=_now(request), note=note,
+    entry = store.apply([change], who=_who(key), action=action, at=now(request), note=note,
                         scope=key.scope)
-    _after_write(request)
+    after_write(request)
     response = _station_response(store.get(change.station_id),
                                  201 if action == "create" else 200)
     response.headers["X-History-Id"] = str(entry.id)
@@ -207,9 +212,9 @@ def revert_entry(request: Request, entry_id: Annotated[int, Path(ge=1)],
                  note: Annotated[str, Body(embed=True, max_length=500)] = "",
                  authorization: Authorization = None) -> JSONResponse:
     key = _office(request, authorization)
-    entry = revert(station_store(request), entry_id, who=_who(key), at=_now(request),
+    entry = revert(station_store(request), entry_id, who=_who(key), at=now(request),
                    scope=key.scope, note=note)
-    _after_write(request)
+    after_write(request)
     return JSONResponse(entry.as_dict(), headers={"Cache-Control": "no-store"})
 
 

@@ -111,9 +111,9 @@ def check_same_site(request: Request, allowed: list[str]) -> None:
     origin = request.headers.get("origin")
     if origin is None or origin in allowed:
         return
-    host = request.headers.get("host", "")
-    if _origin_key(origin) is None or _origin_key(origin) != _origin_key(
-            f"{request.url.scheme}://{host}"):
+    sender = _origin_key(origin)
+    if sender is None or sender != _origin_key(
+            f"{request.url.scheme}://{request.headers.get('host', '')}"):
         raise CrossSiteRequest(
             f"Origin: pages of {origin[:100]!r} may not send problem reports to this server")
 

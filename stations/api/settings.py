@@ -24,6 +24,9 @@ class ApiSettings(BaseSettings):
     database: str | None = Field(
         None, description="postgresql:// URL of a PostGIS store to serve instead of the "
         "GeoPackage; this process becomes one of its replicas")
+    console_accounts: Path | None = Field(
+        None, description="SQLite file for the office console's staff accounts and sessions; "
+        "default console.sqlite beside the GeoPackage")
     reports: Path | None = Field(
         None, description="SQLite file for riders' problem reports; default reports.sqlite "
         "beside the GeoPackage")

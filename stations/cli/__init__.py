@@ -33,6 +33,7 @@ SUBCOMMANDS: dict[str, str] = {
     "export": "write a feed for map apps (GeoJSON, Amap/Baidu CSV, KML, GPX, OSM, PMTiles)",
     "reports": "list, resolve and purge problem reports that riders sent about stations",
     "keys": "create, list and revoke office API keys for editing stations over HTTP",
+    "staff": "create, list and disable staff accounts for the office console",
     "migrate": "copy stations, history and keys between a GeoPackage and PostGIS",
 }
 

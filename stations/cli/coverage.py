@@ -63,6 +63,19 @@ def study_areas(args: argparse.Namespace, level: str, within: str | None) -> gpd
     return select_districts(load_package_districts(level, within), within)
 
 
+def add_search_options(parser: argparse.ArgumentParser) -> None:
+    """``--searches DB`` and the period read from it: riders' searches as the demand."""
+    parser.add_argument("--searches", type=Path, metavar="DB",
+                        help="use riders' search counts (searches.sqlite) as the demand")
+    parser.add_argument("--until", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="last day of searches to read (default: yesterday)")
+    parser.add_argument("--days", type=int, default=30,
+                        help="days of searches to read, ending --until (default: 30)")
+    parser.add_argument("--min-searches", type=int, default=DEFAULT_MIN_COUNT,
+                        help="cells with fewer searches are left out (privacy; default: "
+                        f"{DEFAULT_MIN_COUNT})")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "coverage", help=SUBCOMMANDS["coverage"],
@@ -80,15 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_boundaries_options(parser)
     input_file_options(parser, "demand", "demand points or cells with weights (CSV with lon, "
                        "lat, weight; or GeoPackage/GeoJSON)", ("weight",))
-    parser.add_argument("--searches", type=Path, metavar="DB",
-                        help="use riders' search counts (searches.sqlite) as the demand")
-    parser.add_argument("--until", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
-                        help="last day of searches to read (default: yesterday)")
-    parser.add_argument("--days", type=int, default=30,
-                        help="days of searches to read, ending --until (default: 30)")
-    parser.add_argument("--min-searches", type=int, default=DEFAULT_MIN_COUNT,
-                        help="cells with fewer searches are left out (privacy; default: "
-                        f"{DEFAULT_MIN_COUNT})")
+    add_search_options(parser)
     add_output_option(parser, what="file to write the table into, - for standard output",
                       metavar="FILE", default="-")
     parser.add_argument("--json", action="store_true",

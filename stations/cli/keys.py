@@ -33,11 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     create = actions.add_parser("create", help="make a key for an office and print it once")
     add_store_options(create)
-    create.add_argument("--office", required=True, help="office name, shown in the history")
-    create.add_argument("--division", default="", metavar="CODE",
-                        help="GB/T 2260 division code prefix, e.g. 45 (province), 4501 (city)")
-    for level in ("province", "city", "district"):
-        create.add_argument(f"--{level}", default="", help=f"{level} name as in the data")
+    add_office_options(create)
     create.set_defaults(handler=create_key)
 
     listing = actions.add_parser("list", help="show every key (never the secrets)")
@@ -57,11 +53,17 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     add_database_option(parser, "keys kept there instead of in --data")
 
 
-def store_of(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    return open_store(args.database or args.data)
+def add_office_options(parser: argparse.ArgumentParser) -> None:
+    """``--office`` and the scope of the stations it keeps (shared with ``stations staff``)."""
+    parser.add_argument("--office", required=True, help="office name, shown in the history")
+    parser.add_argument("--division", default="", metavar="CODE",
+                        help="GB/T 2260 division code prefix, e.g. 45 (province), 4501 (city)")
+    for level in ("province", "city", "district"):
+        parser.add_argument(f"--{level}", default="", help=f"{level} name as in the data")
 
 
-def create_key(args: argparse.Namespace) -> int:
+def office_scope(args: argparse.Namespace) -> tuple[str, Scope]:
+    """The office name and scope given by :func:`add_office_options`, checked."""
     try:
         scope = Scope(args.division.strip(), args.province.strip(), args.city.strip(),
                       args.district.strip())
@@ -69,9 +71,18 @@ def create_key(args: argparse.Namespace) -> int:
         raise InvalidInput("--division/--province/--city/--district", str(exc)) from None
     if not args.office.strip():
         raise InvalidInput("--office", "must not be empty")
+    return args.office.strip(), scope
+
+
+def store_of(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    return open_store(args.database or args.data)
+
+
+def create_key(args: argparse.Namespace) -> int:
+    office, scope = office_scope(args)
     store = store_of(args)
     try:
-        key, secret = store.create_key(args.office.strip(), scope, dt.datetime.now(dt.UTC))
+        key, secret = store.create_key(office, scope, dt.datetime.now(dt.UTC))
     finally:
         store.close()
     print(f"created {key.key_id} for {key.office} ({scope.describe()})")

@@ -19,10 +19,10 @@ from ..maps.render import save_map
 from ..maps.sites_map import build_sites_map
 from ..model import STATIONS_LAYER
 from ..planning.demand import read_demand
-from ..planning.searches import DEFAULT_MIN_COUNT, read_search_counts
+from ..planning.searches import read_search_counts
 from ..planning.sites import grid_candidates, plan_rows, plan_sites, read_candidates
 from . import SUBCOMMANDS
-from .coverage import input_file_options
+from .coverage import add_search_options, input_file_options
 from .options import add_data_option, add_output_option
 
 CSV_HEADINGS = {
@@ -44,15 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_data_option(parser)
     input_file_options(parser, "demand", "demand points or cells with weights (CSV with lon, "
                        "lat, weight; or GeoPackage/GeoJSON)", ("weight",))
-    parser.add_argument("--searches", type=Path, metavar="DB",
-                        help="use riders' search counts (searches.sqlite) as the demand")
-    parser.add_argument("--until", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
-                        help="last day of searches to read (default: yesterday)")
-    parser.add_argument("--days", type=int, default=30,
-                        help="days of searches to read, ending --until (default: 30)")
-    parser.add_argument("--min-searches", type=int, default=DEFAULT_MIN_COUNT,
-                        help="cells with fewer searches are left out (default: "
-                        f"{DEFAULT_MIN_COUNT})")
+    add_search_options(parser)
     input_file_options(parser, "candidates", "candidate sites (CSV with lon, lat and an "
                        "optional name; or GeoPackage/GeoJSON points); default: a grid over "
                        "the demand",

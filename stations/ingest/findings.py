@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from .problems import Problem, Severity
+from .problems import Problem, Severity, where
 
 Wording = Callable[[int], str | tuple[str, str]]  # row -> English, or (Chinese, English)
 
@@ -45,8 +45,6 @@ class Findings:
 
     def place(self, i: int) -> str:
         """``nanning.csv row 3 (第3行)`` for row ``i``."""
-        from .problems import where
-
         return where(self.files[i], int(self.rows[i]))
 
     def problems(self) -> list[Problem]:

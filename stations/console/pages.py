@@ -1,0 +1,332 @@
+"""The console's pages: sign-in, the office's stations, editing, history and reports.
+
+Server-rendered HTML (Jinja2, autoescaped: every text from data is shown as text) with no
+script of its own, so it works on any phone browser.  Every form that changes something
+carries the session's CSRF token and is refused without it, or from another site's page
+(``Origin``).  Writes go through the station store exactly as the office API's do.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment
+from markupsafe import Markup
+
+from ..api.office import STATUS_WORDS, after_write, now, station_store
+from ..api.reports import report_store
+from ..errors import InvalidInput, OutOfScope, StationNotFound, StationsError, VersionConflict
+from ..hours import describe_hours
+from ..ingest.hours_zh import normalise_hours
+from ..model import AMENITIES, STATUS_LABELS_ZH, Status
+from ..reports import REPORT_KINDS
+from ..store import Change, StoredStation
+from ..store.history import revert
+from .accounts import Accounts, SignInLocked, SignInRefused, Staff
+
+COOKIE = "stations_console"
+MAX_FORM_BYTES = 64 * 1024
+router = APIRouter(prefix="/console", include_in_schema=False)
+_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+_env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+_KIND_LABELS = {kind.code: f"{kind.label_zh} {kind.label_en}" for kind in REPORT_KINDS}
+
+
+def accounts(request: Request) -> Accounts:
+    return request.app.state.accounts  # type: ignore[no-any-return]
+
+
+def _page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    template = _env.from_string((resources.files(__package__) / "templates" / name)
+                                .read_text("utf-8"))
+    base = (resources.files(__package__) / "templates" / "base.html").read_text("utf-8")
+    body = template.render(**values)
+    html = _env.from_string(base).render(body=Markup(body), **values)
+    return HTMLResponse(html, status_code=status, headers={
+        "Content-Security-Policy": _CSP, "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
+
+
+_env.filters["hours"] = lambda osm: describe_hours(osm or None, "zh") if osm else \
+    "未知 unknown"
+_env.globals.update(AMENITIES=AMENITIES, STATUS_LABELS_ZH={s.value: v for s, v in
+                                                           STATUS_LABELS_ZH.items()},
+                    KIND_LABELS=_KIND_LABELS)
+
+
+def _current(request: Request) -> Staff | None:
+    return accounts(request).session(request.cookies.get(COOKIE), now(request))
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise InvalidInput("form", f"larger than {MAX_FORM_BYTES} bytes", "too_long", None)
+    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return {name: values[-1] for name, values in fields.items()}
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    host = request.headers.get("host", "")
+    return origin in (f"http://{host}", f"https://{host}")
+
+
+async def _writer(request: Request) -> tuple[Staff, dict[str, str]] | Response:
+    """The signed-in staff member and the form, or the refusal page."""
+    staff = _current(request)
+    if staff is None:
+        return RedirectResponse("/console/login", status_code=303)
+    form = await _form(request)
+    if not _same_origin(request) or not hmac.compare_digest(form.get("csrf", ""), staff.csrf):
+        return _page("message.html", 403, staff=staff, title="拒绝 Refused",
+                     message="表单已过期或来自其他网站，请重新打开页面 / The form is stale or "
+                     "came from another site; open the page again.")
+    return staff, form
+
+
+def _who(staff: Staff) -> str:
+    return f"{staff.office} / {staff.username}"
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    return _page("login.html", staff=None, title="登录 Sign in", error="")
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await _form(request)
+    if not _same_origin(request):
+        return _page("login.html", 403, staff=None, title="登录 Sign in",
+                     error="请从本站页面登录 / Sign in from this site's page")
+    try:
+        token, _staff = accounts(request).sign_in(form.get("username", ""),
+                                                  form.get("password", ""), now(request))
+    except SignInLocked as exc:
+        page = _page("login.html", 429, staff=None, title="登录 Sign in", error=str(exc))
+        page.headers["Retry-After"] = str(int(exc.retry_after_s) + 1)
+        return page
+    except SignInRefused as exc:
+        return _page("login.html", 401, staff=None, title="登录 Sign in", error=str(exc))
+    response = RedirectResponse("/console", status_code=303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/console",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    checked = await _writer(request)
+    if isinstance(checked, Response):
+        return checked
+    accounts(request).sign_out(request.cookies.get(COOKIE))
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/console")
+    return response
+
+
+def _matches(station: StoredStation, query: dict[str, str], reports: dict[str, int]) -> bool:
+    record = station.record
+    text = query.get("q", "").strip()
+    if text and text not in f"{station.id} {record.get('name', '')} {record.get('address', '')}":
+        return False
+    if query.get("status") and record.get("status") != query["status"]:
+        return False
+    if query.get("amenity") and query["amenity"] not in record.get("amenities", ()):
+        return False
+    if query.get("hours") == "unknown" and record.get("opening_hours"):
+        return False
+    return not (query.get("reports") == "open" and not reports.get(station.id))
+
+
+@router.get("")
+def stations_page(request: Request) -> Response:
+    staff = _current(request)
+    if staff is None:
+        return RedirectResponse("/console/login", status_code=303)
+    query = dict(request.query_params)
+    reports = report_store(request).open_counts()
+    mine = station_store(request).stations_in(staff.scope)
+    shown = [s for s in mine if _matches(s, query, reports)]
+    return _page("stations.html", staff=staff, title="驿站 Stations", stations=shown,
+                 total=len(mine), query=query, reports=reports, statuses=list(Status))
+
+
+def _own_station(request: Request, staff: Staff, station_id: str) -> StoredStation | None:
+    try:
+        station = station_store(request).get(station_id)
+    except StationNotFound:
+        return None
+    return station if staff.scope.covers(station.record) else None
+
+
+def _not_yours(staff: Staff) -> Response:
+    return _page("message.html", 404, staff=staff, title="没有此驿站 Not found",
+                 message="没有此驿站，或不属于本单位 / No such station in your office's area.")
+
+
+def _station_page(request: Request, staff: Staff, station: StoredStation, status: int = 200,
+                  **extra: Any) -> Response:
+    history = station_store(request).history(station.id, limit=20)
+    reports = report_store(request).reports(station_id=station.id)
+    return _page("station.html", status, staff=staff, title=str(station.record["name"]),
+                 station=station, record=station.record, history=history,
+                 reports=reports[::-1], statuses=list(Status), **extra)
+
+
+@router.get("/stations/{station_id}")
+def station_page(request: Request, station_id: str) -> Response:
+    staff = _current(request)
+    if staff is None:
+        return RedirectResponse("/console/login", status_code=303)
+    station = _own_station(request, staff, station_id)
+    if station is None:
+        return _not_yours(staff)
+    return _station_page(request, staff, station, saved=request.query_params.get("saved"))
+
+
+def _edited(record: dict[str, Any], form: dict[str, str]) -> tuple[dict[str, Any], str]:
+    """The record after the form's edits, and a note on how the hours were read."""
+    after = dict(record)
+    for name in ("name", "name_en", "address", "phone"):
+        if name in form:
+            after[name] = form[name].strip()
+    after["amenities"] = [a.code for a in AMENITIES if form.get(f"amenity_{a.code}")]
+    note = ""
+    hours = form.get("opening_hours", "").strip()
+    parsed = normalise_hours(hours)
+    if hours and parsed.osm is None:
+        raise InvalidInput("opening_hours", f"{parsed.note_zh} / {parsed.note_en}",
+                           "value_error", hours)
+    after["opening_hours"] = parsed.osm or ""
+    if hours and parsed.osm != hours:
+        note = f"{hours} → {parsed.osm}"
+    for axis in ("lon", "lat"):
+        try:
+            after[axis] = float(form.get(axis, ""))
+        except ValueError:
+            raise InvalidInput(axis, "must be a number (WGS84 degrees)", "float_parsing",
+                               form.get(axis)) from None
+    return after, note
+
+
+def _version(form: dict[str, str]) -> int:
+    text = form.get("version", "")
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        raise InvalidInput("version", "missing; open the station again", "missing", text)
+    return int(text)
+
+
+def _apply(request: Request, staff: Staff, station: StoredStation, after: dict[str, Any],
+           expected: int, action: str, note: str = "") -> Response:
+    try:
+        station_store(request).apply([Change(station.id, after, expected)], who=_who(staff),
+                                     action=action, at=now(request), note=note,
+                                     scope=staff.scope)
+    except VersionConflict as exc:
+        return _page("conflict.html", 409, staff=staff, title="冲突 Conflict",
+                     station=station, yours=after, current=exc.current or {})
+    except (InvalidInput, OutOfScope) as exc:
+        return _station_page(request, staff, station, 422, error=str(exc))
+    after_write(request)
+    return RedirectResponse(f"/console/stations/{quote(station.id)}?saved=1", status_code=303)
+
+
+async def _station_edit(request: Request, station_id: str, action: str,
+                        edit: Callable[[StoredStation, dict[str, str]],
+                                       tuple[dict[str, Any], str]]) -> Response:
+    """Check the writer and the station, apply ``edit`` to the form, save through the store."""
+    checked = await _writer(request)
+    if isinstance(checked, Response):
+        return checked
+    staff, form = checked
+    station = _own_station(request, staff, station_id)
+    if station is None:
+        return _not_yours(staff)
+    try:
+        after, note = edit(station, form)
+        expected = _version(form)
+    except InvalidInput as exc:
+        return _station_page(request, staff, station, 422, error=str(exc))
+    return _apply(request, staff, station, after, expected, action, note)
+
+
+def _status_edit(station: StoredStation, form: dict[str, str]) -> tuple[dict[str, Any], str]:
+    word = form.get("status", "")
+    if word not in STATUS_WORDS:
+        raise InvalidInput("status", "unknown / 状态无效", "enum", word)
+    return {**station.record, "status": STATUS_WORDS[word].value}, form.get("note", "")
+
+
+@router.post("/stations/{station_id}")
+async def save_station(request: Request, station_id: str) -> Response:
+    return await _station_edit(request, station_id, "update",
+                               lambda station, form: _edited(station.record, form))
+
+
+@router.post("/stations/{station_id}/status")
+async def change_status(request: Request, station_id: str) -> Response:
+    return await _station_edit(request, station_id, "status", _status_edit)
+
+
+@router.post("/history/{entry_id}/revert")
+async def revert_change(request: Request, entry_id: int) -> Response:
+    checked = await _writer(request)
+    if isinstance(checked, Response):
+        return checked
+    staff, form = checked
+    back = form.get("station", "")
+    try:
+        revert(station_store(request), entry_id, who=_who(staff), at=now(request),
+               scope=staff.scope, note="console")
+    except StationsError as exc:
+        return _page("message.html", 409, staff=staff, title="未能撤销 Not reverted",
+                     message=str(exc), back=back)
+    after_write(request)
+    return RedirectResponse(f"/console/stations/{quote(back)}?saved=1", status_code=303)
+
+
+@router.get("/reports")
+def reports_page(request: Request) -> Response:
+    staff = _current(request)
+    if staff is None:
+        return RedirectResponse("/console/login", status_code=303)
+    mine = {s.id: s for s in station_store(request).stations_in(staff.scope)}
+    groups: dict[str, list[Any]] = {}
+    for report in reversed(report_store(request).reports()):
+        if report.station_id in mine:
+            groups.setdefault(report.station_id, []).append(report)
+    kinds: dict[str, int] = {}
+    for reports in groups.values():
+        for report in reports:
+            kinds[report.kind] = kinds.get(report.kind, 0) + 1
+    ordered = sorted(groups.items(), key=lambda item: item[1][0].created_at, reverse=True)
+    return _page("reports.html", staff=staff, title="骑手反馈 Reports", groups=ordered,
+                 stations=mine, kinds=kinds)
+
+
+@router.post("/reports/{report_id}/resolve")
+async def resolve(request: Request, report_id: int) -> Response:
+    checked = await _writer(request)
+    if isinstance(checked, Response):
+        return checked
+    staff, _form_values = checked
+    store = report_store(request)
+    try:
+        report = store.get(report_id)
+    except StationsError:
+        return _not_yours(staff)
+    if _own_station(request, staff, report.station_id) is None:
+        return _not_yours(staff)
+    store.resolve(report_id)
+    return RedirectResponse("/console/reports", status_code=303)

@@ -1,0 +1,166 @@
+"""The office console: sign-in, CSRF, scope, edits through the store, conflicts, reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from stations.api.app import create_app
+from stations.api.settings import ApiSettings
+from stations.console.accounts import Accounts
+from stations.store import Scope
+
+NOON = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+PASSWORD = "correct horse battery"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = NOON
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def console(sample_gpkg, tmp_path):
+    accounts = tmp_path / "console.sqlite"
+    staff = Accounts(accounts)
+    staff.create("nn", PASSWORD, "南宁市总工会", Scope(city="南宁市"), NOON)
+    staff.create("yy", PASSWORD, "云阳县总工会", Scope(district="云阳县"), NOON)
+    clock = Clock()
+    app = create_app(ApiSettings(data=sample_gpkg, reload_interval_s=0,
+                                 console_accounts=accounts), clock=clock)
+    with TestClient(app, base_url="http://testserver") as client:
+        yield client, clock
+
+
+def sign_in(client, username: str = "nn") -> str:
+    answer = client.post("/console/login", data={"username": username, "password": PASSWORD},
+                         follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    page = client.get("/console")
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+def edit_form(csrf: str, version: int = 1, **fields: str) -> dict[str, str]:
+    form = {"csrf": csrf, "version": str(version), "name": "民族大道枫林路口工会驿站",
+            "address": "南宁市青秀区", "phone": "0771-12351", "opening_hours": "24小时",
+            "lon": "108.396", "lat": "22.817", "amenity_microwave": "1"}
+    return {**form, **fields}
+
+
+def test_signed_out_pages_lead_to_sign_in(console):
+    client, _ = console
+    answer = client.get("/console", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/login"
+    assert "登录 Sign in" in client.get("/console/login").text
+
+
+def test_wrong_passwords_lock_the_account_for_a_doubling_time(console):
+    client, clock = console
+    for _ in range(5):
+        answer = client.post("/console/login", data={"username": "nn", "password": "wrong"})
+        assert answer.status_code == 401
+    locked = client.post("/console/login", data={"username": "nn", "password": PASSWORD})
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 30
+    clock.now += dt.timedelta(seconds=31)
+    assert client.post("/console/login", data={"username": "nn", "password": PASSWORD},
+                       follow_redirects=False).status_code == 303
+
+
+def test_an_edit_in_hours_as_offices_write_them_reaches_the_api(console):
+    client, _ = console
+    csrf = sign_in(client)
+    answer = client.post("/console/stations/NN-001",
+                         data=edit_form(csrf, opening_hours="周一至周五 8:00-18:00"),
+                         follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    station = client.get("/stations/NN-001").json()["properties"]
+    assert station["opening_hours"] == "Mo-Fr 08:00-18:00"
+    page = client.get(answer.headers["location"]).text
+    assert "已保存 Saved" in page and "周一至周五 08:00–18:00" in page
+    assert "nn" in page and "撤销 Undo" in page
+
+
+def test_a_stale_edit_is_a_conflict_showing_both_versions(console):
+    client, _ = console
+    csrf = sign_in(client)
+    assert client.post("/console/stations/NN-001", data=edit_form(csrf, name="甲"),
+                       follow_redirects=False).status_code == 303
+    stale = client.post("/console/stations/NN-001", data=edit_form(csrf, name="乙"))
+    assert stale.status_code == 409
+    assert "冲突 Conflict" in stale.text and "甲" in stale.text and "乙" in stale.text
+    assert client.get("/stations/NN-001").json()["properties"]["name"] == "甲"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Origin": "https://evil.example"}])
+def test_writes_without_the_token_or_from_another_site_are_refused(console, headers):
+    client, _ = console
+    csrf = sign_in(client)
+    form = edit_form("" if not headers else csrf, name="改")
+    answer = client.post("/console/stations/NN-001", data=form, headers=headers)
+    assert answer.status_code == 403
+    assert client.get("/stations/NN-001").json()["properties"]["name"] != "改"
+
+
+def test_an_office_sees_and_changes_only_its_own_stations(console):
+    client, _ = console
+    csrf = sign_in(client)
+    listing = client.get("/console").text
+    assert "NN-001" in listing and "YY-001" not in listing
+    assert client.get("/console/stations/YY-001").status_code == 404
+    answer = client.post("/console/stations/YY-001", data=edit_form(csrf, name="改"))
+    assert answer.status_code == 404
+    assert client.get("/stations/YY-001").json()["properties"]["name"] == "月光草坪工会驿站"
+
+
+def test_markup_in_data_is_shown_as_text(console):
+    client, _ = console
+    sign_in(client, "yy")
+    page = client.get("/console").text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<img src=x" not in page
+    assert "default-src 'none'" in client.get("/console").headers["content-security-policy"]
+
+
+def test_a_report_is_resolved_from_the_inbox(console):
+    client, _ = console
+    assert client.post("/stations/NN-002/reports", json={"kind": "microwave_broken",
+                                                         "note": "<b>坏</b>"}).status_code == 201
+    csrf = sign_in(client)
+    inbox = client.get("/console/reports").text
+    assert "微波炉坏了" in inbox and "&lt;b&gt;坏&lt;/b&gt;" in inbox
+    report_id = re.search(r"/console/reports/(\d+)/resolve", inbox).group(1)
+    answer = client.post(f"/console/reports/{report_id}/resolve", data={"csrf": csrf},
+                         follow_redirects=False)
+    assert answer.status_code == 303
+    assert "没有未处理的反馈" in client.get("/console/reports").text
+
+
+def test_close_for_now_and_reopen(console):
+    client, _ = console
+    csrf = sign_in(client)
+    answer = client.post("/console/stations/NN-001/status",
+                         data={"csrf": csrf, "version": "1", "status": "temporarily_closed",
+                               "note": "装修 renovation"}, follow_redirects=False)
+    assert answer.status_code == 303
+    assert client.get("/stations/NN-001").json()["properties"]["status"] == "temporarily_closed"
+    assert client.post("/console/stations/NN-001/status",
+                       data={"csrf": csrf, "version": "2", "status": "reopened"},
+                       follow_redirects=False).status_code == 303
+    assert client.get("/stations/NN-001").json()["properties"]["status"] == "open"
+
+
+def test_sign_out_ends_the_session(console):
+    client, _ = console
+    csrf = sign_in(client)
+    client.post("/console/logout", data={"csrf": csrf})
+    assert client.get("/console", follow_redirects=False).status_code == 303
