@@ -143,7 +143,10 @@ class Connection:
         self.last_used = 0.0
 
     async def get(self, target: str) -> tuple[int, str]:
-        if self.writer is None or time.monotonic() - self.last_used > self.IDLE_S:
+        # A connection the server has closed meanwhile is reopened: writing to its closed
+        # transport would raise RuntimeError, a fault of this client and not of the server.
+        if self.writer is None or self.writer.is_closing() \
+                or time.monotonic() - self.last_used > self.IDLE_S:
             self.close()
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
@@ -183,7 +186,7 @@ async def drive(url: str, rate: float, duration_s: float, max_in_flight: int,
         error = ""
         try:
             status, etag = await asyncio.wait_for(connection.get(target), REQUEST_TIMEOUT_S)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+        except (OSError, RuntimeError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                 TimeoutError, ValueError) as exc:
             connection.close()
             status, etag, error = 0, "", type(exc).__name__
