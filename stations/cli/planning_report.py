@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
 
 from ..geodata import read_build_info, read_stations
-from ..model import TIMEZONE
+from ..hours import china_now
 from ..planning.coverage import Stations, district_coverage
 from ..planning.demand import demand_points, read_demand
 from ..planning.districts import load_package_districts, read_boundary_file, select_districts
@@ -88,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     page = render_report(
         args.area, table, districts, stations, args.reach,
         read_build_info(args.data).get("data_version", "?"),
-        dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8), TIMEZONE)),
+        china_now(),
         plan, candidates, changes, previous_table)
     Path(args.output).write_text(page, encoding="utf-8")
     print(args.output)

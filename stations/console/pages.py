@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment
+from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from ..api.office import STATUS_WORDS, after_write, now, station_store
@@ -35,7 +34,9 @@ MAX_FORM_BYTES = 64 * 1024
 router = APIRouter(prefix="/console", include_in_schema=False)
 _CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-_env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+# Templates are read and compiled once, on first use, not on every request.
+_env = Environment(loader=PackageLoader(__package__, "templates"), autoescape=True,
+                   trim_blocks=True, lstrip_blocks=True)
 _KIND_LABELS = {kind.code: f"{kind.label_zh} {kind.label_en}" for kind in REPORT_KINDS}
 
 
@@ -44,18 +45,14 @@ def accounts(request: Request) -> Accounts:
 
 
 def _page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    template = _env.from_string((resources.files(__package__) / "templates" / name)
-                                .read_text("utf-8"))
-    base = (resources.files(__package__) / "templates" / "base.html").read_text("utf-8")
-    body = template.render(**values)
-    html = _env.from_string(base).render(body=Markup(body), **values)
+    body = _env.get_template(name).render(**values)
+    html = _env.get_template("base.html").render(body=Markup(body), **values)
     return HTMLResponse(html, status_code=status, headers={
         "Content-Security-Policy": _CSP, "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
 
 
-_env.filters["hours"] = lambda osm: describe_hours(osm or None, "zh") if osm else \
-    "未知 unknown"
+_env.filters["hours"] = lambda osm: describe_hours(osm, "zh") if osm else "未知 unknown"
 _env.globals.update(AMENITIES=AMENITIES, STATUS_LABELS_ZH={s.value: v for s, v in
                                                            STATUS_LABELS_ZH.items()},
                     KIND_LABELS=_KIND_LABELS)
