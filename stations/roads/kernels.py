@@ -185,6 +185,18 @@ def _emit(groups, nodes, metres, count, group, node, d):
     return groups, nodes, metres, count + 1
 
 
+@njit(cache=True, inline="always")
+def _relax(dist, touched, n_touched, keys, items, unused, size, node, d, limit):
+    """Queue ``node`` at ``d`` metres if that is within ``limit`` and shorter than known."""
+    if d <= limit and d < dist[node]:
+        if dist[node] == np.inf:
+            touched[n_touched] = node
+            n_touched += 1
+        dist[node] = d
+        keys, items, unused, size = _add(keys, items, unused, size, d, node, 0)
+    return keys, items, unused, size, n_touched
+
+
 @njit(cache=True, nogil=True)
 def within_limit(indptr, indices, weights, group_indptr, src_node, src_dist, limit):
     """One Dijkstra per group of sources (a site's attachment nodes, with their extra metres),
@@ -207,13 +219,9 @@ def within_limit(indptr, indices, weights, group_indptr, src_node, src_dist, lim
         size = 0
         n_touched = 0
         for i in range(group_indptr[g], group_indptr[g + 1]):
-            node, d = src_node[i], src_dist[i]
-            if d <= limit and d < dist[node]:
-                if dist[node] == np.inf:
-                    touched[n_touched] = node
-                    n_touched += 1
-                dist[node] = d
-                keys, items, unused, size = _add(keys, items, unused, size, d, node, 0)
+            keys, items, unused, size, n_touched = _relax(
+                dist, touched, n_touched, keys, items, unused, size, src_node[i], src_dist[i],
+                limit)
         while size:
             d, node, _ = _pop(keys, items, unused, size)
             size -= 1
@@ -221,14 +229,9 @@ def within_limit(indptr, indices, weights, group_indptr, src_node, src_dist, lim
                 continue
             groups, nodes, metres, count = _emit(groups, nodes, metres, count, g, node, d)
             for e in range(indptr[node], indptr[node + 1]):
-                other = indices[e]
-                nd = d + weights[e]
-                if nd <= limit and nd < dist[other]:
-                    if dist[other] == np.inf:
-                        touched[n_touched] = other
-                        n_touched += 1
-                    dist[other] = nd
-                    keys, items, unused, size = _add(keys, items, unused, size, nd, other, 0)
+                keys, items, unused, size, n_touched = _relax(
+                    dist, touched, n_touched, keys, items, unused, size, indices[e],
+                    d + weights[e], limit)
         for j in range(n_touched):
             dist[touched[j]] = np.inf
     return groups[:count], nodes[:count], metres[:count]
