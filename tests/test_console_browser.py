@@ -206,3 +206,35 @@ def test_english_is_remembered_across_a_reload_and_fits_a_phone(server):
         page.wait_for_selector("html[lang=zh-CN]")
         assert "驿站" in page.inner_text("header")
     assert problems == []
+
+
+def test_a_report_closed_with_a_note_shows_it_as_text_and_a_form_without_token_is_refused(
+        server):
+    rider_note = "<b>坏</b>"
+    assert httpx.post(f"{server}/stations/NN-002/reports", json={
+        "kind": "microwave_broken", "note": rider_note}).status_code == 201
+    office_note = "<script>alert(1)</script>换了新的"
+    problems: list[str] = []
+    with chromium() as browser:
+        page = watched_page(browser.new_context(viewport=PHONE), problems)
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        sign_in(page, server, "nn")
+        page.goto(f"{server}/console/reports")
+        assert page.inner_text(".rider-note") == rider_note
+        # A form posted without the session's token changes nothing.
+        page.locator("form.resolve input[name=csrf]").evaluate("node => node.remove()")
+        page.fill("form.resolve textarea", "无令牌")
+        page.click("form.resolve button[value=resolved]")
+        assert "拒绝" in page.inner_text("h1") and "表单已过期" in page.inner_text("#message")
+        page.goto(f"{server}/console/reports")
+        assert page.locator("form.resolve").count() == 1
+        page.fill("form.resolve textarea", office_note)
+        page.click("form.resolve button[value=resolved]")
+        page.wait_for_selector("#saved")
+        assert page.inner_text(".closed-reports .resolution-note") == office_note
+        assert "nn" in page.inner_text(".closed-reports")
+        assert page.locator("#map path.leaflet-interactive").count() == 1
+        page.screenshot(path=str(SCREENSHOTS / "console-report-closed.png"), full_page=True)
+        assert dialogs == []
+    assert problems == []
