@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
@@ -24,7 +25,7 @@ from ..errors import InvalidInput, OutOfScope, StationNotFound, StationsError, V
 from ..hours import describe_hours
 from ..ingest.hours_zh import normalise_hours
 from ..model import AMENITIES, STATUS_LABELS_ZH, Status
-from ..reports import REPORT_KINDS
+from ..reports import REPORT_KINDS, Outcome
 from ..store import Change, StoredStation
 from ..store.history import revert
 from .accounts import Accounts, SignInLocked, SignInRefused, Staff
@@ -317,7 +318,7 @@ async def resolve(request: Request, report_id: int) -> Response:
     checked = await _writer(request)
     if isinstance(checked, Response):
         return checked
-    staff, _form_values = checked
+    staff, form = checked
     store = report_store(request)
     try:
         report = store.get(report_id)
@@ -325,5 +326,11 @@ async def resolve(request: Request, report_id: int) -> Response:
         return _not_yours(staff)
     if _own_station(request, staff, report.station_id) is None:
         return _not_yours(staff)
-    store.resolve(report_id)
+    try:
+        await run_in_threadpool(store.resolve, report_id, who=_who(staff),
+                                note=form.get("note", ""),
+                                outcome=form.get("outcome", Outcome.RESOLVED))
+    except StationsError as exc:  # closed meanwhile by a colleague, or a bad note
+        return _page("message.html", 409, staff=staff, title="未能处理 Not resolved",
+                     message=str(exc))
     return RedirectResponse("/console/reports", status_code=303)
