@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -246,22 +246,21 @@ _CLOSE_ERRORS = {**problem_responses(401, 403, 404, 422),
                  409: {"description": "Already resolved or dismissed; `report` is it as it is"}}
 
 
-@router.post("/office/reports/{report_id}/resolve", summary="Resolve a report, with a note",
-             responses=_CLOSE_ERRORS)
-def resolve_report(request: Request, report_id: Annotated[int, Path(ge=1)],
-                   note: ResolutionNote = "", authorization: Authorization = None
-                   ) -> JSONResponse:
-    """The problem was dealt with; who and when are recorded with the note."""
-    return _close_report(request, authorization, report_id, Outcome.RESOLVED, note)
+# The last path segment: what the office decided.
+CLOSE_ACTIONS = {"resolve": Outcome.RESOLVED, "dismiss": Outcome.DISMISSED}
 
 
-@router.post("/office/reports/{report_id}/dismiss", summary="Dismiss a report, with a note",
+@router.post("/office/reports/{report_id}/{action}",
+             summary="Resolve (dealt with) or dismiss (not a real problem) a report, with a note",
              responses=_CLOSE_ERRORS)
-def dismiss_report(request: Request, report_id: Annotated[int, Path(ge=1)],
-                   note: ResolutionNote = "", authorization: Authorization = None
-                   ) -> JSONResponse:
-    """The report was not a real problem (wrong station, already fine, nonsense)."""
-    return _close_report(request, authorization, report_id, Outcome.DISMISSED, note)
+def close_report(request: Request, report_id: Annotated[int, Path(ge=1)],
+                 action: Annotated[Literal["resolve", "dismiss"], Path(
+                     description="resolve: the problem was dealt with; dismiss: it was not "
+                     "a real problem")],
+                 note: ResolutionNote = "", authorization: Authorization = None
+                 ) -> JSONResponse:
+    """Who (the key's office) and when are recorded with the note."""
+    return _close_report(request, authorization, report_id, CLOSE_ACTIONS[action], note)
 
 
 def _close_report(request: Request, authorization: str | None, report_id: int,

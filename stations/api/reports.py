@@ -37,7 +37,6 @@ from ..reports import (
     REPORT_KIND_CODES,
     Added,
     ReportStore,
-    default_reports_path,
     open_report_store,
 )
 from .errors import problem_responses
@@ -155,8 +154,7 @@ def report_store(request: Request) -> ReportStore:
     store: ReportStore | None = getattr(state, "report_store", None)
     if store is None:
         settings = state.settings
-        store = open_report_store(state.store,
-                                  settings.reports or default_reports_path(settings.data),
+        store = open_report_store(state.store, settings.reports,
                                   limits=settings.report_limits())
         state.report_store = store
     return store

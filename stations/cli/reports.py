@@ -27,7 +27,9 @@ from ..reports import (
     ReportStore,
     SQLiteReportStore,
     default_reports_path,
+    open_report_store,
 )
+from ..store import is_database_url, open_store
 from . import SUBCOMMANDS
 from .options import add_data_option, add_database_option, add_reports_option, reports_path
 
@@ -99,12 +101,11 @@ def opened_reports(args: argparse.Namespace, missing: str) -> Iterator[ReportSto
     """The report store the options name; None (after saying ``missing``) for a file that
     does not exist yet, so that reading creates nothing."""
     if args.database:
-        from ..reports.postgis import PostGISReportStore
-        from ..store.postgis import PostGISStore
-
-        station_store = PostGISStore(args.database, pool_size=2, migrate=False)
+        if not is_database_url(args.database):
+            raise StationsError(f"--database: a postgresql:// URL, not {args.database[:80]!r}")
+        station_store = open_store(args.database)
         try:
-            yield PostGISReportStore(station_store.pool, clock=clock)
+            yield open_report_store(station_store, clock=clock)
         finally:
             station_store.close()
         return

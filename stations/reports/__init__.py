@@ -17,6 +17,7 @@ from ..store import StationStore
 from .base import ReportStore
 from .model import (
     DAY_S,
+    DEFAULT_LIMITS,
     HOUR_S,
     MAX_NOTE_CHARS,
     MAX_RESOLUTION_NOTE_CHARS,
@@ -45,15 +46,18 @@ __all__ = [
 ]
 
 
-def open_report_store(station_store: StationStore, sqlite_path: str | os.PathLike[str], *,
-                      limits: ReportLimits = ReportLimits(),
+def open_report_store(station_store: StationStore,
+                      sqlite_path: str | os.PathLike[str] | None = None, *,
+                      limits: ReportLimits = DEFAULT_LIMITS,
                       clock: Callable[[], float] = time.time) -> ReportStore:
     """The reports that go with a station store: tables of the same database when it is
-    PostGIS, the SQLite file ``sqlite_path`` beside a GeoPackage otherwise."""
+    PostGIS; beside a GeoPackage, the SQLite file ``sqlite_path`` (default reports.sqlite in
+    the GeoPackage's folder)."""
     from ..store.gpkg import GeoPackageStore
 
     if isinstance(station_store, GeoPackageStore):
-        return SQLiteReportStore(sqlite_path, limits=limits, clock=clock)
+        return SQLiteReportStore(sqlite_path or default_reports_path(station_store.path),
+                                 limits=limits, clock=clock)
     from .postgis import PostGISReportStore  # psycopg loads only for database deployments
 
     return PostGISReportStore(station_store.pool, limits=limits, clock=clock)  # type: ignore[attr-defined]

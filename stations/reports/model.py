@@ -80,6 +80,9 @@ class ReportLimits:
     busy_timeout_s: float = 2.0
 
 
+DEFAULT_LIMITS: Final = ReportLimits()
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     """One stored report.  ``resolved_at`` is empty while the report is open; once closed,
@@ -208,10 +211,20 @@ def client_keys(salt: str, client: str) -> tuple[str, str]:
 CountSince = Callable[[str, str, float], tuple[int, float | None]]
 
 
+def admit(count_since: CountSince, limits: ReportLimits, salt: str, client: str, now: float
+          ) -> tuple[str, str]:
+    """The client's hashed address and network, once its report fits every budget and the
+    store has room; call it inside the store's write transaction."""
+    address_key, network_key = client_keys(salt, client)
+    check_budgets(count_since, limits, address_key, network_key, now)
+    check_room(count_since, limits, now)
+    return address_key, network_key
+
+
 def check_budgets(count_since: CountSince, limits: ReportLimits, address_key: str,
                   network_key: str, now: float) -> None:
     """Refuse when the address, its network or everyone together sent enough lately; resolved
-    reports do not count.  Call it inside the store's write transaction."""
+    reports do not count."""
     for who, column, key, budget in (
         ("this address 此地址", "client_key", address_key, limits.per_address),
         ("this network 此网络", "network_key", network_key, limits.per_network),

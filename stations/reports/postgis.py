@@ -20,23 +20,8 @@ import psycopg
 import psycopg_pool
 
 from ..errors import ReportNotFound, ReportRejected, ReportStoreBusy, StoreUnavailable
-from .model import (
-    BUSY_RETRY_AFTER_S,
-    Added,
-    Outcome,
-    Report,
-    ReportDump,
-    ReportLimits,
-    StoredReport,
-    already_resolved,
-    check_budgets,
-    check_room,
-    checked_report,
-    checked_resolution,
-    client_keys,
-    local_iso,
-    purge_cutoff,
-)
+from . import model as rules
+from .model import Added, Outcome, Report, ReportDump, ReportLimits, StoredReport
 
 _COLUMNS = ("id, station_id, kind, note, created_at, resolved_at, outcome, resolved_by, "
             "resolution_note")
@@ -54,7 +39,7 @@ class PostGISReportStore:
     """
 
     def __init__(self, pool: psycopg_pool.ConnectionPool, *,
-                 limits: ReportLimits = ReportLimits(),
+                 limits: ReportLimits = rules.DEFAULT_LIMITS,
                  clock: Callable[[], float] = time.time) -> None:
         self.pool = pool
         self.limits = limits
@@ -72,12 +57,12 @@ class PostGISReportStore:
         except (psycopg.errors.LockNotAvailable, psycopg_pool.PoolTimeout):
             raise ReportStoreBusy(
                 "报告库正忙 the report tables are busy with other writers; try again in "
-                f"{BUSY_RETRY_AFTER_S} s", BUSY_RETRY_AFTER_S) from None
+                f"{rules.BUSY_RETRY_AFTER_S} s", rules.BUSY_RETRY_AFTER_S) from None
         except psycopg.OperationalError as exc:
             raise StoreUnavailable(f"the station database is unavailable: {exc}") from exc
 
     def add(self, station_id: str, kind: str, note: str = "", *, client: str) -> Added:
-        station_id, kind, note = checked_report(station_id, kind, note)
+        station_id, kind, note = rules.checked_report(station_id, kind, note)
         now = self._clock()
         with self._transaction() as conn:
             (salt,) = conn.execute(
@@ -100,9 +85,7 @@ class PostGISReportStore:
                     f" WHERE {where}", params).fetchone()  # type: ignore[misc]
                 return int(count), oldest
 
-            address_key, network_key = client_keys(salt, client)
-            check_budgets(count_since, self.limits, address_key, network_key, now)
-            check_room(count_since, self.limits, now)
+            address_key, network_key = rules.admit(count_since, self.limits, salt, client, now)
             row = conn.execute(
                 "INSERT INTO reports (station_id, kind, note, created_at, client_key,"
                 f" network_key) VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
@@ -139,7 +122,7 @@ class PostGISReportStore:
 
     def resolve(self, report_id: int, *, who: str, note: str = "",
                 outcome: Outcome | str = Outcome.RESOLVED) -> Report:
-        who, note, outcome = checked_resolution(who, note, outcome)
+        who, note, outcome = rules.checked_resolution(who, note, outcome)
         with self._transaction() as conn:
             row = conn.execute(
                 "UPDATE reports SET resolved_at = %s, outcome = %s, resolved_by = %s,"
@@ -147,12 +130,12 @@ class PostGISReportStore:
                 f" RETURNING {_COLUMNS}",
                 (_moment(self._clock()), outcome.value, who, note, report_id)).fetchone()
             if row is None:
-                raise already_resolved(self._get(conn, report_id))
+                raise rules.already_resolved(self._get(conn, report_id))
         return _report(*row)
 
     def purge(self, older_than_days: float,
               archive: Callable[[list[Report]], None] | None = None) -> list[Report]:
-        cutoff = _moment(purge_cutoff(self._clock(), older_than_days))
+        cutoff = _moment(rules.purge_cutoff(self._clock(), older_than_days))
         with self._transaction() as conn:
             rows = conn.execute(f"SELECT {_COLUMNS} FROM reports WHERE created_at < %s "
                                 "ORDER BY id FOR UPDATE", (cutoff,)).fetchall()
@@ -201,6 +184,6 @@ class PostGISReportStore:
 def _report(report_id: int, station_id: str, kind: str, note: str, created_at: dt.datetime,
             resolved_at: dt.datetime | None, outcome: str, resolved_by: str,
             resolution_note: str) -> Report:
-    return Report(int(report_id), station_id, kind, note, local_iso(created_at),
-                  "" if resolved_at is None else local_iso(resolved_at), outcome, resolved_by,
+    return Report(int(report_id), station_id, kind, note, rules.local_iso(created_at),
+                  "" if resolved_at is None else rules.local_iso(resolved_at), outcome, resolved_by,
                   resolution_note)

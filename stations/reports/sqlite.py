@@ -20,23 +20,8 @@ from typing import Final
 
 from ..errors import ReportNotFound, ReportRejected, ReportStoreBusy
 from ..model import DEFAULT_GEOPACKAGE
-from .model import (
-    BUSY_RETRY_AFTER_S,
-    Added,
-    Outcome,
-    Report,
-    ReportDump,
-    ReportLimits,
-    StoredReport,
-    already_resolved,
-    check_budgets,
-    check_room,
-    checked_report,
-    checked_resolution,
-    client_keys,
-    local_iso,
-    purge_cutoff,
-)
+from . import model as rules
+from .model import Added, Outcome, Report, ReportDump, ReportLimits, StoredReport
 
 REPORTS_FILE_NAME: Final = "reports.sqlite"
 
@@ -84,7 +69,7 @@ class SQLiteReportStore:
         self,
         path: str | os.PathLike[str],
         *,
-        limits: ReportLimits = ReportLimits(),
+        limits: ReportLimits = rules.DEFAULT_LIMITS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path)
@@ -126,7 +111,7 @@ class SQLiteReportStore:
                 raise
             raise ReportStoreBusy(
                 f"报告库正忙 the report file {self.path.name} is locked by another writer; "
-                f"try again in {BUSY_RETRY_AFTER_S} s", BUSY_RETRY_AFTER_S) from None
+                f"try again in {rules.BUSY_RETRY_AFTER_S} s", rules.BUSY_RETRY_AFTER_S) from None
         finally:
             connection.close()
 
@@ -153,7 +138,7 @@ class SQLiteReportStore:
             "SELECT value FROM settings WHERE key = 'client_salt'").fetchone()[0])
 
     def add(self, station_id: str, kind: str, note: str = "", *, client: str) -> Added:
-        station_id, kind, note = checked_report(station_id, kind, note)
+        station_id, kind, note = rules.checked_report(station_id, kind, note)
         now = self._clock()
         with self._transaction() as connection:
             same = connection.execute(
@@ -175,13 +160,12 @@ class SQLiteReportStore:
                 ).fetchone()
                 return int(count), oldest
 
-            address_key, network_key = client_keys(self._salt(connection), client)
-            check_budgets(count_since, self.limits, address_key, network_key, now)
-            check_room(count_since, self.limits, now)
+            address_key, network_key = rules.admit(count_since, self.limits,
+                                                   self._salt(connection), client, now)
             cursor = connection.execute(
                 "INSERT INTO reports (station_id, kind, note, created_at, created_epoch,"
                 " client_key, network_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (station_id, kind, note, local_iso(now), now, address_key, network_key),
+                (station_id, kind, note, rules.local_iso(now), now, address_key, network_key),
             )
             row = connection.execute(f"SELECT {_COLUMNS} FROM reports WHERE id = ?",
                                      (cursor.lastrowid,)).fetchone()
@@ -220,21 +204,21 @@ class SQLiteReportStore:
 
     def resolve(self, report_id: int, *, who: str, note: str = "",
                 outcome: Outcome | str = Outcome.RESOLVED) -> Report:
-        who, note, outcome = checked_resolution(who, note, outcome)
+        who, note, outcome = rules.checked_resolution(who, note, outcome)
         with self._transaction() as connection:
             connection.execute(
                 "UPDATE reports SET resolved_at = ?, outcome = ?, resolved_by = ?,"
                 " resolution_note = ? WHERE id = ? AND resolved_at IS NULL",
-                (local_iso(self._clock()), outcome.value, who, note, report_id))
+                (rules.local_iso(self._clock()), outcome.value, who, note, report_id))
             changed = connection.execute("SELECT changes()").fetchone()[0]
             report = self._get(connection, report_id)
         if not changed:
-            raise already_resolved(report)
+            raise rules.already_resolved(report)
         return report
 
     def purge(self, older_than_days: float,
               archive: Callable[[list[Report]], None] | None = None) -> list[Report]:
-        cutoff = purge_cutoff(self._clock(), older_than_days)
+        cutoff = rules.purge_cutoff(self._clock(), older_than_days)
         with self._transaction() as connection:
             rows = connection.execute(
                 f"SELECT {_COLUMNS} FROM reports WHERE created_epoch < ? ORDER BY id", (cutoff,)
