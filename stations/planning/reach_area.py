@@ -33,7 +33,7 @@ import numpy.typing as npt
 from numba import njit, prange
 from scipy import ndimage
 
-from ..index import EARTH_RADIUS_M
+from ..index import EARTH_RADIUS_M, unit_vectors
 from .reach import BOUNDARY_TOLERANCE_M
 from .samples import AreaSamples
 
@@ -391,9 +391,7 @@ def straight_line_area(samples: AreaSamples, station_lon: npt.ArrayLike,
     empty = np.ones((rows // step + 1, cols // step + 1), dtype=bool)
     empty[ids // cols // step, ids % cols // step] = False
     coarse = ndimage.distance_transform_cdt(empty, metric="chessboard").astype(np.int32)
-    xyz = np.ascontiguousarray(np.column_stack([
-        np.cos(np.radians(lat)) * np.cos(np.radians(lon)),
-        np.cos(np.radians(lat)) * np.sin(np.radians(lon)), np.sin(np.radians(lat))])[order])
+    xyz = np.ascontiguousarray(unit_vectors(lon, lat)[order])
     row_start = np.searchsorted(ids, np.arange(rows + 1, dtype=np.int64) * cols)
     finest = max(_MIN_FINEST_M, reach_m * FINEST_CELL_FRACTION)
     covered, undecided = _cell_shares(
