@@ -602,3 +602,38 @@ def test_purge_without_archive_and_failing_archive(
     assert main(["reports", "purge", "--older-than", "5", "--reports", db]) == 0
     assert "purged 1 reports" in capsys.readouterr().out
     assert store.reports(include_resolved=True) == []
+
+
+@pytest.mark.postgis
+@needs_database
+def test_cli_lists_resolves_and_purges_reports_in_the_database(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("stations.cli.reports.clock", clock)
+    url = report_database()
+    with empty_report_store("postgis", tmp_path, LIMITS, clock) as store:
+        first = store.add("NN-001", "microwave_broken", "不热\n<b>x</b>", client="a").report
+        second = store.add("NN-002", "other", client="b").report
+        assert main(["reports", "resolve", str(first.id), "--database", url, "--dismiss",
+                     "--note", "能用", "--by", "王工"]) == 0
+        assert f"dismissed #{first.id} (NN-001)" in capsys.readouterr().out
+        assert main(["reports", "resolve", str(first.id), str(second.id), "--database", url]
+                    ) == 1  # the first was closed before: said, and the second still resolved
+        out, err = capsys.readouterr()
+        assert "already dismissed by 王工" in err and f"resolved #{second.id}" in out
+        assert main(["reports", "list", "--all", "--database", url]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert [line.split()[0] for line in lines] == [f"#{first.id}", f"#{second.id}"]
+        assert "[dismissed" in lines[0] and 'dismissed: "能用"' in lines[0]
+        assert 'note: "不热\\n<b>x</b>"' in lines[0]
+        clock.now += 10 * 86_400
+        archive = tmp_path / "old.jsonl"
+        assert main(["reports", "purge", "--older-than", "5", "--archive", str(archive),
+                     "--database", url]) == 0
+        rows = [json.loads(line) for line in archive.read_text(encoding="utf-8").splitlines()]
+        assert [(r["id"], r["outcome"], r["resolved_by"]) for r in rows] == [
+            (first.id, "dismissed", "王工"), (second.id, "resolved", rows[1]["resolved_by"])]
+        assert store.reports(include_resolved=True) == []
+    assert main(["reports", "list", "--database", "mysql://x"]) == 2
+    assert "--database: a postgresql:// URL" in capsys.readouterr().err
