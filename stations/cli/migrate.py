@@ -1,12 +1,14 @@
-"""``stations migrate``: move stations, history and office keys between a GeoPackage and PostGIS."""
+"""``stations migrate``: move stations, history, office keys and console accounts between a
+GeoPackage and PostGIS."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from ..console.accounts import CONSOLE_FILE_NAME, open_accounts
 from ..errors import StationsError
-from ..store import is_database_url, open_store
+from ..store import StationStore, is_database_url, open_store
 from ..store.migrate import copy_store, write_geopackage
 from . import SUBCOMMANDS
 
@@ -17,6 +19,8 @@ EPILOG = """examples:
 
 The target must be empty (a new database, or a GeoPackage path that does not exist yet).
 Stations keep their versions and the history its numbers; data_version is the same on both sides.
+The office console's staff accounts come along (on the GeoPackage side they are the file
+console.sqlite beside it, or --accounts); their sign-in sessions do not: staff sign in again.
 """
 
 
@@ -30,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="the store to copy from")
     parser.add_argument("--to", dest="target", required=True, metavar="GPKG_OR_URL",
                         help="the empty store to copy into")
+    parser.add_argument("--accounts", type=Path, metavar="DB",
+                        help=f"the console's accounts file on the GeoPackage side (default: "
+                        f"{CONSOLE_FILE_NAME} beside it)")
     parser.set_defaults(handler=migrate)
 
 
@@ -50,12 +57,25 @@ def migrate(args: argparse.Namespace) -> int:
         try:
             count = copy_store(source, target)
             version = target.snapshot().data_version
+            staff = _copy_accounts(args, source, target)
         finally:
             target.close()
     finally:
         source.close()
-    print(f"copied {count} stations to {_redacted(args.target)} (data version {version})")
+    print(f"copied {count} stations and {staff} staff accounts to {_redacted(args.target)} "
+          f"(data version {version})")
     return 0
+
+
+def _copy_accounts(args: argparse.Namespace, source: StationStore, target: StationStore) -> int:
+    """Copy the console's accounts along with the stations; how many."""
+    source_file = args.accounts or Path(args.source).with_name(CONSOLE_FILE_NAME)
+    if not is_database_url(args.source) and not source_file.exists():
+        return 0
+    rows = open_accounts(source, source_file).export()
+    target_file = args.accounts or Path(args.target).with_name(CONSOLE_FILE_NAME)
+    open_accounts(target, target_file).load(rows)
+    return len(rows)
 
 
 def _redacted(target: str) -> str:
