@@ -526,6 +526,13 @@ class StationService:
                                        self._filter_mask(options)[0], options.radius_m,
                                        options.route)
 
+    def answer_version(self, by: DistanceBasis) -> str:
+        """What answers measured ``by`` depend on: the stations, and for road answers also the
+        road network (a restart on another extract changes the routes, not the stations)."""
+        if by is DistanceBasis.ROAD and self.roads is not None:
+            return f"{self.data_version}-{self.roads.network.version}"
+        return self.data_version
+
     def road_report(self) -> dict[str, object] | None:
         """The road network in use and the stations it leaves out (too far from any road)."""
         if self.roads is None:
@@ -533,7 +540,7 @@ class StationService:
         off_road = {profile: [{"id": self.ids[row], "road_m": metres} for row, metres in rows]
                     for profile, rows in self.roads.off_road_report().items()}
         return {"file": str(self.roads.network.path), "bounds": self.roads.network.bounds,
-                "stations_off_road": off_road}
+                "version": self.roads.network.version, "stations_off_road": off_road}
 
     def _plain_feature(self, row: int, x: float, y: float, state: int, extra: bytes = b""
                        ) -> bytes:

@@ -13,10 +13,12 @@ The graph does not change when stations do, so a rebuilt GeoPackage only needs `
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +50,21 @@ class RoadNetwork:
         for name, graph in graphs.items():
             log.info("road network %s, %s: %d nodes, %d segments", path, name.value,
                      graph.node_count, graph.segment_count)
+        log.info("road network %s: version %s", path, network.version)
         return network
+
+    @cached_property
+    def version(self) -> str:
+        """A digest of the graphs' content: answers by road change with it, so it belongs in
+        their ETags (a server restarted on another extract must not confirm a cached answer)."""
+        digest = hashlib.blake2b(digest_size=8)
+        for name in sorted(self.graphs):
+            graph = self.graphs[name]
+            digest.update(name.value.encode())
+            for column in (graph.lon, graph.lat, graph.seg_a, graph.seg_b, graph.seg_m,
+                           graph.forward, graph.backward):
+                digest.update(np.ascontiguousarray(column).data)
+        return digest.hexdigest()
 
     @property
     def bounds(self) -> list[float]:
