@@ -5,7 +5,8 @@ change set is the same (:func:`stations.ingest.changes.diff`), made against the 
 stations only: a row outside the office's area is refused with its row number, and only the
 office's stations can be missing from its sheet.  The review (with the version of every
 station it was made from) waits server-side, keyed to the session, until the user applies it
-or cancels; it is bounded in size and age.
+or cancels; it is bounded in size and age.  The readers (pandas, GDAL) load on the first
+upload, not with the server.
 """
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ..crs import CoordinateSystem
 from ..errors import InvalidInput, StationNotFound
-from ..ingest.build import BuildReport, check_sources
-from ..ingest.changes import ChangeSet, Record, diff, records_from_frame
-from ..ingest.sources import make_spec
 from ..store import Scope, Snapshot, StationStore, StoredStation
 from ..store.base import iso
 from ..store.records import data_version
 from .accounts import session_key
 from .db import ConsoleDb
+
+if TYPE_CHECKING:
+    from ..ingest.changes import ChangeSet, Record
 
 SHEET_SUFFIXES: Final = (".csv", ".xlsx")
 REVIEW_MINUTES: Final = 30
@@ -56,6 +57,8 @@ class SheetReview:
 
     @classmethod
     def from_json(cls, text: str) -> SheetReview:
+        from ..ingest.changes import ChangeSet
+
         values = json.loads(text)
         values["changes"] = ChangeSet.from_dict(values["changes"])
         return cls(**values)
@@ -68,6 +71,10 @@ def review_sheet(store: StationStore, scope: Scope, content: bytes, filename: st
     Raises :class:`~stations.errors.InvalidInput` naming the field for a sheet of the wrong
     kind, and :class:`~stations.errors.SourceError` for one that cannot be read at all.
     """
+    from ..ingest.build import BuildReport, check_sources
+    from ..ingest.changes import records_from_frame
+    from ..ingest.sources import make_spec
+
     suffix = Path(filename).suffix.lower()
     if suffix not in SHEET_SUFFIXES:
         raise InvalidInput("sheet", f"must be a .csv or .xlsx file, not {suffix or 'none'!r} "
@@ -117,6 +124,8 @@ def _exists(store: StationStore, station_id: str) -> bool:
 def compare(mine: list[StoredStation], records: list[Record], made_ids: list[str]) -> ChangeSet:
     """The change set of ``records`` against the office's stations ``mine``; its base version
     is the data version of exactly those stations."""
+    from ..ingest.changes import diff
+
     snapshot = Snapshot(mine, data_version(s.digest for s in mine), 0)
     return diff(records, snapshot, set(made_ids))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -32,8 +33,6 @@ from ..errors import (
     StationsError,
     VersionConflict,
 )
-from ..ingest.changes import MissingUndecided, ReviewOutdated, apply_changes
-from ..ingest.review import review_html
 from .accounts import Staff
 from .pages import COOKIE, _current, _forged, _page, _who, _writer, accounts
 from .sheets import MAX_LISTED, PendingReviews, SheetReview, decisions, review_again, review_sheet
@@ -149,6 +148,8 @@ def review_map(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     _, review = found
+    from ..ingest.review import review_html
+
     html = review_html(review.changes, f"导入审阅 import review: {review.file}")
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
@@ -160,8 +161,11 @@ def review_map(request: Request) -> Response:
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
-async def _review_step(request: Request) -> tuple[Staff, dict[str, str], SheetReview] | Response:
-    """The signed-in writer, the form (CSRF checked) and the pending review it is about."""
+Step = Callable[[Request, Staff, dict[str, str], SheetReview], Awaitable[Response]]
+
+
+async def _review_step(request: Request, step: Step) -> Response:
+    """Check the writer and the form's CSRF token, then take ``step`` on the pending review."""
     checked = await _writer(request)
     if isinstance(checked, Response):
         return checked
@@ -171,15 +175,13 @@ async def _review_step(request: Request) -> tuple[Staff, dict[str, str], SheetRe
         return _page("message.html", 409, staff=staff, title="审阅已结束 Review gone",
                      message="此审阅已应用、取消或过期，请重新上传 / This review was applied, "
                      "cancelled or has expired; upload the sheet again.")
-    return staff, form, review
+    return await step(request, staff, form, review)
 
 
-@router.post("/apply")
-async def apply(request: Request) -> Response:
-    step = await _review_step(request)
-    if isinstance(step, Response):
-        return step
-    staff, form, review = step
+async def _apply(request: Request, staff: Staff, form: dict[str, str], review: SheetReview
+                 ) -> Response:
+    from ..ingest.changes import MissingUndecided, ReviewOutdated, apply_changes
+
     changes = review.changes
     try:
         entry = await run_in_threadpool(
@@ -201,13 +203,9 @@ async def apply(request: Request) -> Response:
                             status_code=303)
 
 
-@router.post("/again")
-async def again(request: Request) -> Response:
+async def _again(request: Request, staff: Staff, _form: dict[str, str], review: SheetReview
+                 ) -> Response:
     """Compare the same sheet with the stations as they are now (after a conflict)."""
-    step = await _review_step(request)
-    if isinstance(step, Response):
-        return step
-    staff, _, review = step
     try:
         fresh = await run_in_threadpool(review_again, station_store(request), staff.scope,
                                         review)
@@ -215,6 +213,16 @@ async def again(request: Request) -> Response:
     except StationsError as exc:
         return _review_page(request, staff, review, 409, error=str(exc))
     return RedirectResponse("/console/upload/review", status_code=303)
+
+
+@router.post("/apply")
+async def apply(request: Request) -> Response:
+    return await _review_step(request, _apply)
+
+
+@router.post("/again")
+async def again(request: Request) -> Response:
+    return await _review_step(request, _again)
 
 
 @router.post("/cancel")
