@@ -64,3 +64,17 @@ def write_river_stations(path: Path) -> Path:
     frame["geometry"] = [Point(*lonlat(*STATION_XY[name])) for name in "ABC"]
     write_stations(frame, path)
     return path
+
+
+def write_river_district(path: Path) -> Path:
+    """One district (code 610199) around the river city, written by GDAL (GeoPackage)."""
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    west, south = lonlat(-50, -100)
+    east, north = lonlat(2050, 400)
+    frame = gpd.GeoDataFrame({"code": ["610199"], "name": ["河区"]},
+                             geometry=[shapely.box(west, south, east, north)], crs="EPSG:4326")
+    pyogrio.write_dataframe(frame, path)
+    return path

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -42,10 +43,13 @@ class RoadNetwork:
     snappers: dict[ProfileName, SegmentSnapper]
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> RoadNetwork:
-        """Read an ``.osm.pbf``; DataFileError if it is unreadable or has no usable road."""
+    def load(cls, path: str | os.PathLike[str],
+             profiles: Iterable[ProfileName] = tuple(PROFILES)) -> RoadNetwork:
+        """Read an ``.osm.pbf``; DataFileError if it is unreadable or has no usable road.
+
+        ``profiles`` limits the graphs built (a planner asks about one way of travelling)."""
         highways = read_highways(path)
-        graphs = {name: RoadGraph.build(highways, profile) for name, profile in PROFILES.items()}
+        graphs = {name: RoadGraph.build(highways, PROFILES[name]) for name in profiles}
         network = cls(Path(path), graphs, {name: SegmentSnapper(g) for name, g in graphs.items()})
         for name, graph in graphs.items():
             log.info("road network %s, %s: %d nodes, %d segments", path, name.value,
