@@ -53,7 +53,7 @@ def _token(request: Request) -> str:
 def _upload_page(request: Request, staff: Staff, status: int = 200, **values: Any
                  ) -> Response:
     settings = request.app.state.settings
-    return _page("upload.html", status, staff=staff, title="上传表格 Upload a sheet",
+    return _page(request, "upload.html", status, staff=staff, title=("上传表格", "Upload a sheet"),
                  systems=list(CoordinateSystem), chosen=values.pop("crs", None)
                  or settings.console_sheet_crs.value,
                  max_mb=settings.console_sheet_max_bytes / 1e6,
@@ -63,8 +63,9 @@ def _upload_page(request: Request, staff: Staff, status: int = 200, **values: An
 
 def _review_page(request: Request, staff: Staff, review: SheetReview, status: int = 200,
                  **values: Any) -> Response:
-    return _page("sheet_review.html", status, staff=staff, title="导入审阅 Sheet review",
-                 review=review, changes=review.changes, problems=review.problems[:MAX_LISTED],
+    return _page(request, "sheet_review.html", status, staff=staff,
+                 title=("导入审阅", "Sheet review"), review=review, changes=review.changes,
+                 problems=review.problems[:MAX_LISTED],
                  **values)
 
 
@@ -102,8 +103,8 @@ async def upload(request: Request) -> Response:
         form = await _multipart(request)
     except PayloadTooLarge:
         limit = request.app.state.settings.console_sheet_max_bytes
-        return _upload_page(request, staff, 413, error=f"表格过大 / sheet: larger than "
-                            f"{limit} bytes")
+        return _upload_page(request, staff, 413, error=(f"sheet: 表格超过 {limit} 字节",
+                                                         f"sheet: larger than {limit} bytes"))
     except InvalidInput as exc:
         return _upload_page(request, staff, 400, error=str(exc))
     refusal = _forged(request, staff, form)
@@ -112,7 +113,7 @@ async def upload(request: Request) -> Response:
     sheet, crs = form.get("sheet"), str(form.get("crs", ""))
     if not isinstance(sheet, UploadFile) or not sheet.filename:
         return _upload_page(request, staff, 422, crs=crs,
-                            error="sheet: 请选择表格文件 / choose the sheet file")
+                            error=("sheet: 请选择表格文件", "sheet: choose the sheet file"))
     content = await sheet.read()
     try:
         review = await run_in_threadpool(review_sheet, station_store(request), staff.scope,
@@ -172,9 +173,10 @@ async def _review_step(request: Request, step: Step) -> Response:
     staff, form = checked
     review = _pending(request).get(_token(request), now(request))
     if review is None:
-        return _page("message.html", 409, staff=staff, title="审阅已结束 Review gone",
-                     message="此审阅已应用、取消或过期，请重新上传 / This review was applied, "
-                     "cancelled or has expired; upload the sheet again.")
+        return _page(request, "message.html", 409, staff=staff,
+                     title=("审阅已结束", "Review gone"),
+                     message=("此审阅已应用、取消或过期，请重新上传", "This review was applied, "
+                              "cancelled or has expired; upload the sheet again."))
     return await step(request, staff, form, review)
 
 
@@ -194,7 +196,7 @@ async def _apply(request: Request, staff: Staff, form: dict[str, str], review: S
     except VersionConflict as exc:
         yours = changes.records.get(exc.station_id) or next(
             (r for r in changes.missing if r["id"] == exc.station_id), {})
-        return _page("sheet_conflict.html", 409, staff=staff, title="冲突 Conflict",
+        return _page(request, "sheet_conflict.html", 409, staff=staff, title=("冲突", "Conflict"),
                      station_id=exc.station_id, reviewed=changes.versions.get(exc.station_id),
                      yours=yours, current=exc.current or {})
     _pending(request).drop(_token(request))
