@@ -198,7 +198,7 @@ def test_bad_uploads_are_refused_naming_the_field(upload):
     bad_crs = send_sheet(client, csrf, crs="mercator")
     assert bad_crs.status_code == 422 and "crs:" in bad_crs.text
     huge = send_sheet(client, csrf, b"a" * 2_100_000)
-    assert huge.status_code == 413 and "2000000 bytes" in huge.text
+    assert huge.status_code == 413 and "表格超过 2000000 字节" in huge.text
     headings_only = send_sheet(client, csrf, "编号,驿站名称\n".encode())
     assert headings_only.status_code == 422 and "表头中找不到名称和经纬度列" in headings_only.text
     clock.now += dt.timedelta(minutes=31)  # a review waits half an hour at most
