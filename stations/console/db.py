@@ -3,7 +3,7 @@
 Beside a GeoPackage the console uses a small SQLite file (``console.sqlite``); a server run
 with ``--database`` keeps them in the PostGIS database instead, so that every replica knows
 the same accounts, lockouts and sessions.  Both run the same SQL (the PostgreSQL migration
-``0002.console-accounts.sql`` is also the SQLite schema), written with ``%s`` parameters.
+``0003.console-accounts.sql`` is also the SQLite schema), written with ``%s`` parameters.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import psycopg_pool
 
 SCHEMA_FILE: Final = Path(__file__).parents[1] / "store" / "migrations" / \
-    "0002.console-accounts.sql"
+    "0003.console-accounts.sql"
 
 
 class Cursor(Protocol):

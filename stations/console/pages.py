@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
@@ -33,7 +34,7 @@ from ..errors import (
 )
 from ..ingest.hours_zh import normalise_hours
 from ..model import AMENITIES, Status
-from ..reports import REPORT_KINDS
+from ..reports import REPORT_KINDS, Outcome
 from ..store import Change, StoredStation
 from ..store.history import revert
 from . import language
@@ -375,7 +376,7 @@ async def resolve(request: Request, report_id: int) -> Response:
     checked = await _writer(request)
     if isinstance(checked, Response):
         return checked
-    staff, _form_values = checked
+    staff, form = checked
     store = report_store(request)
     try:
         report = store.get(report_id)
@@ -383,5 +384,11 @@ async def resolve(request: Request, report_id: int) -> Response:
         return _not_yours(request, staff)
     if _own_station(request, staff, report.station_id) is None:
         return _not_yours(request, staff)
-    store.resolve(report_id)
+    try:
+        await run_in_threadpool(store.resolve, report_id, who=_who(staff),
+                                note=form.get("note", ""),
+                                outcome=form.get("outcome", Outcome.RESOLVED))
+    except StationsError as exc:  # closed meanwhile by a colleague, or a bad note
+        return _page(request, "message.html", 409, staff=staff,
+                     title=("未能处理", "Not resolved"), message=str(exc))
     return RedirectResponse("/console/reports", status_code=303)

@@ -11,6 +11,7 @@ upload, not with the server.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import tempfile
@@ -21,14 +22,16 @@ from typing import TYPE_CHECKING, Final
 
 from ..crs import CoordinateSystem
 from ..errors import InvalidInput, StationNotFound
-from ..store import Scope, Snapshot, StationStore, StoredStation
+from ..store import Scope, Snapshot, StationStore
 from ..store.base import iso
 from ..store.records import data_version
 from .accounts import session_key
 from .db import ConsoleDb
 
 if TYPE_CHECKING:
-    from ..ingest.changes import ChangeSet, Record
+    import geopandas as gpd
+
+    from ..ingest.changes import ChangeSet
 
 SHEET_SUFFIXES: Final = (".csv", ".xlsx")
 REVIEW_MINUTES: Final = 30
@@ -40,14 +43,14 @@ MAX_LISTED: Final = 200  # problem lines shown on the page
 
 @dataclass(slots=True)
 class SheetReview:
-    """What a sheet would change for one office, and what was refused, as the user saw it."""
+    """What a sheet would change for one office, what was refused, and the sheet itself (to
+    compare it again after a colleague's edit), as the user saw it."""
 
     file: str
     crs: str
     summary: str
     changes: ChangeSet
-    records: list[Record]
-    made_ids: list[str]
+    sheet: str  # the uploaded bytes, base64
     problems: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
 
@@ -72,7 +75,7 @@ def review_sheet(store: StationStore, scope: Scope, content: bytes, filename: st
     kind, and :class:`~stations.errors.SourceError` for one that cannot be read at all.
     """
     from ..ingest.build import BuildReport, check_sources
-    from ..ingest.changes import records_from_frame
+    from ..ingest.changes import diff
     from ..ingest.sources import make_spec
 
     suffix = Path(filename).suffix.lower()
@@ -88,29 +91,34 @@ def review_sheet(store: StationStore, scope: Scope, content: bytes, filename: st
         path.write_bytes(content)
         spec = make_spec(path, system, label=Path(filename).name)
         result = check_sources([spec])
-    report = BuildReport.from_validation(result, [spec])
-    records = records_from_frame(result.stations) if result.rows_stored else []
     mine = store.stations_in(scope)
-    kept, refused = _in_scope(store, scope, {s.id for s in mine}, records, result.places)
-    made = sorted(result.made_ids & {str(r["id"]) for r in kept})
-    return SheetReview(spec.name, system, report.summary(), compare(mine, kept, made), kept,
-                       made, [str(p) for p in result.problems], refused)
+    keep, refused = _in_scope(store, scope, {s.id for s in mine}, result.stations,
+                              result.places)
+    stations = result.stations[keep]
+    snapshot = Snapshot(mine, data_version(s.digest for s in mine), 0)
+    changes = diff(stations, snapshot, result.made_ids & set(stations["id"]))
+    return SheetReview(spec.name, system, BuildReport.from_validation(result, [spec]).summary(),
+                       changes, base64.b64encode(content).decode(),
+                       [str(p) for p in result.problems], refused)
 
 
-def _in_scope(store: StationStore, scope: Scope, mine: set[str], records: list[Record],
-              places: list[str]) -> tuple[list[Record], list[str]]:
-    """The records the office may write, and a line for each refused one."""
-    kept, refused = [], []
+def _in_scope(store: StationStore, scope: Scope, mine: set[str], stations: gpd.GeoDataFrame,
+              places: list[str]) -> tuple[list[bool], list[str]]:
+    """Which sheet stations the office may write, and a line for each refused one."""
+    keep, refused = [], []
     why = f"不在本单位管辖范围 / outside this office's area ({scope.describe()})"
-    for record, place in zip(records, places, strict=True):
+    rows = stations[["id", "name", "division_code", "province", "city", "district"]]
+    for record, place in zip(rows.to_dict("records"), places, strict=True):
         if not scope.covers(record):
             refused.append(f"{place}: {record['id']} {record['name']}: {why}")
         elif record["id"] not in mine and _exists(store, str(record["id"])):
             refused.append(f"{place}: {record['id']} {record['name']}: 此编号属于其他单位的驿站 "
                            "/ this id is another office's station")
         else:
-            kept.append(record)
-    return kept, refused
+            keep.append(True)
+            continue
+        keep.append(False)
+    return keep, refused
 
 
 def _exists(store: StationStore, station_id: str) -> bool:
@@ -121,20 +129,9 @@ def _exists(store: StationStore, station_id: str) -> bool:
     return True
 
 
-def compare(mine: list[StoredStation], records: list[Record], made_ids: list[str]) -> ChangeSet:
-    """The change set of ``records`` against the office's stations ``mine``; its base version
-    is the data version of exactly those stations."""
-    from ..ingest.changes import diff
-
-    snapshot = Snapshot(mine, data_version(s.digest for s in mine), 0)
-    return diff(records, snapshot, set(made_ids))
-
-
 def review_again(store: StationStore, scope: Scope, review: SheetReview) -> SheetReview:
     """The same sheet compared with the office's stations as they are now."""
-    changes = compare(store.stations_in(scope), review.records, review.made_ids)
-    return SheetReview(review.file, review.crs, review.summary, changes, review.records,
-                       review.made_ids, review.problems, review.refused)
+    return review_sheet(store, scope, base64.b64decode(review.sheet), review.file, review.crs)
 
 
 class PendingReviews:
