@@ -57,7 +57,7 @@ def test_migrate_to_postgis_and_back_keeps_versions_history_and_keys(sample_gpkg
     reports.add("NN-003", "other", client="10.0.0.1")
     url = fresh_database()
     assert main(["migrate", "--from", str(sample_gpkg), "--to", url]) == 0
-    assert "copied 6 stations and 3 reports" in capsys.readouterr().out
+    assert "copied 6 stations, 3 reports and 0 staff accounts" in capsys.readouterr().out
     (tmp_path / "back").mkdir()
     back = tmp_path / "back" / "stations.gpkg"
     assert main(["migrate", "--from", url, "--to", str(back)]) == 0
