@@ -39,7 +39,8 @@ def test_coverage_table_json_and_map(tmp_path, sample_gpkg, capsys):
     assert "2 个行政区；0 个驿站" in summary
     # The sample's stations all lie beyond the two squares: said, not silently dropped.
     assert "2 areas; 0 stations; 0.0 % of the area within 800 m" in summary
-    assert f"{len(pyogrio.read_dataframe(sample_gpkg, layer='stations'))} stations lie outside" in summary
+    count = len(pyogrio.read_dataframe(sample_gpkg, layer="stations"))
+    assert f"{count} stations lie outside these areas" in summary
 
 
 def test_coverage_csv_to_stdout(tmp_path, sample_gpkg, capsys):
