@@ -137,6 +137,8 @@ class StationIndex:
         new row of old row ``i`` (-1 if the station went; None when no row went).  Costs a
         pass over arrays, never a tree build.
         """
+        if self._tree_size == 0:
+            return StationIndex(lon, lat)  # no tree to keep
         fresh = object.__new__(StationIndex)
         fresh.lon = np.ascontiguousarray(lon, dtype=np.float64)
         fresh.lat = np.ascontiguousarray(lat, dtype=np.float64)

@@ -61,3 +61,12 @@ def test_an_update_leaves_the_index_it_came_from_as_it_was():
     rows, _ = after.nearest(108.2, 22.0, 2)
     assert rows == [0, 1] and len(after) == 2 and after.overlay_size == 3
     assert after.nearest(108.1, 22.5, 1) == ([1], [0.0])
+
+
+def test_stations_join_an_empty_index_and_all_can_go():
+    joined = StationIndex([], []).updated(np.array([108.0, 109.0]), np.array([22.0, 23.0]),
+                                          [0, 1])
+    assert joined.nearest(108.1, 22.0, 3)[0] == [0, 1]
+    gone = joined.updated(np.zeros(0), np.zeros(0), [], np.array([-1, -1]))
+    assert gone.nearest(108.1, 22.0, 3) == ([], [])
+    assert gone.nearest_batch([108.1], [22.0], 2).index.tolist() == [[-1, -1]]
