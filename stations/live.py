@@ -75,6 +75,10 @@ class LiveStations:
                 log.info("reloaded %s: data version %s -> %s, %d stations", self.path,
                          previous.data_version, fresh.data_version, fresh.count)
 
+    def serve_entry(self, entry: int) -> None:
+        """Serve a change just written into the file (``entry``: its history number) now."""
+        self.check_now()
+
     def _load(self) -> StationService:
         """Load the GeoPackage and, with a road network, prepare its stations on the roads."""
         service = StationService.load(self.path, self.clock)
