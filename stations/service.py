@@ -252,8 +252,9 @@ def _feature_head(id_json: bytes, properties_json: bytes, opening_hours: str,
         id_json, properties_json[:-1], _hours_in_words(opening_hours, opening_hours_text))
 
 
+@lru_cache(maxsize=1 << 14)
 def _amenity_fragment(bits: int) -> bytes:
-    """``"amenities":[...]`` for one combination of amenity bits."""
+    """``"amenities":[...]`` for one combination of amenity bits (kept for the next load)."""
     chosen = [
         {"code": a.code, "label_zh": a.label_zh, "label_en": a.label_en, "icon": a.icon}
         for position, a in enumerate(AMENITIES) if bits >> position & 1
