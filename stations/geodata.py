@@ -34,7 +34,7 @@ import pyogrio
 import shapely
 
 from .errors import DataFileError
-from .gpkg_rows import check_stations
+from .gpkg_rows import check_stations, require_geopackage
 from .model import (
     AMENITIES,
     AMENITIES_TABLE,
@@ -244,8 +244,7 @@ def read_stations(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
 
 
 def _read_layer(path: str | os.PathLike[str], layer: str) -> pd.DataFrame:
-    if not Path(path).is_file():
-        raise DataFileError(f"{path}: no such GeoPackage")
+    require_geopackage(path)
     try:
         return pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:  # GDAL reports corruption with several exception types

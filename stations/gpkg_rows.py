@@ -69,9 +69,19 @@ def point_from_gpkg_blob(blob: bytes) -> tuple[float, float]:
     return x, y
 
 
+def require_geopackage(path: str | os.PathLike[str]) -> Path:
+    """``path`` when it names a file; DataFileError saying whether it is missing or a folder."""
+    found = Path(path)
+    if found.is_dir():
+        raise DataFileError(f"{path}: is a folder, not a GeoPackage file (这是文件夹，不是文件); "
+                            "name the .gpkg file itself")
+    if not found.is_file():
+        raise DataFileError(f"{path}: no such GeoPackage (找不到该文件)")
+    return found
+
+
 def _connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
-    if not Path(path).is_file():
-        raise DataFileError(f"{path}: no such GeoPackage")
+    require_geopackage(path)
     try:
         connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()

@@ -34,7 +34,7 @@ def lonlat(x: float, y: float) -> tuple[float, float]:
             LAT0 + y / metres_per_degree)
 
 
-def write_river_city(path: Path) -> Path:
+def write_river_city(path: Path, bridges: tuple[int, ...] = (0, 1000, 2000)) -> Path:
     xs = (0, 500, 1000, 1500, 2000)
     south = {x: 1 + i for i, x in enumerate(xs)}
     north = {x: 11 + i for i, x in enumerate(xs)}
@@ -46,6 +46,8 @@ def write_river_city(path: Path) -> Path:
         writer.add_way(Way(id=1, nodes=[south[x] for x in xs], tags=street))
         writer.add_way(Way(id=2, nodes=[north[x] for x in xs], tags=street))
         for way_id, x in ((3, 0), (4, 1000), (5, 2000)):
+            if x not in bridges:
+                continue
             writer.add_way(Way(id=way_id, nodes=[south[x], north[x]],
                                tags={"highway": "tertiary", "bridge": "yes"}))
         writer.add_way(Way(id=6, nodes=[south[500], north[500]],
@@ -61,4 +63,18 @@ def write_river_stations(path: Path) -> Path:
     frame = make_sample_frame().iloc[:3].copy()
     frame["geometry"] = [Point(*lonlat(*STATION_XY[name])) for name in "ABC"]
     write_stations(frame, path)
+    return path
+
+
+def write_river_district(path: Path) -> Path:
+    """One district (code 610199) around the river city, written by GDAL (GeoPackage)."""
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    west, south = lonlat(-50, -100)
+    east, north = lonlat(2050, 400)
+    frame = gpd.GeoDataFrame({"code": ["610199"], "name": ["河区"]},
+                             geometry=[shapely.box(west, south, east, north)], crs="EPSG:4326")
+    pyogrio.write_dataframe(frame, path)
     return path

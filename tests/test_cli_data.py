@@ -96,6 +96,8 @@ def test_max_problems_limits_the_listing(workdir, capsys):
     (["build", "s.csv", "--crs", "wgs84", "--mapping", "none.toml"], "none.toml: no such file"),
     (["build"], "geodata/sources/sources.toml: no such file"),
     (["info", "--data", "none.gpkg"], "none.gpkg: no such GeoPackage"),
+    (["info", "--data", "."], ".: is a folder, not a GeoPackage file"),
+    (["map", "--data", ".", "--city", "南宁市", "-o", "out"], ".: is a folder, not a GeoPackage"),
     (["build", "s.csv", "--crs", "gcj02", "-o", "."], ".: is a folder"),
     (["build", "s.csv", "--crs", "gcj02", "-o", "s.csv/x.gpkg"], "cannot write the GeoPackage"),
 ])

@@ -179,3 +179,22 @@ def test_bad_roads_file_is_a_clean_error(river_files, tmp_path, capsys, monkeypa
     err = capsys.readouterr().err
     assert err.startswith("stations serve: error:") and str(roads) in err
     assert "Traceback" not in err
+
+
+def test_road_answers_carry_the_network_in_their_etag(river_files, tmp_path):
+    """A server restarted on another extract must not confirm a rider's cached road answer."""
+    gpkg, roads = river_files
+    fewer_bridges = write_river_city(tmp_path / "fewer-bridges.osm.pbf", bridges=(0, 2000))
+    query = {**RIDER_QUERY, "at": "2025-03-01T12:00:00+08:00"}
+    tags = {}
+    for name, extract in (("all", roads), ("fewer", fewer_bridges)):
+        client = TestClient(create_app(ApiSettings(data=gpkg, roads=extract, reload_interval_s=0)))
+        tags[name] = {by: client.get("/nearest", params={**query, "by": by}).headers["etag"]
+                      for by in ("straight", "road")}
+        if name == "fewer":
+            stale = client.get("/nearest", params={**query, "by": "road"},
+                               headers={"If-None-Match": tags["all"]["road"]})
+            assert stale.status_code == 200
+            assert client.get("/health").json()["roads"]["version"] in tags[name]["road"]
+    assert tags["all"]["straight"] == tags["fewer"]["straight"]
+    assert tags["all"]["road"] != tags["fewer"]["road"]

@@ -96,7 +96,8 @@ def nearest_reply(service: StationService, raw_query: bytes, if_none_match: str 
     """
     try:
         lon, lat, options = parse_nearest_query(query_pairs(raw_query))
-        etag = data_etag(service.data_version, None if options.at else service.clock())
+        etag = data_etag(service.answer_version(options.by),
+                         None if options.at else service.clock())
         headers = [(b"etag", etag.encode()), (b"cache-control", REVALIDATE.encode())]
         if etag_matches(if_none_match, etag):
             reply = Reply(304, b"", headers)

@@ -17,6 +17,7 @@ from ..errors import PlanningError
 from ..maps.basemaps import Basemap
 from ..maps.district_map import build_district_map, station_points_layer
 from ..maps.render import save_map
+from ..maps.service_areas import add_service_area
 from ..model import STATIONS_LAYER
 from ..planning.coverage import Stations, coverage_totals, district_coverage
 from ..planning.demand import read_demand
@@ -27,10 +28,10 @@ from ..planning.districts import (
     read_boundary_file,
     select_districts,
 )
-from ..planning.reach import StraightLineReach
 from ..planning.searches import DEFAULT_MIN_COUNT, read_search_counts, search_gaps
 from . import SUBCOMMANDS
 from .options import add_data_option, add_output_option
+from .reach_options import ReachMaker, add_reach_options
 
 DEFAULT_REACH_M = 1000
 # Above this many stations a map shows counts per district, not dots.
@@ -88,8 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="study areas: province, city or district (default: district)")
     parser.add_argument("--area", metavar="NAME",
                         help="only the districts of this province, city or code (e.g. 南宁市)")
-    parser.add_argument("--reach", type=float, default=DEFAULT_REACH_M, metavar="METRES",
-                        help=f"distance counted as within reach (default: {DEFAULT_REACH_M})")
+    add_reach_options(parser, DEFAULT_REACH_M)
     add_boundaries_options(parser)
     input_file_options(parser, "demand", "demand points or cells with weights (CSV with lon, "
                        "lat, weight; or GeoPackage/GeoJSON)", ("weight",))
@@ -108,7 +108,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _json_value(value: object) -> object:
-    return None if isinstance(value, float) and math.isnan(value) else value
+    """NaN (no demand) and infinity (unreachable by road) are null in JSON."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     stations = pyogrio.read_dataframe(args.data, layer=STATIONS_LAYER, use_arrow=True)
     lon, lat = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
     located = Stations.locate(lon, lat, districts)
-    reach = StraightLineReach(lon, lat, args.reach)
+    reach = ReachMaker(args, tuple(districts.total_bounds))(lon, lat)
     demand = gaps = None
     if args.demand is not None and args.searches is not None:
         raise PlanningError("demand: give --demand or --searches, not both")
@@ -136,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
                                          located.district[inside], districts)
         totals["division_mismatches"] = len(mismatched)
     if args.json:
-        text = json.dumps({"reach_m": args.reach, "by": reach.by, "level": args.level,
+        text = json.dumps({"reach_m": reach.reach_m, "by": reach.by, "reach": reach.label,
+                           "level": args.level,
                            "totals": {k: _json_value(v) for k, v in totals.items()},
                            "districts": [{k: _json_value(v) for k, v in row.items()}
                                          for row in table.to_dict("records")],
@@ -150,8 +152,9 @@ def run(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     if args.map is not None:
         basemap = Basemap(args.basemap)
-        fmap = build_district_map(table, districts, args.reach, basemap,
-                                  place=args.area or "全国 China")
+        fmap = build_district_map(table, districts, reach.reach_m, basemap,
+                                  place=args.area or "全国 China", reach_label=reach.label)
+        add_service_area(fmap, reach, basemap)
         inside = located.district >= 0
         if inside.sum() <= _DOTS_UP_TO:
             station_points_layer(fmap, lon[inside], lat[inside], basemap)
@@ -161,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
                   f"; {totals['division_mismatches']} stations lie outside the division their "
                   "import recorded (division_code)")
     print(f"{totals['districts']} districts, {totals['stations']} stations, "
-          f"{totals['area_share'] * 100:.1f} % of the area within {args.reach:g} m{mismatched}"
+          f"{totals['area_share'] * 100:.1f} % of the area within {reach.label}{mismatched}"
           + ("" if gaps is None else "".join(f"\n{t}" for t in gaps["text"])),
           file=sys.stderr)
     return 0

@@ -24,6 +24,7 @@ from ..planning.sites import grid_candidates, plan_rows, plan_sites, read_candid
 from . import SUBCOMMANDS
 from .coverage import add_search_options, input_file_options
 from .options import add_data_option, add_output_option
+from .reach_options import ReachMaker, add_reach_options
 
 CSV_HEADINGS = {
     "rank": "序号 rank", "name": "名称 name",
@@ -53,8 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="spacing of the candidate grid when no --candidates (default: 500)")
     parser.add_argument("--sites", type=int, default=10,
                         help="how many new sites to choose (default: 10)")
-    parser.add_argument("--reach", type=float, default=1000.0, metavar="METRES",
-                        help="distance counted as within reach (default: 1000)")
+    add_reach_options(parser, 1000.0)
     parser.add_argument("--exact", action="store_true",
                         help="ask HiGHS for the proven optimum (small instances)")
     parser.add_argument("--time-limit", type=float, default=30.0, metavar="SECONDS",
@@ -102,12 +102,15 @@ def run(args: argparse.Namespace) -> int:
     stations = pyogrio.read_dataframe(args.data, layer=STATIONS_LAYER, columns=["id"],
                                       use_arrow=True)
     lon, lat = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
-    plan = plan_sites(candidates, demand, lon, lat, args.sites, args.reach, exact=args.exact,
-                      time_limit_s=args.time_limit)
+    reach = ReachMaker(args, (float(demand.lon.min()), float(demand.lat.min()),
+                              float(demand.lon.max()), float(demand.lat.max())))(lon, lat)
+    plan = plan_sites(candidates, demand, lon, lat, args.sites, reach.reach_m, exact=args.exact,
+                      time_limit_s=args.time_limit, reach=reach)
     rows = plan_rows(plan, candidates)
     if args.json:
         text = json.dumps({
-            "reach_m": args.reach, "demand_total": plan.demand_total,
+            "reach_m": reach.reach_m, "by": reach.by, "reach": reach.label,
+            "demand_total": plan.demand_total,
             "covered_before": plan.covered_before, "covered_after": plan.covered_after,
             "upper_bound": plan.upper_bound, "bound_method": plan.bound_method,
             "gap": plan.gap, "optimal": plan.optimal, "seconds": round(plan.seconds, 3),
@@ -122,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         # UTF-8 with a byte order mark, so that Excel on Chinese Windows reads the headings.
         Path(args.output).write_text(text, encoding="utf-8" if args.json else "utf-8-sig")
     if args.map is not None:
-        fmap = build_sites_map(plan, candidates, lon, lat, args.reach, Basemap(args.basemap))
+        fmap = build_sites_map(plan, candidates, lon, lat, reach, Basemap(args.basemap))
         save_map(fmap, args.map)
     _summary(plan)
     return 0

@@ -9,16 +9,17 @@ import numpy as np
 
 from ..geodata import read_build_info, read_stations
 from ..hours import china_now
+from ..maps.service_areas import drawn_service_area
 from ..planning.coverage import Stations, district_coverage
 from ..planning.demand import demand_points, read_demand
 from ..planning.districts import load_package_districts, read_boundary_file, select_districts
-from ..planning.reach import StraightLineReach
 from ..planning.report import render_report, station_changes
 from ..planning.samples import cached_area_samples
 from ..planning.sites import grid_candidates, plan_sites, read_candidates
 from . import SUBCOMMANDS
 from .coverage import input_file_options
 from .options import add_data_option, add_output_option
+from .reach_options import ReachMaker, add_reach_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,8 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="spacing of the candidate grid (default: 500)")
     parser.add_argument("--sites", type=int, default=10,
                         help="new sites to suggest, 0 for none (default: 10)")
-    parser.add_argument("--reach", type=float, default=1000.0, metavar="METRES",
-                        help="distance counted as within reach (default: 1000)")
+    add_reach_options(parser, 1000.0)
     parser.add_argument("--previous", type=Path, metavar="GPKG",
                         help="an earlier station GeoPackage, to show what changed since")
     add_output_option(parser, what="the HTML report", metavar="FILE.html",
@@ -48,11 +48,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def _coverage(stations, districts, reach_m, demand, samples):
+def _coverage(stations, districts, make_reach, demand, samples):
     lon, lat = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
-    reach = StraightLineReach(lon, lat, reach_m)
-    return district_coverage(Stations.locate(lon, lat, districts), districts, reach, demand,
-                             samples)
+    reach = make_reach(lon, lat)
+    return reach, district_coverage(Stations.locate(lon, lat, districts), districts, reach,
+                                    demand, samples)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     demand = (read_demand(args.demand, args.demand_crs, args.weight_field)
               if args.demand is not None else None)
     samples = cached_area_samples(districts)
-    table = _coverage(stations, districts, args.reach, demand, samples)
+    make_reach = ReachMaker(args, tuple(districts.total_bounds))
+    reach, table = _coverage(stations, districts, make_reach, demand, samples)
     plan = candidates = None
     if args.sites > 0:
         # Without demand, each area sample point stands for its square kilometres.
@@ -77,18 +78,19 @@ def run(args: argparse.Namespace) -> int:
                       if args.candidates is not None
                       else grid_candidates(target.lon, target.lat, args.grid))
         plan = plan_sites(candidates, target, stations.geometry.x.to_numpy(),
-                          stations.geometry.y.to_numpy(), args.sites, args.reach)
+                          stations.geometry.y.to_numpy(), args.sites, reach.reach_m,
+                          reach=reach)
     changes = previous_table = None
     if args.previous is not None:
         previous = read_stations(args.previous)
         changes = station_changes(stations, previous,
                                   read_build_info(args.previous).get("data_version", "?"))
-        previous_table = _coverage(previous, districts, args.reach, demand, samples)
+        _, previous_table = _coverage(previous, districts, make_reach, demand, samples)
     page = render_report(
-        args.area, table, districts, stations, args.reach,
+        args.area, table, districts, stations, reach.reach_m,
         read_build_info(args.data).get("data_version", "?"),
         china_now(),
-        plan, candidates, changes, previous_table)
+        plan, candidates, changes, previous_table, reach.label, drawn_service_area(reach))
     Path(args.output).write_text(page, encoding="utf-8")
     print(args.output)
     return 0

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from ..planning.coverage import coverage_totals
+from ..planning.reach import gap_text
 from .basemaps import TILE_SOURCES, Basemap, display_geometry, display_lonlat, new_map
 from .coverage_map import SHARE_BINS, share_colour
 from .district_layer import DistrictLayer, display_geojson
@@ -43,10 +44,10 @@ def _percent(share: float) -> str:
     return "—" if pd.isna(share) else f"{share * 100:.1f} %"
 
 
-def _metrics(reach_m: float, with_demand: bool) -> list[dict[str, object]]:
+def _metrics(within: str, with_demand: bool) -> list[dict[str, object]]:
     share_legend = [{"swatch": colour, "label": label} for _l, colour, label in SHARE_BINS]
     metrics: list[dict[str, object]] = [
-        {"key": "area", "title": f"{reach_m:g} m 内面积占比 Area within {reach_m:g} m",
+        {"key": "area", "title": f"{within} 内面积占比 Area within {within}",
          "legend": share_legend},
         {"key": "stations", "title": "驿站数 Stations",
          "legend": [{"swatch": c, "label": label} for _l, c, label in COUNT_BINS]},
@@ -54,8 +55,8 @@ def _metrics(reach_m: float, with_demand: bool) -> list[dict[str, object]]:
          "legend": [{"swatch": c, "label": label} for _l, c, label in DENSITY_BINS]},
     ]
     if with_demand:
-        metrics.insert(1, {"key": "demand", "title": f"{reach_m:g} m 内需求占比 Demand within "
-                           f"{reach_m:g} m", "legend": [*share_legend, {
+        metrics.insert(1, {"key": "demand", "title": f"{within} 内需求占比 Demand within "
+                           f"{within}", "legend": [*share_legend, {
                                "swatch": NO_DATA_COLOUR, "label": "无需求 No demand"}]})
     return metrics
 
@@ -69,7 +70,7 @@ def _feature(geometry: dict[str, object], row: dict[str, Any], with_demand: bool
     if with_demand:
         rows.append(["需求覆盖 Demand within reach", _percent(row["demand_share"])])
     if not pd.isna(row["largest_gap_m"]):
-        rows.append(["最大空白 Largest gap", f"{row['largest_gap_m'] / 1000:,.1f} km"])
+        rows.append(["最大空白 Largest gap", gap_text(row["largest_gap_m"])])
     colours = {"area": share_colour(row["area_share"]),
                "stations": _binned(row["stations"], COUNT_BINS),
                "density": _binned(row["stations_per_10k_km2"], DENSITY_BINS),
@@ -80,8 +81,13 @@ def _feature(geometry: dict[str, object], row: dict[str, Any], with_demand: bool
 
 
 def build_district_map(table: pd.DataFrame, districts: gpd.GeoDataFrame, reach_m: float,
-                       basemap: Basemap = Basemap.OSM, place: str = "全国 China") -> folium.Map:
-    """A choropleth of ``table`` (from :func:`district_coverage`) over its ``districts``."""
+                       basemap: Basemap = Basemap.OSM, place: str = "全国 China",
+                       reach_label: str | None = None) -> folium.Map:
+    """A choropleth of ``table`` (from :func:`district_coverage`) over its ``districts``.
+
+    ``reach_label`` names the reach (e.g. a 15-minute walk by road); default ``reach_m`` m.
+    """
+    within = reach_label or f"{reach_m:g} m"
     with_demand = bool(table["demand"].notna().any())
     geometries = display_geojson(districts, basemap)
     features = [_feature(g, row, with_demand)
@@ -95,16 +101,16 @@ def build_district_map(table: pd.DataFrame, districts: gpd.GeoDataFrame, reach_m
             ["无驿站 Without a station", f"{totals['districts_without_station']:,}"],
             ["驿站 Stations", f"{totals['stations']:,}"],
             ["每万 km² Per 10,000 km²", f"{totals['stations_per_10k_km2']:,.1f}"],
-            [f"{reach_m:g} m 内面积 Area within reach", _percent(totals["area_share"])]]
+            [f"{within} 内面积 Area within reach", _percent(totals["area_share"])]]
     if with_demand:
-        rows.append([f"{reach_m:g} m 内需求 Demand within reach",
+        rows.append([f"{within} 内需求 Demand within reach",
                      _percent(totals["demand_share"])])
     worst = table.loc[table["largest_gap_m"].idxmax()] if table["largest_gap_m"].notna().any() \
         else None
     if worst is not None:
-        rows.append(["最大空白 Largest gap", f"{worst['largest_gap_m'] / 1000:,.1f} km, "
+        rows.append(["最大空白 Largest gap", f"{gap_text(worst['largest_gap_m'])}, "
                      f"{worst['name']} ({worst['gap_lon']:.4f}, {worst['gap_lat']:.4f})"])
-    DistrictLayer({"features": features, "metrics": _metrics(reach_m, with_demand),
+    DistrictLayer({"features": features, "metrics": _metrics(within, with_demand),
                    "legendTitle": "按行政区 By district",
                    "summary": {"title": "覆盖概况 Coverage summary", "rows": rows},
                    "crs": TILE_SOURCES[basemap].crs.value}).add_to(fmap)

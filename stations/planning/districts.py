@@ -131,6 +131,38 @@ def load_package_districts(level: str = "district", within: str | None = None
     return frame
 
 
+def district_outlines(districts: gpd.GeoDataFrame, tolerance: float
+                      ) -> npt.NDArray[np.object_]:
+    """Polygons simplified together, so neighbours keep one shared border (no doubled lines).
+
+    GEOS's coverage simplification simplifies each shared edge once.  Polygons that overlap
+    (not a coverage: some operators' files) are simplified one by one instead.  It takes
+    seconds for the whole country, so the package's outlines are cached per tolerance.
+    """
+    geometry = districts.geometry.to_numpy()
+    source = districts.attrs.get("source")
+    cached = None
+    if source:
+        codes = hashlib.sha256("\n".join(districts["code"]).encode()).hexdigest()[:16]
+        cached = cache_dir() / f"outlines-{source}-{tolerance:.6g}-{codes}.parquet"
+        try:
+            return gpd.read_parquet(cached).geometry.to_numpy()
+        except Exception:  # missing or broken: rebuilt below
+            pass
+    if shapely.coverage_is_valid(geometry):
+        simple = shapely.coverage_simplify(geometry, tolerance)
+    else:
+        simple = shapely.simplify(geometry, tolerance)
+    lost = shapely.is_empty(simple)
+    simple[lost] = geometry[lost]  # an area smaller than the tolerance keeps its shape
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        gpd.GeoDataFrame(geometry=simple, crs=CRS_WGS84).to_parquet(partial)
+        os.replace(partial, cached)
+    return simple
+
+
 def _pick_field(columns: list[str], wanted: str | None, candidates: tuple[str, ...],
                 what: str, path: Path) -> str:
     if wanted:

@@ -2,8 +2,9 @@
 
 Every coverage figure asks one question of many points at once: the distance to the nearest
 station.  :class:`Reach` is that question; :class:`StraightLineReach` answers it on the sphere
-with the project's exact index (metres, never degrees).  A road-network answer (the rider
-issue's ``stations.roads``) plugs in by implementing the same protocol.
+with the project's exact index (metres, never degrees); :class:`~stations.planning.road_reach.
+RoadReach` answers it along a profile's streets.  Site choice asks the reverse too: which
+points a new station at each candidate site would bring within reach.
 
 "Within reach" means a distance of at most ``reach_m`` plus one centimetre, so demand placed
 exactly on the reach circle counts as covered despite floating-point rounding.
@@ -11,13 +12,16 @@ exactly on the reach circle counts as covered despite floating-point rounding.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
 
 from ..errors import PlanningError
-from ..index import StationIndex
+from ..index import EARTH_RADIUS_M, StationIndex
 
 FloatArray = npt.NDArray[np.float64]
 BOUNDARY_TOLERANCE_M = 0.01
@@ -37,9 +41,15 @@ class Reach(Protocol):
 
     reach_m: float
     by: str
+    label: str
 
     def nearest_m(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
         """Metres to the nearest station for each point (``inf`` where none can be reached)."""
+        ...
+
+    def site_coverage(self, site_lon: npt.ArrayLike, site_lat: npt.ArrayLike,
+                      lon: npt.ArrayLike, lat: npt.ArrayLike) -> sp.csr_matrix:
+        """Sites × points, 1 where a new station at the site would bring the point in reach."""
         ...
 
 
@@ -55,6 +65,46 @@ class StraightLineReach:
     def nearest_m(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
         """Metres to the nearest station; ``inf`` for every point when there are no stations."""
         return self.index.nearest_batch(lon, lat, 1).distance_m[:, 0]
+
+    @property
+    def label(self) -> str:
+        return f"{self.reach_m:g} m 直线 straight line"
+
+    def site_coverage(self, site_lon: npt.ArrayLike, site_lat: npt.ArrayLike,
+                      lon: npt.ArrayLike, lat: npt.ArrayLike) -> sp.csr_matrix:
+        return great_circle_pairs(site_lon, site_lat, lon, lat, self.reach_m)
+
+
+def _unit_vectors(lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
+    lam, phi = np.radians(np.asarray(lon, dtype=np.float64)), np.radians(
+        np.asarray(lat, dtype=np.float64))
+    cos_phi = np.cos(phi)
+    return np.column_stack((cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)))
+
+
+def great_circle_pairs(site_lon: npt.ArrayLike, site_lat: npt.ArrayLike, lon: npt.ArrayLike,
+                       lat: npt.ArrayLike, reach_m: float) -> sp.csr_matrix:
+    """Boolean sites × points matrix: which points each site brings within ``reach_m``.
+
+    Great-circle distance with the same centimetre tolerance as the coverage figures, so a
+    point exactly on the reach circle is covered.
+    """
+    shape = (int(np.size(site_lon)), int(np.size(lon)))
+    if 0 in shape:
+        return sp.csr_matrix(shape)
+    angle = (reach_m + BOUNDARY_TOLERANCE_M) / EARTH_RADIUS_M
+    chord = 2.0 * math.sin(min(angle, math.pi) / 2.0)
+    sites = cKDTree(_unit_vectors(site_lon, site_lat))
+    points = cKDTree(_unit_vectors(lon, lat))
+    pairs = sites.sparse_distance_matrix(points, chord, output_type="coo_matrix")
+    return sp.csr_matrix((np.ones(pairs.nnz), (pairs.row, pairs.col)), shape=shape)
+
+
+def gap_text(metres: float) -> str:
+    """A gap in km; by road, a place no station can reach at all says so."""
+    if math.isnan(metres):
+        return "—"
+    return f"{metres / 1000:,.1f} km" if math.isfinite(metres) else "不可达 unreachable"
 
 
 def within(distance_m: FloatArray, reach_m: float) -> npt.NDArray[np.bool_]:

@@ -25,6 +25,8 @@ from jinja2 import Environment
 
 from ..index import haversine_m
 from .coverage import coverage_totals
+from .districts import district_outlines
+from .reach import gap_text
 from .sites import Candidates, SitePlan, plan_rows
 
 MOVED_M: Final = 50.0
@@ -85,10 +87,11 @@ class _Projection:
 
 
 def _map(districts: gpd.GeoDataFrame, station_lon: np.ndarray, station_lat: np.ndarray,
-         sites: list[dict[str, Any]]) -> dict[str, Any]:
+         sites: list[dict[str, Any]], service_area: shapely.Geometry | None
+         ) -> dict[str, Any]:
     projection = _Projection(tuple(districts.total_bounds), MAP_WIDTH)
     tolerance = max(1e-4, (districts.total_bounds[2] - districts.total_bounds[0]) / 1500)
-    shapes = shapely.simplify(districts.geometry.to_numpy(), tolerance)
+    shapes = district_outlines(districts, tolerance)
     sx, sy = projection.xy(station_lon, station_lat)
     labels_x, labels_y = projection.xy(
         *np.array([(p.x, p.y) for p in shapely.point_on_surface(shapes)]).T.reshape(2, -1))
@@ -99,6 +102,8 @@ def _map(districts: gpd.GeoDataFrame, station_lon: np.ndarray, station_lat: np.n
                       for g, n, x, y in zip(shapes, districts["name"], labels_x, labels_y,
                                             strict=True)],
         "stations": list(zip(sx.tolist(), sy.tolist(), strict=True)),
+        "service_area": "" if service_area is None or service_area.is_empty else
+        projection.path(shapely.simplify(service_area, tolerance)),
         "sites": [{"rank": s["rank"], "x": x, "y": y}
                   for s, x, y in zip(sites, site_x.tolist(), site_y.tolist(), strict=True)],
     }
@@ -129,8 +134,13 @@ def render_report(place: str, table: pd.DataFrame, districts: gpd.GeoDataFrame,
                   generated_at: dt.datetime, plan: SitePlan | None = None,
                   candidates: Candidates | None = None,
                   changes: StationChanges | None = None,
-                  previous_table: pd.DataFrame | None = None) -> str:
-    """The report page as HTML text (the caller writes it)."""
+                  previous_table: pd.DataFrame | None = None, reach_label: str | None = None,
+                  service_area: shapely.Geometry | None = None) -> str:
+    """The report page as HTML text (the caller writes it).
+
+    ``reach_label`` names the reach (default: ``reach_m`` m in a straight line);
+    ``service_area`` (WGS84, e.g. the isochrones by road) is drawn on the map.
+    """
     totals = coverage_totals(table)
     sites = plan_rows(plan, candidates) if plan is not None and candidates is not None else []
     rows = table.to_dict("records")
@@ -141,10 +151,13 @@ def render_report(place: str, table: pd.DataFrame, districts: gpd.GeoDataFrame,
     inside = stations.geometry
     environment = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     environment.filters["pct"] = _percent
+    environment.filters["gap"] = gap_text
     template = (resources.files(__package__) / "templates" / "report.html").read_text("utf-8")
     return environment.from_string(template).render(
-        place=place, rows=rows, totals=totals, reach_m=reach_m, data_version=data_version,
+        place=place, rows=rows, totals=totals,
+        reach_label=reach_label or f"{reach_m:.0f} m 直线 straight line",
+        data_version=data_version,
         generated=generated_at.strftime("%Y-%m-%d %H:%M"), sites=sites, plan=plan,
         curve=_curve(plan), changes=changes, with_demand=bool(table["demand"].notna().any()),
-        map=_map(districts, inside.x.to_numpy(), inside.y.to_numpy(), sites),
+        map=_map(districts, inside.x.to_numpy(), inside.y.to_numpy(), sites, service_area),
         bar_width=BAR_WIDTH, compared=previous_table is not None)

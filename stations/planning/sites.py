@@ -31,12 +31,11 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.spatial import cKDTree
 
 from ..crs import CoordinateSystem, from_wgs84
 from ..errors import PlanningError
 from .demand import Demand, read_demand, read_table
-from .reach import BOUNDARY_TOLERANCE_M, StraightLineReach, check_reach, within
+from .reach import Reach, StraightLineReach, check_reach, great_circle_pairs, within
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -96,27 +95,10 @@ class SitePlan:
         return max(0.0, 1.0 - self.covered_after / self.upper_bound)
 
 
-def _unit_vectors(lon: FloatArray, lat: FloatArray) -> FloatArray:
-    lam, phi = np.radians(lon), np.radians(lat)
-    cos_phi = np.cos(phi)
-    return np.column_stack((cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)))
-
-
 def coverage_matrix(candidates: Candidates, demand_lon: FloatArray, demand_lat: FloatArray,
                     reach_m: float) -> sp.csr_matrix:
-    """Boolean candidates × demand matrix: which demand points each candidate brings in reach.
-
-    Great-circle distance with the same centimetre tolerance as the coverage figures, so a
-    point exactly on the reach circle is covered.
-    """
-    angle = (reach_m + BOUNDARY_TOLERANCE_M) / EARTH_RADIUS_M
-    chord = 2.0 * math.sin(min(angle, math.pi) / 2.0)
-    sites = cKDTree(_unit_vectors(candidates.lon, candidates.lat))
-    points = cKDTree(_unit_vectors(demand_lon, demand_lat))
-    pairs = sites.sparse_distance_matrix(points, chord, output_type="coo_matrix")
-    ones = np.ones(pairs.nnz, dtype=np.float64)
-    return sp.csr_matrix((ones, (pairs.row, pairs.col)),
-                         shape=(len(candidates), len(demand_lon)))
+    """Boolean candidates × demand matrix by straight line (see :func:`great_circle_pairs`)."""
+    return great_circle_pairs(candidates.lon, candidates.lat, demand_lon, demand_lat, reach_m)
 
 
 class _Coverage:
@@ -271,14 +253,16 @@ def _contributing(matrix: sp.csr_matrix, weight: FloatArray,
 
 def plan_sites(candidates: Candidates, demand: Demand, station_lon: npt.ArrayLike,
                station_lat: npt.ArrayLike, n: int, reach_m: float, *, exact: bool = False,
-               time_limit_s: float = 30.0, bound_iterations: int = 800) -> SitePlan:
+               time_limit_s: float = 30.0, bound_iterations: int = 800,
+               reach: Reach | None = None) -> SitePlan:
     """Choose ``n`` candidate sites that bring the most uncovered demand within reach.
 
     ``exact`` asks HiGHS for the proven optimum (sensible up to a few thousand demand points
-    and a few hundred candidates); otherwise greedy with swaps, bounded from above.
+    and a few hundred candidates); otherwise greedy with swaps, bounded from above.  ``reach``
+    (of the same stations, e.g. by road) replaces the straight line of ``reach_m``.
     """
     started = time.perf_counter()
-    reach = check_reach(reach_m)
+    check_reach(reach_m)
     if not 1 <= n <= MAX_SITES:
         raise PlanningError(f"sites: choose 1..{MAX_SITES} new sites, got {n}")
     if len(candidates) == 0:
@@ -289,14 +273,12 @@ def plan_sites(candidates: Candidates, demand: Demand, station_lon: npt.ArrayLik
     notes: list[str] = []
     station_lon = np.asarray(station_lon, dtype=np.float64)
     station_lat = np.asarray(station_lat, dtype=np.float64)
-    if len(station_lon):
-        existing = StraightLineReach(station_lon, station_lat, reach)
-        open_demand = ~within(existing.nearest_m(demand.lon, demand.lat), reach)
-    else:
-        open_demand = np.ones(len(demand), dtype=bool)
+    existing = reach if reach is not None else StraightLineReach(station_lon, station_lat,
+                                                                 reach_m)
+    open_demand = ~within(existing.nearest_m(demand.lon, demand.lat), existing.reach_m)
     covered_before = float(demand.weight[~open_demand].sum())
     n = min(n, len(candidates))
-    full = coverage_matrix(candidates, demand.lon, demand.lat, reach)
+    full = existing.site_coverage(candidates.lon, candidates.lat, demand.lon, demand.lat)
     matrix, weight = _contributing(full, demand.weight, open_demand)
 
     cover = _Coverage(matrix, weight)

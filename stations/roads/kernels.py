@@ -175,3 +175,82 @@ def search_from(indptr, indices, weights, start_node, start_dist, att_indptr, at
                 keys, items, unused, size = _add(keys, items, unused, size, dist[other],
                                                  other, 0)
     return found[:got], found_m[:got], node_before, station_from
+
+
+@njit(cache=True, inline="always")
+def _emit(groups, nodes, metres, count, group, node, d):
+    if count == groups.size:
+        groups, nodes, metres = _grow(groups), _grow(nodes), _grow(metres)
+    groups[count], nodes[count], metres[count] = group, node, d
+    return groups, nodes, metres, count + 1
+
+
+@njit(cache=True, inline="always")
+def _relax(dist, touched, n_touched, keys, items, unused, size, node, d, limit):
+    """Queue ``node`` at ``d`` metres if that is within ``limit`` and shorter than known."""
+    if d <= limit and d < dist[node]:
+        if dist[node] == np.inf:
+            touched[n_touched] = node
+            n_touched += 1
+        dist[node] = d
+        keys, items, unused, size = _add(keys, items, unused, size, d, node, 0)
+    return keys, items, unused, size, n_touched
+
+
+@njit(cache=True, nogil=True)
+def within_limit(indptr, indices, weights, group_indptr, src_node, src_dist, limit):
+    """One Dijkstra per group of sources (a site's attachment nodes, with their extra metres),
+    each stopping at ``limit`` metres: every node it reaches, as ``(group, node, metres)``.
+
+    The distance array is reset through the list of nodes touched, so thousands of small
+    searches on a big graph cost what they reach, not the graph's size each.
+    """
+    n = indptr.size - 1
+    dist = np.full(n, np.inf)
+    touched = np.empty(n, dtype=np.int64)
+    keys = np.empty(1024)
+    items = np.empty(1024, dtype=np.int64)
+    unused = np.zeros(1024, dtype=np.int64)
+    groups = np.empty(1024, dtype=np.int64)
+    nodes = np.empty(1024, dtype=np.int64)
+    metres = np.empty(1024)
+    count = 0
+    for g in range(group_indptr.size - 1):
+        size = 0
+        n_touched = 0
+        for i in range(group_indptr[g], group_indptr[g + 1]):
+            keys, items, unused, size, n_touched = _relax(
+                dist, touched, n_touched, keys, items, unused, size, src_node[i], src_dist[i],
+                limit)
+        while size:
+            d, node, _ = _pop(keys, items, unused, size)
+            size -= 1
+            if d > dist[node]:
+                continue
+            groups, nodes, metres, count = _emit(groups, nodes, metres, count, g, node, d)
+            for e in range(indptr[node], indptr[node + 1]):
+                keys, items, unused, size, n_touched = _relax(
+                    dist, touched, n_touched, keys, items, unused, size, indices[e],
+                    d + weights[e], limit)
+        for j in range(n_touched):
+            dist[touched[j]] = np.inf
+    return groups[:count], nodes[:count], metres[:count]
+
+
+@njit(cache=True, nogil=True)
+def join_at_nodes(node_indptr, node_group, node_metres, exit_point, exit_node, exit_metres,
+                  limit):
+    """``(group, point)`` pairs where a point's way onto node ``e`` (``exit_metres``) plus the
+    group's metres from ``e`` (rows of ``node_indptr``) stay within ``limit``."""
+    groups = np.empty(1024, dtype=np.int64)
+    points = np.empty(1024, dtype=np.int64)
+    unused = np.empty(1024)
+    count = 0
+    for i in range(exit_point.size):
+        node = exit_node[i]
+        budget = limit - exit_metres[i]
+        for j in range(node_indptr[node], node_indptr[node + 1]):
+            if node_metres[j] <= budget:
+                groups, points, unused, count = _emit(groups, points, unused, count,
+                                                      node_group[j], exit_point[i], 0.0)
+    return groups[:count], points[:count]

@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from .graph import RoadGraph
 from .kernels import k_nearest_labels, search_from
+from .points import attachments
 from .snap import SegmentSnapper, Snapped
 
 PREPARED_K = 8
@@ -87,20 +88,15 @@ class RoadStations:
 
     def _attach(self) -> None:
         """Attachments: for each node, the stations reachable from it and the extra metres."""
-        g, snapped = self.graph, self.snapped
-        station = np.flatnonzero(self.on_road)
-        segment, t = snapped.segment[station], snapped.fraction[station]
-        length, offset = g.seg_m[segment], snapped.offset_m[station]
-        ahead, back = g.forward[segment], g.backward[segment]
-        node = np.concatenate([g.seg_a[segment][ahead], g.seg_b[segment][back]])
-        who = np.concatenate([station[ahead], station[back]])
-        extra = np.concatenate([(t * length + offset)[ahead],
-                                ((1 - t) * length + offset)[back]])
+        g = self.graph
+        node, who, extra = attachments(g, self.snapped, self.on_road)
         order = np.argsort(node, kind="stable")
         self._att_node_sorted = node[order]
         self.att_station, self.att_extra = who[order], extra[order]
         self.att_indptr = np.zeros(g.node_count + 1, dtype=np.int64)
         np.cumsum(np.bincount(node, minlength=g.node_count), out=self.att_indptr[1:])
+        station = np.flatnonzero(self.on_road)
+        segment = self.snapped.segment[station]
         by_segment = np.argsort(segment, kind="stable")
         self._seg_sorted = segment[by_segment]
         self._seg_station = station[by_segment]

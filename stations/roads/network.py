@@ -13,10 +13,13 @@ The graph does not change when stations do, so a rebuilt GeoPackage only needs `
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -40,15 +43,32 @@ class RoadNetwork:
     snappers: dict[ProfileName, SegmentSnapper]
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> RoadNetwork:
-        """Read an ``.osm.pbf``; DataFileError if it is unreadable or has no usable road."""
+    def load(cls, path: str | os.PathLike[str],
+             profiles: Iterable[ProfileName] = tuple(PROFILES)) -> RoadNetwork:
+        """Read an ``.osm.pbf``; DataFileError if it is unreadable or has no usable road.
+
+        ``profiles`` limits the graphs built (a planner asks about one way of travelling)."""
         highways = read_highways(path)
-        graphs = {name: RoadGraph.build(highways, profile) for name, profile in PROFILES.items()}
+        graphs = {name: RoadGraph.build(highways, PROFILES[name]) for name in profiles}
         network = cls(Path(path), graphs, {name: SegmentSnapper(g) for name, g in graphs.items()})
         for name, graph in graphs.items():
             log.info("road network %s, %s: %d nodes, %d segments", path, name.value,
                      graph.node_count, graph.segment_count)
+        log.info("road network %s: version %s", path, network.version)
         return network
+
+    @cached_property
+    def version(self) -> str:
+        """A digest of the graphs' content: answers by road change with it, so it belongs in
+        their ETags (a server restarted on another extract must not confirm a cached answer)."""
+        digest = hashlib.blake2b(digest_size=8)
+        for name in sorted(self.graphs):
+            graph = self.graphs[name]
+            digest.update(name.value.encode())
+            for column in (graph.lon, graph.lat, graph.seg_a, graph.seg_b, graph.seg_m,
+                           graph.forward, graph.backward):
+                digest.update(np.ascontiguousarray(column).data)
+        return digest.hexdigest()
 
     @property
     def bounds(self) -> list[float]:

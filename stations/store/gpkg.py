@@ -25,12 +25,11 @@ import os
 import sqlite3
 import struct
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import orjson
 
 from ..errors import DataFileError, HistoryNotFound, NotAuthenticated, StationNotFound
-from ..gpkg_rows import point_from_gpkg_blob
+from ..gpkg_rows import point_from_gpkg_blob, require_geopackage
 from ..model import AMENITIES, BUILD_INFO_TABLE, STATIONS_LAYER, TEXT_FIELDS
 from .base import (
     Change,
@@ -92,9 +91,7 @@ class GeoPackageStore:
     """:class:`~stations.store.base.StationStore` over one station GeoPackage file."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise DataFileError(f"{self.path}: no such GeoPackage")
+        self.path = require_geopackage(path)
 
     # ----- connections ---------------------------------------------------------------------
 
