@@ -85,6 +85,10 @@ class LiveStations:
                          fresh.count, time.perf_counter() - started,
                          time.thread_time() - cpu_started)
 
+    def serve_entry(self, entry: int) -> None:
+        """Serve a change just written into the file (``entry``: its history number) now."""
+        self.check_now()
+
     def _load(self) -> StationService:
         """Load the GeoPackage and, with a road network, prepare its stations on the roads."""
         switch_s = sys.getswitchinterval()

@@ -399,7 +399,7 @@ class StationService:
         fresh = copy.copy(base)
         fresh.__dict__.pop("extent", None)
         fresh.__dict__.pop("compact_ids", None)
-        fresh.data_version, fresh.ids = data_version, base.ids + added
+        fresh.data_version, fresh.ids = data_version, base.ids + added if added else base.ids
         fresh.lon, fresh.lat = lon, lat
         fresh.amenity_bits = patched(base.amenity_bits, chunk.amenity_bits)
         fresh.filter_codes, fresh.heads, fresh.amenity_json = filter_codes, heads, amenity_json

@@ -19,7 +19,8 @@ from starlette.types import Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
 from ..console import pages as console
-from ..console.accounts import CONSOLE_FILE_NAME, Accounts
+from ..console import upload as console_upload
+from ..console.accounts import CONSOLE_FILE_NAME, open_accounts
 from ..errors import StationsError
 from ..hours import Clock, china_minute, fixed_clock
 from ..live import LiveStations
@@ -38,6 +39,7 @@ ROUTERS = (
     office.router,
     web.router,
     console.router,
+    console_upload.router,
 )
 
 DESCRIPTION = """
@@ -132,8 +134,8 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     app.state.searches = searches
     app.state.store = store
     app.state.clock = write_clock
-    app.state.accounts = Accounts(settings.console_accounts
-                                  or settings.data.with_name(CONSOLE_FILE_NAME))
+    app.state.accounts = open_accounts(store, settings.console_accounts
+                                       or settings.data.with_name(CONSOLE_FILE_NAME))
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ..crs import CoordinateSystem
 from ..model import DEFAULT_GEOPACKAGE
 from ..reports import HOUR_S, Budget, ReportLimits
 from ..service import MAX_RADIUS_M
@@ -26,7 +27,13 @@ class ApiSettings(BaseSettings):
         "GeoPackage; this process becomes one of its replicas")
     console_accounts: Path | None = Field(
         None, description="SQLite file for the office console's staff accounts and sessions; "
-        "default console.sqlite beside the GeoPackage")
+        "default console.sqlite beside the GeoPackage (with --database they live in the "
+        "database)")
+    console_sheet_crs: CoordinateSystem = Field(
+        CoordinateSystem.GCJ02, description="coordinate system the console's upload form "
+        "offers first for an office's sheet (wgs84, gcj02 or bd09)")
+    console_sheet_max_bytes: int = Field(
+        2_000_000, ge=1024, description="largest sheet (CSV or XLSX) the console accepts")
     reports: Path | None = Field(
         None, description="SQLite file for riders' problem reports; default reports.sqlite "
         "beside the GeoPackage")
