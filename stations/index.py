@@ -187,20 +187,38 @@ class StationIndex:
         point = np.array([[cos_lat * math.cos(lon_r), cos_lat * math.sin(lon_r),
                            math.sin(lat_r)]])
         bound = None if radius_m is None else chord_for_distance(radius_m) * (1 + 1e-9)
+        if self._tree_rows is not None:
+            return self._nearest_updated(point, k, bound, radius_m, self._tree_rows)
+        chord, index = self._tree.query(point, k=k, distance_upper_bound=bound)
+        limit = math.inf if radius_m is None else radius_m
+        indices: list[int] = []
+        metres: list[float] = []
+        for i, c in zip(index.ravel().tolist(), chord.ravel().tolist(), strict=True):
+            if i >= self.size:  # fewer stations than k, or none left within the radius
+                break
+            distance = 2.0 * EARTH_RADIUS_M * math.asin(min(c, 2.0) / 2.0)
+            if distance <= limit:
+                indices.append(i)
+                metres.append(distance)
+        return indices, metres
+
+    def _nearest_updated(self, point: FloatArray, k: int, bound: float | None,
+                         radius_m: float | None, tree_rows: IntArray
+                         ) -> tuple[list[int], list[float]]:
+        """:meth:`nearest` after :meth:`updated`: the tree without its stale points, merged
+        with the nearest of the overlay."""
         chord, index = self._tree.query(point, k=k, distance_upper_bound=bound,
                                         mask=self._stale)
-        pairs = [(c, i) for i, c in zip(index.ravel().tolist(), chord.ravel().tolist(),
-                                         strict=True)
-                 if i < self._tree_size]  # fewer stations than k, or none within the radius
-        if self._tree_rows is not None:
-            rows = self._tree_rows[[i for _, i in pairs]].tolist()
-            pairs = [(c, row) for (c, _), row in zip(pairs, rows, strict=True)]
-            if self._extra.size:
-                extra_chord = np.sqrt(np.square(self._extra_xyz - point).sum(axis=1))
-                near = np.argpartition(extra_chord, k - 1)[:k] if extra_chord.size > k \
-                    else slice(None)
-                pairs = sorted(pairs + list(zip(extra_chord[near].tolist(),
-                                                self._extra[near].tolist(), strict=True)))[:k]
+        found = index.ravel() < self._tree_size  # fewer than k, or none within the radius
+        pairs = list(zip(chord.ravel()[found].tolist(),
+                         tree_rows[index.ravel()[found]].tolist(), strict=True))
+        if self._extra.size:
+            offset = self._extra_xyz - point
+            extra_chord = np.sqrt(np.einsum("ij,ij->i", offset, offset))
+            near = np.argpartition(extra_chord, k - 1)[:k] if extra_chord.size > k \
+                else slice(None)
+            pairs = sorted(pairs + list(zip(extra_chord[near].tolist(),
+                                            self._extra[near].tolist(), strict=True)))[:k]
         limit = math.inf if radius_m is None else radius_m
         indices: list[int] = []
         metres: list[float] = []

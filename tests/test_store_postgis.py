@@ -26,6 +26,7 @@ from stations.reports import (
     default_reports_path,
     open_report_store,
 )
+from stations.service import NearestOptions
 from stations.store import Change, Scope, open_store
 from stations.store.gpkg import GeoPackageStore
 
@@ -94,7 +95,8 @@ def _wait_for(predicate, seconds: float = 5.0) -> float:
     return time.monotonic() - start
 
 
-def test_replicas_follow_edits_incrementally(pg_store):
+def test_replicas_follow_edits_incrementally(pg_store, monkeypatch):
+    monkeypatch.setattr("stations.store.replica.REBUILD_INDEX_IDLE_S", 600.0)
     settings = ApiSettings(database=pg_store.url)
     first, second = create_app(settings), create_app(settings)
     with running_server(first) as url_a, running_server(second) as url_b:
@@ -129,6 +131,23 @@ def test_replicas_follow_edits_incrementally(pg_store):
         assert current.count == 5 and current.index.overlay_size >= 2
         assert httpx.get(f"{url_b}/nearest", params=near | {"k": 10}).json()[
             "numberReturned"] == 5
+
+
+def test_the_tree_is_rebuilt_once_edits_pause(pg_store, monkeypatch):
+    from stations.store.replica import StoreStations
+
+    monkeypatch.setattr("stations.store.replica.REBUILD_INDEX_IDLE_S", 0.05)
+    replica = StoreStations(pg_store)
+    replica.start()
+    try:
+        _edit(pg_store, "NN-002", lon=108.45)
+        _wait_for(lambda: replica.current.lon[replica.current.position_of["NN-002"]] == 108.45)
+        _wait_for(lambda: replica.current.index.overlay_size == 0)
+        nearest = replica.current.find_nearest(108.45, 22.77, NearestOptions(k=1))
+        assert nearest.startswith(b'{"type":"FeatureCollection","features":[{"type":"Feature",'
+                                  b'"id":"NN-002"')
+    finally:
+        replica.stop()
 
 
 @contextmanager

@@ -37,8 +37,10 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_S = 5.0
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
-# Stations outside the k-d tree (moved, added) and tree points skipped (moved, deleted) from
-# which the tree is rebuilt in the background; until then queries search them linearly.
+# The k-d tree is rebuilt in the background once edits pause this long, or at once when this
+# many stations are outside it (moved, added) or skipped in it (moved, deleted); until then
+# queries also search those linearly, which costs a single query some tens of microseconds.
+REBUILD_INDEX_IDLE_S = 2.0
 REBUILD_INDEX_AT = 512
 # A writer waits this long for the follower to serve its change before fetching it itself.
 ENTRY_WAIT_S = 2.0
@@ -103,8 +105,7 @@ class StoreStations:
                 self.current = self.current.with_changes(station_chunk(changes.upserted),
                                                          changes.data_version, changes.deleted)
                 self.sequence = changes.sequence
-                if self.current.index.overlay_size >= REBUILD_INDEX_AT:
-                    self._rebuild_wanted.set()
+                self._rebuild_wanted.set()
             self.reloads += 1
             self._served.notify_all()
             return True
@@ -132,19 +133,21 @@ class StoreStations:
         self._rebuilder.stop()
 
     def _rebuild(self, stopping: threading.Event) -> None:
-        """Rebuild the k-d tree of the served snapshot once enough stations moved (see
-        :meth:`StationIndex.updated`).  The fresh index answers exactly as the one it
-        replaces, so it is swapped into the snapshot in one assignment, requests in flight
-        or not; a snapshot replaced meanwhile is rebuilt again."""
+        """Rebuild the k-d tree of the served snapshot (see :meth:`StationIndex.updated`):
+        once edits pause for :data:`REBUILD_INDEX_IDLE_S`, or at once when the overlay holds
+        :data:`REBUILD_INDEX_AT` stations.  The fresh index answers exactly as the one it
+        replaces, so it is swapped into the snapshot in one assignment, requests in flight or
+        not; a snapshot replaced meanwhile is looked at again."""
         while not stopping.is_set():
-            if not self._rebuild_wanted.wait(POLL_INTERVAL_S):
-                continue
+            busy = self._rebuild_wanted.wait(REBUILD_INDEX_IDLE_S)
             self._rebuild_wanted.clear()
             served = self.current
-            if served.index.overlay_size >= REBUILD_INDEX_AT:
-                served.index = StationIndex(served.lon, served.lat)
-                if self.current is not served:
-                    self._rebuild_wanted.set()
+            outside = served.index.overlay_size
+            if outside == 0 or (busy and outside < REBUILD_INDEX_AT) or stopping.is_set():
+                continue
+            served.index = StationIndex(served.lon, served.lat)
+            if self.current is not served:
+                self._rebuild_wanted.set()
 
     def _follow(self, stopping: threading.Event) -> None:
         backoff = BACKOFF_FIRST_S
