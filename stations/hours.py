@@ -174,6 +174,10 @@ class HoursTable:
         """True for stations whose state at ``at`` is one of ``allowed``."""
         return np.isin(self.states(at), list(allowed))
 
+    def taken(self, keep: npt.NDArray[np.bool_]) -> HoursTable:
+        """A new table of the stations ``keep`` marks (a store's deletions)."""
+        return HoursTable(self._codes[keep], self._distinct, self._status_open[keep])
+
     def with_rows(self, rows: Sequence[int], expressions: Sequence[str],
                   status_open: Sequence[bool]) -> HoursTable:
         """A new table with the stations at ``rows`` given new hours and status; rows past the

@@ -91,7 +91,15 @@ class Neighbours:
 
 
 class StationIndex:
-    """k-nearest and radius queries over fixed station positions (WGS84 degrees)."""
+    """k-nearest and radius queries over station positions (WGS84 degrees).
+
+    An index is immutable; :meth:`updated` makes the index of changed positions without
+    rebuilding the k-d tree.  The tree then keeps the positions it was built on: points of
+    stations that moved or went are masked out of its walk, and stations that moved or joined
+    sit in a small overlay searched linearly beside it.  The two answers are merged by
+    distance, so results are exactly those of a fresh tree; :attr:`overlay_size` tells when a
+    rebuild (``StationIndex(lon, lat)``, away from the refresh) is worth it.
+    """
 
     def __init__(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> None:
         self.lon = np.ascontiguousarray(lon, dtype=np.float64)
@@ -102,10 +110,64 @@ class StationIndex:
         self._xyz = unit_vectors(self.lon, self.lat)
         # pykdtree refuses an empty tree; queries never reach it when there are no stations.
         self._tree = KDTree(self._xyz if self.size else np.zeros((1, 3)), leafsize=16)
-        self._last_mask: tuple[BoolArray, npt.NDArray[np.uint8], int] | None = None
+        self._tree_size = self.size
+        # After updates: each tree point's station row (-1: moved or gone), the tree points
+        # to skip (as pykdtree wants a mask), and the rows outside the tree.
+        self._tree_rows: IntArray | None = None
+        self._stale: npt.NDArray[np.uint8] | None = None
+        self._extra: IntArray = np.zeros(0, dtype=np.int64)
+        self._extra_xyz: FloatArray = np.zeros((0, 3))
+        self._last_mask: tuple[BoolArray, npt.NDArray[np.uint8] | None, int, IntArray] | None \
+            = None
 
     def __len__(self) -> int:
         return self.size
+
+    @property
+    def overlay_size(self) -> int:
+        """Stations searched outside the tree plus tree points skipped: the cost of updates."""
+        skipped = 0 if self._stale is None else int(np.count_nonzero(self._stale))
+        return int(self._extra.size) + skipped
+
+    def updated(self, lon: npt.ArrayLike, lat: npt.ArrayLike, changed: npt.ArrayLike,
+                new_row: IntArray | None = None) -> StationIndex:
+        """The index of new positions, sharing this one's tree.
+
+        ``changed`` are the new rows whose position moved or that joined; ``new_row[i]`` is the
+        new row of old row ``i`` (-1 if the station went; None when no row went).  Costs a
+        pass over arrays, never a tree build.
+        """
+        fresh = object.__new__(StationIndex)
+        fresh.lon = np.ascontiguousarray(lon, dtype=np.float64)
+        fresh.lat = np.ascontiguousarray(lat, dtype=np.float64)
+        fresh.size = int(fresh.lon.shape[0])
+        fresh._tree, fresh._tree_size = self._tree, self._tree_size
+        changed = np.asarray(changed, dtype=np.int64)
+        rows = np.arange(self._tree_size) if self._tree_rows is None else self._tree_rows
+        extra = self._extra
+        if new_row is not None:
+            rows = np.where(rows >= 0, new_row[np.maximum(rows, 0)], -1)
+            extra = new_row[extra]
+            extra = extra[extra >= 0]
+            fresh._xyz = self._xyz[new_row >= 0]
+        else:
+            fresh._xyz = self._xyz
+        if changed.size:
+            moved = np.zeros(fresh.size, dtype=bool)
+            moved[changed] = True
+            rows = np.where(moved[np.maximum(rows, 0)], -1, rows)
+            extra = np.union1d(extra, changed)
+            fresh._xyz = fresh._xyz.copy() if fresh._xyz is self._xyz else fresh._xyz
+            if fresh._xyz.shape[0] < fresh.size:
+                fresh._xyz = np.concatenate([fresh._xyz,
+                                             np.zeros((fresh.size - fresh._xyz.shape[0], 3))])
+            fresh._xyz[changed] = unit_vectors(fresh.lon[changed], fresh.lat[changed])
+        fresh._tree_rows = rows
+        stale = rows < 0
+        fresh._stale = stale.view(np.uint8) if stale.any() else None
+        fresh._extra, fresh._extra_xyz = extra, fresh._xyz[extra]
+        fresh._last_mask = None
+        return fresh
 
     def nearest(self, lon: float, lat: float, k: int, radius_m: float | None = None,
                 mask: BoolArray | None = None) -> tuple[list[int], list[float]]:
@@ -123,17 +185,29 @@ class StationIndex:
         point = np.array([[cos_lat * math.cos(lon_r), cos_lat * math.sin(lon_r),
                            math.sin(lat_r)]])
         bound = None if radius_m is None else chord_for_distance(radius_m) * (1 + 1e-9)
-        chord, index = self._tree.query(point, k=k, distance_upper_bound=bound)
+        chord, index = self._tree.query(point, k=k, distance_upper_bound=bound,
+                                        mask=self._stale)
+        pairs = [(c, i) for i, c in zip(index.ravel().tolist(), chord.ravel().tolist(),
+                                         strict=True)
+                 if i < self._tree_size]  # fewer stations than k, or none within the radius
+        if self._tree_rows is not None:
+            rows = self._tree_rows[[i for _, i in pairs]].tolist()
+            pairs = [(c, row) for (c, _), row in zip(pairs, rows, strict=True)]
+            if self._extra.size:
+                extra_chord = np.sqrt(np.square(self._extra_xyz - point).sum(axis=1))
+                near = np.argpartition(extra_chord, k - 1)[:k] if extra_chord.size > k \
+                    else slice(None)
+                pairs = sorted(pairs + list(zip(extra_chord[near].tolist(),
+                                                self._extra[near].tolist(), strict=True)))[:k]
         limit = math.inf if radius_m is None else radius_m
         indices: list[int] = []
         metres: list[float] = []
-        for i, c in zip(index.ravel().tolist(), chord.ravel().tolist(), strict=True):
-            if i >= self.size:  # fewer stations than k, or none left within the radius
-                break
+        for c, i in pairs:
             distance = 2.0 * EARTH_RADIUS_M * math.asin(min(c, 2.0) / 2.0)
-            if distance <= limit:
-                indices.append(i)
-                metres.append(distance)
+            if distance > limit:
+                break
+            indices.append(i)
+            metres.append(distance)
         return indices, metres
 
     def nearest_batch(self, lon: npt.ArrayLike, lat: npt.ArrayLike, k: int,
@@ -164,8 +238,10 @@ class StationIndex:
 
         Many points are asked in order of a coarse grid cell, so that neighbouring queries walk
         the same part of the tree while it is in the CPU's cache (about twice as fast for
-        10,000 points over 150,000 stations); the answers come back in the order asked."""
-        excluded = None if mask is None else self._mask_facts(mask)[0]
+        10,000 points over 150,000 stations); the answers come back in the order asked.
+        After :meth:`updated`, the overlay's answer is merged in."""
+        excluded, extra = (self._stale, self._extra) if mask is None \
+            else self._mask_facts(mask)[::2]
         order = _grid_order(points) if points.shape[0] >= SORT_QUERIES_FROM else None
         if order is not None:
             points = points[order]
@@ -176,23 +252,36 @@ class StationIndex:
             back = np.empty_like(order)
             back[order] = np.arange(order.size)
             index, chord = index[back], chord[back]
-        index[index >= self.size] = -1
+            points = points[back]
+        index[index >= self._tree_size] = -1
+        if self._tree_rows is not None:
+            index = np.where(index >= 0, self._tree_rows[np.maximum(index, 0)], -1)
+        if extra.size:
+            more, more_chord = self._scan(points, k, bound, extra)
+            index, chord = _merge(index, chord, more, more_chord, k)
         return index, chord
 
-    def _mask_facts(self, mask: BoolArray) -> tuple[npt.NDArray[np.uint8], int]:
-        """The inverse of ``mask`` as pykdtree wants it, and how many stations it keeps.
+    def _mask_facts(self, mask: BoolArray
+                    ) -> tuple[npt.NDArray[np.uint8] | None, int, IntArray]:
+        """For a filter mask over stations: the tree points to skip as pykdtree wants them,
+        how many stations it keeps, and the overlay rows it keeps.
 
         Remembered for the last mask seen: callers ask many questions under the same (cached)
-        filter, and both cost a pass over every station.  The inverse is kept as bytes because
-        pykdtree converts masks to uint8, which would copy a bool mask on every query.
+        filter, and these cost a pass over every station.  Exclusions are kept as bytes
+        because pykdtree converts masks to uint8, which would copy a bool mask on every query.
         """
         last = self._last_mask
         if last is not None and last[0] is mask:
-            return last[1], last[2]
-        excluded = (~mask).view(np.uint8)
+            return last[1], last[2], last[3]
+        if self._tree_rows is None:
+            excluded = (~mask).view(np.uint8)
+        else:
+            kept = (self._tree_rows >= 0) & mask[np.maximum(self._tree_rows, 0)]
+            excluded = (~kept).view(np.uint8)
+        extra = self._extra[mask[self._extra]]
         selected = int(np.count_nonzero(mask))
-        self._last_mask = (mask, excluded, selected)  # one assignment: threads see old or new
-        return excluded, selected
+        self._last_mask = (mask, excluded, selected, extra)  # one assignment: threads see
+        return excluded, selected, extra                     # old or new
 
     def _scan(self, points: FloatArray, k: int, bound: float,
               candidates: IntArray) -> tuple[IntArray, FloatArray]:
@@ -230,6 +319,14 @@ class StationIndex:
             index[outside] = -1
             metres[outside] = np.inf
         return Neighbours(index, metres)
+
+
+def _merge(index: IntArray, chord: FloatArray, more: IntArray, more_chord: FloatArray, k: int
+           ) -> tuple[IntArray, FloatArray]:
+    """The k nearest of two answers for the same points (rows nearest first, -1/inf empty)."""
+    index, chord = np.hstack([index, more]), np.hstack([chord, more_chord])
+    order = np.argsort(chord, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(index, order, axis=1), np.take_along_axis(chord, order, axis=1)
 
 
 def _grid_order(points: FloatArray) -> IntArray:

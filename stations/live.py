@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .background import Background
 from .errors import DataFileError
 from .hours import Clock, china_minute
 from .service import FileIdentity, StationService
@@ -41,8 +42,7 @@ class LiveStations:
         self.current = self._load()
         self.last_refused: FileIdentity | None = None
         self.reloads = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._watcher = Background("stations-reload", self._watch)
         self._lock = threading.Lock()
 
     def check_now(self) -> bool:
@@ -84,20 +84,14 @@ class LiveStations:
 
     def start(self) -> None:
         """Watch the file from a daemon thread (no-op when the interval is zero or less)."""
-        if self.interval_s <= 0 or self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._watch, name="stations-reload", daemon=True)
-        self._thread.start()
+        if self.interval_s > 0:
+            self._watcher.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._watcher.stop()
 
-    def _watch(self) -> None:
-        while not self._stop.wait(self.interval_s):
+    def _watch(self, stopping: threading.Event) -> None:
+        while not stopping.wait(self.interval_s):
             try:
                 self.check_now()
             except Exception:  # a watcher that dies silently would freeze the data forever

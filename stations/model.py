@@ -37,6 +37,11 @@ STATUS_LABELS_ZH: Final[dict[Status, str]] = {
     Status.TEMPORARILY_CLOSED: "暂停开放",
     Status.CLOSED: "已关闭",
 }
+STATUS_LABELS_EN: Final[dict[Status, str]] = {
+    Status.OPEN: "Open",
+    Status.TEMPORARILY_CLOSED: "Temporarily closed",
+    Status.CLOSED: "Closed",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -338,18 +338,21 @@ class StationService:
             clock=clock,
         )
 
-    def with_changes(self, chunk: StationChunk, data_version: str) -> StationService:
-        """A new snapshot where the stations in ``chunk`` replace theirs or join at the end.
+    def with_changes(self, chunk: StationChunk, data_version: str,
+                     deleted: Sequence[str] = ()) -> StationService:
+        """A new snapshot where the stations in ``chunk`` replace theirs or join at the end and
+        the ``deleted`` ids are gone (the others keep their order).
 
         Built for a store's incremental refresh: arrays are copied and patched, everything
-        else is shared, and the k-d tree is rebuilt only when a station moved or was added, so
-        one edited station costs milliseconds, not a full load.
+        else is shared, and the k-d tree is kept (see :meth:`StationIndex.updated`), so one
+        edited, moved or deleted station costs milliseconds, not a full load.
         """
+        base, new_row = self._without(deleted) if deleted else (self, None)
         changed_ids = list(chunk.text["id"])
-        added = [i for i in dict.fromkeys(changed_ids) if i not in self.position_of]
-        position_of = self.position_of
+        added = [i for i in dict.fromkeys(changed_ids) if i not in base.position_of]
+        position_of = base.position_of
         if added:
-            position_of = {**position_of, **{i: self.count + k for k, i in enumerate(added)}}
+            position_of = {**position_of, **{i: base.count + k for k, i in enumerate(added)}}
         rows = np.fromiter((position_of[i] for i in changed_ids), dtype=np.intp,
                            count=len(changed_ids))
 
@@ -358,33 +361,57 @@ class StationService:
             grown[rows] = values
             return grown
 
-        lon, lat = patched(self.lon, chunk.lon), patched(self.lat, chunk.lat)
-        moved = bool(added) or not (np.array_equal(self.lon[rows], chunk.lon)
-                                    and np.array_equal(self.lat[rows], chunk.lat))
+        lon, lat = patched(base.lon, chunk.lon), patched(base.lat, chunk.lat)
+        was_lon, was_lat = np.full(rows.size, np.nan), np.full(rows.size, np.nan)
+        existing = rows < base.count  # joining stations were nowhere (NaN): they "moved"
+        was_lon[existing], was_lat[existing] = base.lon[rows[existing]], base.lat[rows[existing]]
+        moved = rows[(lon[rows] != was_lon) | (lat[rows] != was_lat)]
         padding = [b""] * len(added)
-        heads, amenity_json = self.heads + padding, self.amenity_json + padding
+        heads, amenity_json = base.heads + padding, base.amenity_json + padding
         for row, station_id, props, hours, recorded, bits in zip(
                 rows.tolist(), chunk.id_json, chunk.properties_json, chunk.text["opening_hours"],
                 chunk.text["opening_hours_text"], chunk.amenity_bits, strict=True):
             heads[row] = _feature_head(station_id, props, hours, recorded)
             amenity_json[row] = _amenity_fragment(bits)
         filter_codes = {}
-        for name, (code_of, codes) in self.filter_codes.items():
+        for name, (code_of, codes) in base.filter_codes.items():
             new_code_of = dict(code_of)
             filter_codes[name] = (new_code_of, patched(codes, [
                 new_code_of.setdefault(value, len(new_code_of)) for value in chunk.text[name]]))
-        fresh = copy.copy(self)
+        fresh = copy.copy(base)
         fresh.__dict__.pop("extent", None)
-        fresh.data_version, fresh.ids = data_version, self.ids + added
+        fresh.__dict__.pop("compact_ids", None)
+        fresh.data_version, fresh.ids = data_version, base.ids + added
         fresh.lon, fresh.lat = lon, lat
-        fresh.amenity_bits = patched(self.amenity_bits, chunk.amenity_bits)
+        fresh.amenity_bits = patched(base.amenity_bits, chunk.amenity_bits)
         fresh.filter_codes, fresh.heads, fresh.amenity_json = filter_codes, heads, amenity_json
-        fresh.hours = self.hours.with_rows(rows.tolist(), chunk.text["opening_hours"],
+        fresh.hours = base.hours.with_rows(rows.tolist(), chunk.text["opening_hours"],
                                            [s == Status.OPEN for s in chunk.text["status"]])
         fresh.position_of = position_of
-        fresh.index = StationIndex(lon, lat) if moved else self.index
+        fresh.index = self.index.updated(lon, lat, moved, new_row) \
+            if moved.size or new_row is not None else self.index
         fresh._mask_cache, fresh._subsets = {}, {}
         return fresh
+
+    def _without(self, deleted: Sequence[str]) -> tuple[StationService, npt.NDArray[np.int64]]:
+        """This snapshot's columns without the ``deleted`` stations (its index untouched), and
+        each old row's new row (-1 for a deleted one)."""
+        gone = sorted({self.position_of[i] for i in deleted if i in self.position_of},
+                      reverse=True)
+        keep = np.ones(self.count, dtype=bool)
+        keep[gone] = False
+        ids, heads, amenity_json = list(self.ids), list(self.heads), list(self.amenity_json)
+        for row in gone:
+            del ids[row], heads[row], amenity_json[row]
+        smaller = copy.copy(self)
+        smaller.ids, smaller.heads, smaller.amenity_json = ids, heads, amenity_json
+        smaller.position_of = dict(zip(ids, range(len(ids)), strict=True))
+        smaller.lon, smaller.lat = self.lon[keep], self.lat[keep]
+        smaller.amenity_bits = self.amenity_bits[keep]
+        smaller.filter_codes = {name: (code_of, codes[keep])
+                                for name, (code_of, codes) in self.filter_codes.items()}
+        smaller.hours = self.hours.taken(keep)
+        return smaller, np.where(keep, np.cumsum(keep) - 1, -1)
 
     @property
     def count(self) -> int:

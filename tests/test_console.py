@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from stations.api.app import create_app
 from stations.api.settings import ApiSettings
 from stations.console.accounts import Accounts
+from stations.crs import to_wgs84
 from stations.store import Scope
 
 NOON = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -61,7 +62,7 @@ def test_signed_out_pages_lead_to_sign_in(console):
     client, _ = console
     answer = client.get("/console", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/console/login"
-    assert "登录 Sign in" in client.get("/console/login").text
+    assert "<h1>登录</h1>" in client.get("/console/login").text
 
 
 def test_wrong_passwords_lock_the_account_for_a_doubling_time(console):
@@ -86,8 +87,8 @@ def test_an_edit_in_hours_as_offices_write_them_reaches_the_api(console):
     station = client.get("/stations/NN-001").json()["properties"]
     assert station["opening_hours"] == "Mo-Fr 08:00-18:00"
     page = client.get(answer.headers["location"]).text
-    assert "已保存 Saved" in page and "周一至周五 08:00–18:00" in page
-    assert "nn" in page and "撤销 Undo" in page
+    assert "已保存" in page and "周一至周五 08:00–18:00" in page
+    assert "nn" in page and "撤销" in page
 
 
 def test_a_stale_edit_is_a_conflict_showing_both_versions(console):
@@ -97,7 +98,7 @@ def test_a_stale_edit_is_a_conflict_showing_both_versions(console):
                        follow_redirects=False).status_code == 303
     stale = client.post("/console/stations/NN-001", data=edit_form(csrf, name="乙"))
     assert stale.status_code == 409
-    assert "冲突 Conflict" in stale.text and "甲" in stale.text and "乙" in stale.text
+    assert "<h1>冲突</h1>" in stale.text and "甲" in stale.text and "乙" in stale.text
     assert client.get("/stations/NN-001").json()["properties"]["name"] == "甲"
 
 
@@ -164,3 +165,74 @@ def test_sign_out_ends_the_session(console):
     csrf = sign_in(client)
     client.post("/console/logout", data={"csrf": csrf})
     assert client.get("/console", follow_redirects=False).status_code == 303
+
+
+def test_a_position_is_converted_for_the_map_only_when_signed_in(console):
+    client, _ = console
+    query = {"lon": "108.4", "lat": "22.8", "crs": "gcj02"}
+    assert client.get("/console/position", params=query).status_code == 401
+    sign_in(client)
+    answer = client.get("/console/position", params=query).json()
+    lon, lat = to_wgs84(108.4, 22.8, "gcj02")
+    assert answer["wgs84"] == pytest.approx([float(lon), float(lat)], abs=1e-9)
+    assert answer["gcj02"] == pytest.approx([108.4, 22.8], abs=1e-7)
+    assert abs(answer["wgs84"][0] - 108.4) > 1e-3  # the shift is hundreds of metres
+    plain = client.get("/console/position", params={"lon": "108.4", "lat": "22.8"}).json()
+    assert plain["wgs84"] == [108.4, 22.8]
+
+
+def test_a_bad_position_is_refused_naming_the_field(console):
+    client, _ = console
+    sign_in(client)
+    for query, field in [({"lon": "東", "lat": "22.8"}, "lon"),
+                         ({"lon": "108.4", "lat": "91"}, "lat"),
+                         ({"lon": "nan", "lat": "22.8"}, "lon"),
+                         ({"lon": "108.4", "lat": "22.8", "crs": "mercator"}, "mercator")]:
+        answer = client.get("/console/position", params=query)
+        assert answer.status_code == 422 and field in answer.text, query
+
+
+def test_a_position_typed_out_of_range_is_refused_naming_the_field(console):
+    client, _ = console
+    csrf = sign_in(client)
+    answer = client.post("/console/stations/NN-001", data=edit_form(csrf, lat="95"))
+    assert answer.status_code == 422 and "lat: must be between -90 and 90" in answer.text
+
+
+def test_english_is_chosen_by_a_cookie_and_returns_to_the_same_page(console):
+    client, _ = console
+    sign_in(client)
+    answer = client.post("/console/language", data={"lang": "en", "back": "/console?status=open"},
+                         follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/console?status=open"
+    assert "stations_console_lang=en" in answer.headers["set-cookie"]
+    page = client.get("/console").text
+    assert '<html lang="en">' in page and "<h1>Stations" in page and "Temporarily closed" in page
+    assert 'href="/console">Stations</a>' in page and ">驿站</a>" not in page
+    client.post("/console/language", data={"lang": "zh", "back": "/console"})
+    assert "<h1>驿站" in client.get("/console").text
+
+
+def test_the_language_switch_never_leads_to_another_site(console):
+    client, _ = console
+    for back in ["//evil.example/console", "https://evil.example", "/consolex", "/console\\x"]:
+        answer = client.post("/console/language", data={"lang": "en", "back": back},
+                             follow_redirects=False)
+        assert answer.headers["location"] == "/console", back
+    refused = client.post("/console/language", data={"lang": "fr", "back": "/console"})
+    assert refused.status_code == 400
+
+
+def test_pages_allow_scripts_of_this_site_and_images_of_the_two_tile_hosts_only(console):
+    client, _ = console
+    sign_in(client)
+    page = client.get("/console")
+    policy = dict(part.strip().split(" ", 1) for part in
+                  page.headers["content-security-policy"].split(";"))
+    assert policy["script-src"] == "'self'" and policy["connect-src"] == "'self'"
+    hosts = policy["img-src"].split()
+    assert "https://tile.openstreetmap.org" in hosts and "https://webrd01.is.autonavi.com" in hosts
+    assert all(h in ("'self'", "data:") or h.startswith("https://") for h in hosts)
+    script = re.search(r'<script src="(/static/console\.js\?v=\w+)"', page.text).group(1)
+    assert "console.js" in script and client.get(script).status_code == 200
+    assert "<script>" not in page.text

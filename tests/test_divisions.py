@@ -167,3 +167,18 @@ def test_never_raises(address, district, province):
         assert division_name(division.code) in (division.district, division.city,
                                                 division.province)
     assert division.note_zh and division.note_en
+
+
+def test_a_township_named_like_a_district_is_not_that_district():
+    # 东区街道 is a township of 中山市, not 东区 of 攀枝花市.
+    division = infer_division("广东省中山市东区街道兴中道1号", "东区街道")
+    assert (division.city, division.code, division.problem) == ("中山市", "442000", None)
+    assert infer_division("东区街道兴中道1号").code is None
+
+
+def test_a_district_column_the_table_does_not_know_in_the_addressed_city_is_a_warning():
+    # The table has no 江北区 in 重庆市 (now 两江新区); its only 江北区 is in 宁波市.
+    division = infer_division("重庆市江北区建新北路1号", "江北区")
+    assert (division.city, division.code, division.problem) == ("重庆市", "500000", None)
+    assert "区县列“江北区”不在重庆市的行政区划表中" in division.note_zh
+    assert "not in the division table under 重庆市" in division.note_en and division.warning

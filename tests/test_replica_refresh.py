@@ -45,3 +45,23 @@ def test_patched_snapshot_equals_a_fresh_load(tmp_path):
     assert patched.page(0, 10, filters={"status": "closed"}).number_matched == 1
     # The snapshot it came from is untouched: requests in flight finish on their data.
     assert base.count == 6 and b"09:00-10:00" not in base.station("NN-001")
+
+
+def test_deleted_stations_leave_as_from_a_fresh_load(tmp_path):
+    stations = next(sample_store("gpkg", tmp_path)).snapshot().stations
+    base = service_from_stations(stations, data_version(s.digest for s in stations))
+    by_id = {s.id: s for s in stations}
+    moved = _stored({**by_id["NN-003"].record, "lon": 108.31})
+    after = {i: s for i, s in by_id.items() if i not in ("NN-001", "NN-002")} | {"NN-003": moved}
+    version = data_version(s.digest for s in after.values())
+    patched = base.with_changes(station_chunk([moved]), version, deleted=["NN-001", "NN-002"])
+    fresh = service_from_stations(sorted(after.values(), key=lambda s: s.id), version)
+
+    assert patched.ids == fresh.ids and patched.index.overlay_size > 0
+    assert patched.page(0, 10).features == fresh.page(0, 10).features
+    for lon, lat in ((108.5, 22.8), (108.3, 22.8)):
+        for options in (NearestOptions(k=6, at=AT), NearestOptions(k=2, open_now=True, at=AT),
+                        NearestOptions(k=2, amenities=("wifi",), at=AT)):
+            assert patched.find_nearest(lon, lat, options) == \
+                fresh.find_nearest(lon, lat, options)
+    assert base.count == 6 and patched.count == 4

@@ -68,6 +68,9 @@ def _asset_sources() -> dict[str, bytes]:
         "app.css": (web / "app.css").read_bytes(),
         "leaflet.js": (leaflet / "leaflet.js").read_bytes(),
         "leaflet.css": (leaflet / "leaflet.css").read_bytes(),
+        # The office console's maps: the same Leaflet, one cached copy for both.
+        "console.js": (resources.files("stations") / "console" / "static" / "console.js"
+                       ).read_bytes(),
     }
 
 

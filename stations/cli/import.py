@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 
 from ..ingest.build import BuildReport, check_sources
-from ..ingest.changes import apply_changes, diff, records_from_frame
+from ..ingest.changes import apply_changes, diff
 from ..ingest.review import write_review
 from ..model import DEFAULT_GEOPACKAGE
 from ..store import open_store
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         return exit_code(report.problems, False)
     store = open_store(args.data)
     try:
-        changes = diff(records_from_frame(result.stations), store.snapshot(), result.made_ids)
+        changes = diff(result.stations, store.snapshot(), result.made_ids)
         for line in changes.lines():
             print(line)
         print(changes.summary())

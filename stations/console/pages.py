@@ -1,7 +1,8 @@
 """The console's pages: sign-in, the office's stations, editing, history and reports.
 
-Server-rendered HTML (Jinja2, autoescaped: every text from data is shown as text) with no
-script of its own, so it works on any phone browser.  Every form that changes something
+Server-rendered HTML (Jinja2, autoescaped: every text from data is shown as text) that works
+without script on any phone browser; one script of this site's own (``console.js``) adds the
+maps, and with it the pin that writes into the position fields.  Every form that changes something
 carries the session's CSRF token and is refused without it, or from another site's page
 (``Origin``).  Writes go through the station store exactly as the office API's do.
 """
@@ -14,48 +15,58 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from ..api.office import STATUS_WORDS, after_write, now, station_store
 from ..api.reports import report_store
-from ..errors import InvalidInput, OutOfScope, StationNotFound, StationsError, VersionConflict
-from ..hours import describe_hours
+from ..api.web import static_assets
+from ..crs import CoordinateSystem, to_wgs84
+from ..errors import (
+    InvalidInput,
+    NotAuthenticated,
+    OutOfScope,
+    StationNotFound,
+    StationsError,
+    VersionConflict,
+)
 from ..ingest.hours_zh import normalise_hours
-from ..model import AMENITIES, STATUS_LABELS_ZH, Status
+from ..model import AMENITIES, Status
 from ..reports import REPORT_KINDS
 from ..store import Change, StoredStation
 from ..store.history import revert
+from . import language
 from .accounts import Accounts, SignInLocked, SignInRefused, Staff
+from .mapping import EDITOR_ZOOM, content_security_policy, in_tile_systems, tile_options
 
 COOKIE = "stations_console"
+_SIGN_IN = ("登录", "Sign in")
 MAX_FORM_BYTES = 64 * 1024
 router = APIRouter(prefix="/console", include_in_schema=False)
-_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+_CSP = content_security_policy()
 # Templates are read and compiled once, on first use, not on every request.
 _env = Environment(loader=PackageLoader(__package__, "templates"), autoescape=True,
                    trim_blocks=True, lstrip_blocks=True)
-_KIND_LABELS = {kind.code: f"{kind.label_zh} {kind.label_en}" for kind in REPORT_KINDS}
+language.install(_env)
+_env.globals.update(AMENITIES=AMENITIES, KINDS={kind.code: kind for kind in REPORT_KINDS},
+                    static_url=lambda name: f"/static/{name}?v={static_assets()[name].version}")
 
 
 def accounts(request: Request) -> Accounts:
     return request.app.state.accounts  # type: ignore[no-any-return]
 
 
-def _page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
+def _page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """A template inside the frame, in the language the member of staff chose."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    values.update(lang=language.language(request),
+                  here=here if request.method == "GET" else language.HOME)
     body = _env.get_template(name).render(**values)
     html = _env.get_template("base.html").render(body=Markup(body), **values)
     return HTMLResponse(html, status_code=status, headers={
         "Content-Security-Policy": _CSP, "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
-
-
-_env.filters["hours"] = lambda osm: describe_hours(osm, "zh") if osm else "未知 unknown"
-_env.globals.update(AMENITIES=AMENITIES, STATUS_LABELS_ZH={s.value: v for s, v in
-                                                           STATUS_LABELS_ZH.items()},
-                    KIND_LABELS=_KIND_LABELS)
 
 
 def _current(request: Request) -> Staff | None:
@@ -85,9 +96,10 @@ async def _writer(request: Request) -> tuple[Staff, dict[str, str]] | Response:
         return RedirectResponse("/console/login", status_code=303)
     form = await _form(request)
     if not _same_origin(request) or not hmac.compare_digest(form.get("csrf", ""), staff.csrf):
-        return _page("message.html", 403, staff=staff, title="拒绝 Refused",
-                     message="表单已过期或来自其他网站，请重新打开页面 / The form is stale or "
-                     "came from another site; open the page again.")
+        return _page(request, "message.html", 403, staff=staff, title=("拒绝", "Refused"),
+                     message=("表单已过期或来自其他网站，请重新打开页面",
+                              "The form is stale or came from another site; open the page "
+                              "again."))
     return staff, form
 
 
@@ -97,24 +109,24 @@ def _who(staff: Staff) -> str:
 
 @router.get("/login")
 def login_page(request: Request) -> Response:
-    return _page("login.html", staff=None, title="登录 Sign in", error="")
+    return _page(request, "login.html", staff=None, title=_SIGN_IN, error="")
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await _form(request)
     if not _same_origin(request):
-        return _page("login.html", 403, staff=None, title="登录 Sign in",
-                     error="请从本站页面登录 / Sign in from this site's page")
+        return _page(request, "login.html", 403, staff=None, title=_SIGN_IN,
+                     error=("请从本站页面登录", "Sign in from this site's page"))
     try:
         token, _staff = accounts(request).sign_in(form.get("username", ""),
                                                   form.get("password", ""), now(request))
     except SignInLocked as exc:
-        page = _page("login.html", 429, staff=None, title="登录 Sign in", error=str(exc))
+        page = _page(request, "login.html", 429, staff=None, title=_SIGN_IN, error=str(exc))
         page.headers["Retry-After"] = str(int(exc.retry_after_s) + 1)
         return page
     except SignInRefused as exc:
-        return _page("login.html", 401, staff=None, title="登录 Sign in", error=str(exc))
+        return _page(request, "login.html", 401, staff=None, title=_SIGN_IN, error=str(exc))
     response = RedirectResponse("/console", status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/console",
                         secure=request.url.scheme == "https")
@@ -130,6 +142,46 @@ async def logout(request: Request) -> Response:
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(COOKIE, path="/console")
     return response
+
+
+@router.post("/language")
+async def switch_language(request: Request) -> Response:
+    """Remember the language in a cookie and return to the page the switch was pressed on."""
+    form = await _form(request)
+    chosen = form.get("lang", "")
+    if not _same_origin(request) or chosen not in language.LANGUAGES:
+        return _page(request, "message.html", 400, staff=_current(request),
+                     title=("语言", "Language"), message=("无法切换语言", "Unknown language"))
+    response = RedirectResponse(language.back_path(form.get("back", "")), status_code=303)
+    response.set_cookie(language.LANG_COOKIE, chosen, max_age=language.LANG_COOKIE_MAX_AGE_S,
+                        httponly=True, samesite="lax", path=language.HOME,
+                        secure=request.url.scheme == "https")
+    return response
+
+
+_LIMITS = {"lon": 180.0, "lat": 90.0}
+
+
+def _coordinate(name: str, text: str, limit: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidInput(name, "must be a number (degrees)", "float_parsing", text) from None
+    if not -limit <= value <= limit:
+        raise InvalidInput(name, f"must be between -{limit:g} and {limit:g}", "value_error", text)
+    return value
+
+
+@router.get("/position")
+def position(request: Request, lon: str = "", lat: str = "", crs: str = "wgs84") -> Response:
+    """A position given in ``crs`` (a pin dragged on Amap tiles: ``gcj02``) in each system the
+    tiles use, so that the page saves WGS84 and draws on either base map.  Bad input is a 422
+    naming the field, through the API's error table."""
+    if _current(request) is None:
+        raise NotAuthenticated("sign in to the console first / 请先登录")
+    x, y = _coordinate("lon", lon, _LIMITS["lon"]), _coordinate("lat", lat, _LIMITS["lat"])
+    wgs84 = to_wgs84(x, y, CoordinateSystem.parse(crs))
+    return JSONResponse(in_tile_systems(*wgs84)[0], headers={"Cache-Control": "no-store"})
 
 
 def _matches(station: StoredStation, query: dict[str, str], reports: dict[str, int]) -> bool:
@@ -155,8 +207,10 @@ def stations_page(request: Request) -> Response:
     reports = report_store(request).open_counts()
     mine = station_store(request).stations_in(staff.scope)
     shown = [s for s in mine if _matches(s, query, reports)]
-    return _page("stations.html", staff=staff, title="驿站 Stations", stations=shown,
-                 total=len(mine), query=query, reports=reports, statuses=list(Status))
+    positions = in_tile_systems([s.record["lon"] for s in shown], [s.record["lat"] for s in shown])
+    return _page(request, "stations.html", staff=staff, title=("驿站", "Stations"), stations=shown,
+                 total=len(mine), query=query, reports=reports, statuses=list(Status),
+                 positions=positions, tiles=tile_options())
 
 
 def _own_station(request: Request, staff: Staff, station_id: str) -> StoredStation | None:
@@ -167,18 +221,20 @@ def _own_station(request: Request, staff: Staff, station_id: str) -> StoredStati
     return station if staff.scope.covers(station.record) else None
 
 
-def _not_yours(staff: Staff) -> Response:
-    return _page("message.html", 404, staff=staff, title="没有此驿站 Not found",
-                 message="没有此驿站，或不属于本单位 / No such station in your office's area.")
+def _not_yours(request: Request, staff: Staff) -> Response:
+    return _page(request, "message.html", 404, staff=staff, title=("没有此驿站", "Not found"),
+                 message=("没有此驿站，或不属于本单位", "No such station in your office's area."))
 
 
 def _station_page(request: Request, staff: Staff, station: StoredStation, status: int = 200,
                   **extra: Any) -> Response:
     history = station_store(request).history(station.id, limit=20)
     reports = report_store(request).reports(station_id=station.id)
-    return _page("station.html", status, staff=staff, title=str(station.record["name"]),
+    position = in_tile_systems(station.record["lon"], station.record["lat"])[0]
+    return _page(request, "station.html", status, staff=staff, title=str(station.record["name"]),
                  station=station, record=station.record, history=history,
-                 reports=reports[::-1], statuses=list(Status), **extra)
+                 reports=reports[::-1], statuses=list(Status), position=position,
+                 tiles=tile_options(), zoom=EDITOR_ZOOM, **extra)
 
 
 @router.get("/stations/{station_id}")
@@ -188,7 +244,7 @@ def station_page(request: Request, station_id: str) -> Response:
         return RedirectResponse("/console/login", status_code=303)
     station = _own_station(request, staff, station_id)
     if station is None:
-        return _not_yours(staff)
+        return _not_yours(request, staff)
     return _station_page(request, staff, station, saved=request.query_params.get("saved"))
 
 
@@ -208,12 +264,8 @@ def _edited(record: dict[str, Any], form: dict[str, str]) -> tuple[dict[str, Any
     after["opening_hours"] = parsed.osm or ""
     if hours and parsed.osm != hours:
         note = f"{hours} → {parsed.osm}"
-    for axis in ("lon", "lat"):
-        try:
-            after[axis] = float(form.get(axis, ""))
-        except ValueError:
-            raise InvalidInput(axis, "must be a number (WGS84 degrees)", "float_parsing",
-                               form.get(axis)) from None
+    for axis, limit in _LIMITS.items():
+        after[axis] = _coordinate(axis, form.get(axis, ""), limit)
     return after, note
 
 
@@ -231,7 +283,7 @@ def _apply(request: Request, staff: Staff, station: StoredStation, after: dict[s
                                      action=action, at=now(request), note=note,
                                      scope=staff.scope)
     except VersionConflict as exc:
-        return _page("conflict.html", 409, staff=staff, title="冲突 Conflict",
+        return _page(request, "conflict.html", 409, staff=staff, title=("冲突", "Conflict"),
                      station=station, yours=after, current=exc.current or {})
     except (InvalidInput, OutOfScope) as exc:
         return _station_page(request, staff, station, 422, error=str(exc))
@@ -249,7 +301,7 @@ async def _station_edit(request: Request, station_id: str, action: str,
     staff, form = checked
     station = _own_station(request, staff, station_id)
     if station is None:
-        return _not_yours(staff)
+        return _not_yours(request, staff)
     try:
         after, note = edit(station, form)
         expected = _version(form)
@@ -287,8 +339,8 @@ async def revert_change(request: Request, entry_id: int) -> Response:
         revert(station_store(request), entry_id, who=_who(staff), at=now(request),
                scope=staff.scope, note="console")
     except StationsError as exc:
-        return _page("message.html", 409, staff=staff, title="未能撤销 Not reverted",
-                     message=str(exc), back=back)
+        return _page(request, "message.html", 409, staff=staff,
+                     title=("未能撤销", "Not reverted"), message=str(exc), back=back)
     after_write(request)
     return RedirectResponse(f"/console/stations/{quote(back)}?saved=1", status_code=303)
 
@@ -308,8 +360,8 @@ def reports_page(request: Request) -> Response:
         for report in reports:
             kinds[report.kind] = kinds.get(report.kind, 0) + 1
     ordered = sorted(groups.items(), key=lambda item: item[1][0].created_at, reverse=True)
-    return _page("reports.html", staff=staff, title="骑手反馈 Reports", groups=ordered,
-                 stations=mine, kinds=kinds)
+    return _page(request, "reports.html", staff=staff, title=("骑手反馈", "Riders' reports"),
+                 groups=ordered, stations=mine, kinds=kinds)
 
 
 @router.post("/reports/{report_id}/resolve")
@@ -322,8 +374,8 @@ async def resolve(request: Request, report_id: int) -> Response:
     try:
         report = store.get(report_id)
     except StationsError:
-        return _not_yours(staff)
+        return _not_yours(request, staff)
     if _own_station(request, staff, report.station_id) is None:
-        return _not_yours(staff)
+        return _not_yours(request, staff)
     store.resolve(report_id)
     return RedirectResponse("/console/reports", status_code=303)

@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
 
 from ..errors import StationsError
-from ..index import haversine_m
+from ..index import chord_for_distance, haversine_m, unit_vectors
 from ..model import AMENITIES, TEXT_FIELDS, Status, normalise_label
 from ..store import Change, HistoryEntry, Snapshot, StationStore
 
 MOVED_M = 50.0
 REPICKED_M = 0.05  # below this the stored and the sheet's position are the same point
 MATCH_RADIUS_M = 500.0  # a made-id station found again by its name within this distance
+SAME_PLACE_M = 5.0  # ... or by any name this close: renamed where it stands
 COMPARED_FIELDS = tuple(f for f in TEXT_FIELDS if f != "id")
 Record = dict[str, object]
 
@@ -100,97 +102,149 @@ class ChangeSet:
         return out
 
 
-def records_from_frame(stations: gpd.GeoDataFrame) -> list[Record]:
-    """Validated stations as store records (text fields, amenity codes, lon/lat)."""
-    text = stations[list(TEXT_FIELDS)].astype(str).to_dict("records")
-    flags = stations[[a.column for a in AMENITIES]].to_numpy(dtype=bool)
-    lon, lat = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
-    for i, record in enumerate(text):
-        record["amenities"] = [a.code for a, has in zip(AMENITIES, flags[i], strict=True) if has]
-        record["lon"], record["lat"] = float(lon[i]), float(lat[i])
-    return text
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Stations as columns (text fields, amenity bits, WGS84 position): a 100,000-station
+    sheet is compared with the store by column operations, and records are made only for
+    the stations that change."""
+
+    text: dict[str, np.ndarray]
+    bits: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+
+    def record(self, i: int, station_id: str | None = None) -> Record:
+        """Row ``i`` as a store record, under ``station_id`` if given."""
+        record: Record = {name: values[i] for name, values in self.text.items()}
+        if station_id is not None:
+            record["id"] = station_id
+        record["amenities"] = _codes(int(self.bits[i]))
+        record["lon"], record["lat"] = float(self.lon[i]), float(self.lat[i])
+        return record
 
 
-def diff(incoming: list[Record], snapshot: Snapshot, made_ids: set[str]) -> ChangeSet:
-    """Compare the sheet's stations with the store's; nothing is written."""
-    current = {s.id: s for s in snapshot.stations}
+_BITS = {a.code: 1 << k for k, a in enumerate(AMENITIES)}
+
+
+def _codes(bits: int) -> list[str]:
+    return [a.code for k, a in enumerate(AMENITIES) if bits >> k & 1]
+
+
+def _sheet_columns(stations: gpd.GeoDataFrame) -> _Columns:
+    flags = stations[[a.column for a in AMENITIES]].to_numpy(dtype=np.int64)
+    return _Columns({name: stations[name].to_numpy(dtype=object) for name in TEXT_FIELDS},
+                    flags @ (1 << np.arange(len(AMENITIES), dtype=np.int64)),
+                    stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy())
+
+
+def _stored_columns(records: list[Record]) -> _Columns:
+    sets = [tuple(r["amenities"]) for r in records]  # type: ignore[call-overload]
+    bits = {key: sum(_BITS.get(code, 0) for code in key) for key in set(sets)}
+    return _Columns({name: np.array([r.get(name, "") for r in records], dtype=object)
+                     for name in TEXT_FIELDS},
+                    np.array([bits[key] for key in sets], dtype=np.int64),
+                    np.array([r["lon"] for r in records], dtype=np.float64),
+                    np.array([r["lat"] for r in records], dtype=np.float64))
+
+
+def _labels(values: np.ndarray) -> np.ndarray:
+    """:func:`normalise_label` of every value, worked out once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    return np.array([normalise_label(str(u)) for u in uniques], dtype=object)[codes]
+
+
+def _city_keys(columns: _Columns) -> np.ndarray:
+    """The city of each station by name (stations stored before division codes existed have
+    none), else the first four digits of its division code."""
+    cities = _labels(columns.text["city"])
+    prefixes = pd.Series(columns.text["division_code"], dtype=object).astype(str).str[:4]
+    return np.where(cities != "", cities, prefixes.to_numpy(dtype=object))
+
+
+def diff(stations: gpd.GeoDataFrame, snapshot: Snapshot, made_ids: set[str]) -> ChangeSet:
+    """Compare the sheet's validated stations with the store's; nothing is written."""
+    stored = snapshot.stations
+    old = _stored_columns([s.record for s in stored])
+    new = _sheet_columns(stations)
     changes = ChangeSet(base_version=snapshot.data_version)
-    pairs: list[tuple[Record, str]] = []  # a sheet record and the stored station it is
-    unmatched = []
-    for record in incoming:
-        if record["id"] in current:
-            pairs.append((record, str(record["id"])))
-        else:
-            unmatched.append(record)
-    matched = {station_id for _, station_id in pairs}
-    in_scope = _scope(incoming)
-    left = {k: s.record for k, s in current.items()
-            if k not in matched and _key_city(s.record) in in_scope}
-    for record in unmatched:
-        found = _match_made(record, left) if record["id"] in made_ids else None
-        if found is None:
-            changes.added.append(record)
-            changes.records[str(record["id"])] = record
-            continue
-        del left[found]
-        pairs.append(({**record, "id": found}, found))  # a station keeps the id it has
-    olds = [current[station_id].record for _, station_id in pairs]
-    metres = haversine_m(np.array([r["lon"] for r, _ in pairs], dtype=np.float64),
-                         np.array([r["lat"] for r, _ in pairs], dtype=np.float64),
-                         np.array([o["lon"] for o in olds], dtype=np.float64),
-                         np.array([o["lat"] for o in olds], dtype=np.float64))
-    for (record, _), old, distance in zip(pairs, olds, np.atleast_1d(metres).tolist(),
-                                          strict=True):
-        _compare(record, old, distance, changes)
-    changes.missing = sorted(left.values(), key=lambda r: str(r["id"]))
-    changes.versions = {k: current[k].version for k in
+    at = pd.Index(old.text["id"]).get_indexer(new.text["id"])  # the stored row, or -1
+    taken = np.zeros(len(stored), dtype=bool)
+    taken[at[at >= 0]] = True
+    # Only stations of the cities the sheet covers can be missing from it, or found again.
+    in_scope = pd.Index(_city_keys(old)).isin(pd.unique(_city_keys(new)))
+    left = np.flatnonzero(~taken & in_scope)
+    made = np.flatnonzero((at < 0) & pd.Index(new.text["id"]).isin(made_ids))
+    found = _match_made(new, made, old, left)
+    at[made] = found
+    taken[found[found >= 0]] = True
+    for i in np.flatnonzero(at < 0).tolist():
+        record = new.record(i)
+        changes.added.append(record)
+        changes.records[str(record["id"])] = record
+    _compare(new, old, np.flatnonzero(at >= 0), at, changes)
+    gone = left[~taken[left]]
+    changes.missing = sorted((stored[j].record for j in gone.tolist()),
+                             key=lambda r: str(r["id"]))
+    version = {s.id: s.version for s in stored}
+    changes.versions = {k: version[k] for k in
                         (*changes.changed, *(str(r["id"]) for r in changes.missing))}
     return changes
 
 
-def _key_city(record: Mapping[str, object]) -> str:
-    """The city by name (stations stored before division codes existed have none)."""
-    city = normalise_label(str(record.get("city") or ""))
-    return city or str(record.get("division_code") or "")[:4]
+def _match_made(new: _Columns, rows: np.ndarray, old: _Columns, left: np.ndarray
+                ) -> np.ndarray:
+    """For each sheet row in ``rows`` (made ids not in the store), the stored station of
+    ``left`` it is found again as, or -1: the same name within :data:`MATCH_RADIUS_M`, or any
+    name within :data:`SAME_PLACE_M`, the nearest first; each station is found at most once,
+    in sheet order."""
+    found = np.full(len(rows), -1, dtype=np.intp)
+    if len(rows) == 0 or len(left) == 0:
+        return found
+    tree = cKDTree(unit_vectors(old.lon[left], old.lat[left]))
+    near = tree.query_ball_point(unit_vectors(new.lon[rows], new.lat[rows]),
+                                 chord_for_distance(MATCH_RADIUS_M))
+    new_names, old_names = _labels(new.text["name"][rows]), _labels(old.text["name"][left])
+    free = np.ones(len(left), dtype=bool)
+    for k, (i, candidates) in enumerate(zip(rows.tolist(), near, strict=True)):
+        pool = np.array(candidates, dtype=np.intp)
+        pool = pool[free[pool]]
+        metres = haversine_m(new.lon[i], new.lat[i], old.lon[left[pool]], old.lat[left[pool]])
+        fits = (metres <= SAME_PLACE_M) | (old_names[pool] == new_names[k])
+        if fits.any():
+            best = pool[fits][np.argmin(metres[fits])]
+            free[best] = False
+            found[k] = left[best]
+    return found
 
 
-def _scope(records: list[Record]) -> set[str]:
-    """The cities a sheet covers: only their stations can be missing from it."""
-    return {_key_city(r) for r in records}
-
-
-def _match_made(record: Record, left: dict[str, Record]) -> str | None:
-    """A made-id station found again: the same name nearby, or any name at the same place."""
-    if not left:
-        return None
-    ids = list(left)
-    lon = np.array([left[k]["lon"] for k in ids], dtype=np.float64)
-    lat = np.array([left[k]["lat"] for k in ids], dtype=np.float64)
-    metres = haversine_m(record["lon"], record["lat"], lon, lat)
-    near = np.flatnonzero(metres <= MATCH_RADIUS_M)
-    name = normalise_label(str(record["name"]))
-    fits = [i for i in near.tolist()
-            if metres[i] <= 5.0 or normalise_label(str(left[ids[i]]["name"])) == name]
-    return ids[min(fits, key=lambda i: metres[i])] if fits else None
-
-
-def _compare(record: Record, old: Mapping[str, object], metres: float,
+def _compare(new: _Columns, old: _Columns, rows: np.ndarray, at: np.ndarray,
              changes: ChangeSet) -> None:
-    fields = [FieldChange(f, old.get(f, ""), record.get(f, "")) for f in
-              (*COMPARED_FIELDS, "amenities") if old.get(f, "") != record.get(f, "")]
-    station_id = str(record["id"])
-    if metres > MOVED_M:
-        changes.moved.append(Moved(station_id, metres, (float(old["lon"]), float(old["lat"])),
-                                   (float(record["lon"]), float(record["lat"]))))
-    if metres > REPICKED_M:  # a re-picked point is a change too, a move only beyond MOVED_M
-        fields.append(FieldChange("position", (old["lon"], old["lat"]),
-                                  (record["lon"], record["lat"])))
-    if not fields:
-        changes.unchanged += 1
-        return
-    changes.changed[station_id] = fields
-    changes.names[station_id] = str(record["name"])
-    changes.records[station_id] = record
+    """Field changes and moves of the sheet rows ``rows``, each paired with stored row
+    ``at[row]``; compared column by column."""
+    pair = at[rows]
+    differs = {name: new.text[name][rows] != old.text[name][pair] for name in COMPARED_FIELDS}
+    amenities = new.bits[rows] != old.bits[pair]
+    metres = haversine_m(new.lon[rows], new.lat[rows], old.lon[pair], old.lat[pair])
+    repicked = metres > REPICKED_M  # a re-picked point is a change too, a move only beyond
+    changed = np.logical_or.reduce([*differs.values(), amenities, repicked])
+    changes.unchanged += int((~changed).sum())
+    for k in np.flatnonzero(changed).tolist():
+        i, j = int(rows[k]), int(pair[k])
+        station_id = str(old.text["id"][j])
+        fields = [FieldChange(name, old.text[name][j], new.text[name][i])
+                  for name in COMPARED_FIELDS if differs[name][k]]
+        if amenities[k]:
+            fields.append(FieldChange("amenities", _codes(int(old.bits[j])),
+                                      _codes(int(new.bits[i]))))
+        before, after = (float(old.lon[j]), float(old.lat[j])), (float(new.lon[i]),
+                                                                  float(new.lat[i]))
+        if metres[k] > MOVED_M:
+            changes.moved.append(Moved(station_id, float(metres[k]), before, after))
+        if repicked[k]:
+            fields.append(FieldChange("position", before, after))
+        changes.changed[station_id] = fields
+        changes.names[station_id] = str(new.text["name"][i])
+        changes.records[station_id] = new.record(i, station_id)
 
 
 def apply_changes(store: StationStore, changes: ChangeSet, *, missing: str | None,

@@ -44,6 +44,9 @@ _PROVINCE_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区"
                       "市")
 _CITY_SUFFIXES = ("自治州", "地区", "盟", "市")
 _DISTRICT_SUFFIXES = ("自治县", "自治旗", "区", "县", "市", "旗")
+# A division name followed by one of these is part of a township's name: 东区街道 (中山市) is
+# not 东区 (攀枝花市).
+_TOWNSHIP_SUFFIXES = ("街道", "镇", "乡")
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +264,8 @@ def _names_from(text: str, pos: int, outer: frozenset[str] | None, table: _Table
     for length in table.head_lengths.get(text[pos], ()):
         name = text[pos:pos + length]
         entry = table.heads.get(name)
-        if entry is None or (outer is not None and outer.isdisjoint(entry[2])):
+        if entry is None or (outer is not None and outer.isdisjoint(entry[2])) or \
+                text.startswith(_TOWNSHIP_SUFFIXES, pos + length):
             continue
         end, rest = _names_from(text, pos + length, entry[0], table, depth + 1)
         if len(rest) + 1 > len(best) or (len(rest) + 1 == len(best) and end > best_end):
@@ -296,6 +300,7 @@ def _whole_value(text: str, table: _Table, source: str) -> list[_Found]:
 
 # --- resolving ----------------------------------------------------------------------------
 
+_Unread = tuple[str, str, str]  # source, value, the place it is not in ("" for anywhere)
 _SOURCE_WORDS = {"address": ("地址", "the address"),
                  "district": ("区县列", "the district column"),
                  "sheet": ("工作表名", "the sheet name"),
@@ -344,15 +349,19 @@ def _resolve(head: str, soft_names: tuple[str, ...], district: str, sheet: str, 
     units = table.units
     strong: list[_Found] = _chain(head, table, "address", whole=False)
     soft = [_Found("address", table.full[name], name) for name in soft_names]
-    unread: list[tuple[str, str]] = []
+    address = list(strong)
+    unread: list[_Unread] = []
     for source, value in (("district", district), ("sheet", sheet), ("province", province),
                           ("city", city)):
         pieces = [_Found(f.source, codes, f.text, f.renamed) for f in
                   _whole_value(value, table, source)
                   if (codes := frozenset(c for c in f.codes if _may_name(source, units[c])))]
         if value and not pieces and source != "sheet":
-            unread.append((source, value))
-        strong += pieces
+            unread.append((source, value, ""))
+        elif source in ("district", "sheet") and _outside(pieces, address, table):
+            unread.append((source, value, address[-1].text))
+        else:
+            strong += pieces
 
     candidates = {c for f in strong for c in f.codes}
     fitting = [c for c in candidates if all(_fits(c, f.codes, units) for f in strong)]
@@ -369,10 +378,28 @@ def _resolve(head: str, soft_names: tuple[str, ...], district: str, sheet: str, 
     return _answer(answers, strong, unread, units)
 
 
-def _answer(answers: list[str], used: list[_Found], unread: list[tuple[str, str]],
+def _outside(pieces: list[_Found], address: list[_Found], table: _Table) -> bool:
+    """A district column or sheet name that names no division inside the city or province
+    the address names (and the address names no district): the table does not know that
+    district there (江北区 of 重庆市 is now 两江新区), so the address decides, with a warning."""
+    if not pieces or not address or any(f.codes & table.districts for f in address):
+        return False
+    return not any(all(_fits(c, f.codes, table.units) for f in address)
+                   for piece in pieces for c in piece.codes)
+
+
+def _unread_words(unread: list[_Unread]) -> tuple[list[str], list[str]]:
+    """Why each given value was not used, in Chinese and English."""
+    zh = [f"{_SOURCE_WORDS[s][0]}“{v}”不在{place + '的' if place else ''}行政区划表中"
+          for s, v, place in unread]
+    en = [f"{_SOURCE_WORDS[s][1]} {v!r} is not in the division table"
+          + (f" under {place}" if place else "") for s, v, place in unread]
+    return zh, en
+
+
+def _answer(answers: list[str], used: list[_Found], unread: list[_Unread],
             units: dict[str, Unit]) -> Division:
-    zh_unread = [f"{_SOURCE_WORDS[s][0]}“{v}”不在行政区划表中" for s, v in unread]
-    en_unread = [f"{_SOURCE_WORDS[s][1]} {v!r} is not in the division table" for s, v in unread]
+    zh_unread, en_unread = _unread_words(unread)
     if not answers:
         return Division(None, None, None, None, "not_found", (),
                         "；".join(["未能从地址、区县列或默认值确定行政区划", *zh_unread]),
@@ -416,7 +443,7 @@ def _common(codes: list[str], units: dict[str, Unit]) -> tuple[str | None, str |
     return province, units[city_code].name if city_code else None, None
 
 
-def _conflict(found: list[_Found], unread: list[tuple[str, str]]) -> Division:
+def _conflict(found: list[_Found], unread: list[_Unread]) -> Division:
     said: dict[str, str] = {}
     for f in found:
         said[f.source] = said.get(f.source, "") + f.text
@@ -424,8 +451,9 @@ def _conflict(found: list[_Found], unread: list[tuple[str, str]]) -> Division:
     said_en = ", ".join(f"{_SOURCE_WORDS[s][1]} says {t!r}" for s, t in said.items())
     zh = [f"行政区划互相矛盾：{said_zh}"]
     en = [f"divisions disagree: {said_en}"]
-    zh += [f"{_SOURCE_WORDS[s][0]}“{v}”不在行政区划表中" for s, v in unread]
-    en += [f"{_SOURCE_WORDS[s][1]} {v!r} is not in the division table" for s, v in unread]
+    zh_unread, en_unread = _unread_words(unread)
+    zh += zh_unread
+    en += en_unread
     return Division(None, None, None, None, "conflict", (), "；".join(zh), "; ".join(en), True)
 
 

@@ -1,15 +1,11 @@
-"""Base maps and the coordinate system each one draws in.
+"""Base maps for folium: every station, buffer and polygon shifted into the tiles' system.
 
-OpenStreetMap tiles are in WGS84, like the stations.  Amap (高德) tiles are drawn in GCJ-02, so on
-an Amap base map every station, buffer and polygon must be shifted into GCJ-02 before it is
-drawn; without the shift each sits a few hundred metres off its street.  The browser's own
-position is WGS84 too; the page shifts it with the same transform (see ``map_controls.js``).
+The tile sources themselves are in ``stations/tiles.py``; on an Amap base map (GCJ-02) each
+geometry is shifted before it is drawn.  The browser's own position is WGS84 too; the page
+shifts it with the same transform (see ``map_controls.js``).
 """
 
 from __future__ import annotations
-
-import enum
-from dataclasses import dataclass
 
 import folium
 import numpy as np
@@ -18,44 +14,10 @@ import shapely
 
 from ..crs import CoordinateSystem, from_wgs84
 from ..errors import MapError
+from ..tiles import TILE_SOURCES, Basemap
 
-
-class Basemap(enum.StrEnum):
-    """The base maps a map can be drawn on."""
-
-    OSM = "osm"
-    AMAP = "amap"
-
-
-@dataclass(frozen=True)
-class TileSource:
-    """A tile URL with its attribution and the coordinate system its tiles are drawn in."""
-
-    name: str
-    url: str
-    attribution: str
-    crs: CoordinateSystem
-    subdomains: str = "abc"
-    max_zoom: int = 19
-
-
-TILE_SOURCES: dict[Basemap, TileSource] = {
-    Basemap.OSM: TileSource(
-        "OpenStreetMap 开放街图",
-        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> 贡献者',
-        CoordinateSystem.WGS84,
-    ),
-    Basemap.AMAP: TileSource(
-        "高德地图 Amap",
-        "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
-        "&x={x}&y={y}&z={z}",
-        '&copy; <a href="https://www.amap.com/">高德地图 AutoNavi</a> GS(2023)551号',
-        CoordinateSystem.GCJ02,
-        subdomains="1234",
-        max_zoom=18,
-    ),
-}
+__all__ = ["TILE_SOURCES", "Basemap", "display_geometry", "display_lonlat", "new_map",
+           "parse_basemap"]
 
 
 def parse_basemap(name: str | Basemap) -> Basemap:

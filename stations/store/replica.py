@@ -21,9 +21,11 @@ import numpy as np
 import orjson
 import psycopg
 
+from ..background import Background
 from ..errors import StoreUnavailable
 from ..gpkg_rows import StationChunk
 from ..hours import Clock, china_minute
+from ..index import StationIndex
 from ..service import CHUNK_TEXT_FIELDS, StationService
 from .base import StoredStation
 from .postgis import PostGISStore
@@ -35,6 +37,9 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL_S = 5.0
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
+# Stations outside the k-d tree (moved, added) and tree points skipped (moved, deleted) from
+# which the tree is rebuilt in the background; until then queries search them linearly.
+REBUILD_INDEX_AT = 512
 
 
 def station_chunk(stations: Sequence[StoredStation]) -> StationChunk:
@@ -69,8 +74,9 @@ class StoreStations:
         self.reloads = 0
         self.stale_since: str | None = None
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._follower = Background("stations-replica", self._follow)
+        self._rebuilder = Background("stations-index", self._rebuild)
+        self._rebuild_wanted = threading.Event()
         self._load_all()
 
     def _load_all(self) -> None:
@@ -88,47 +94,59 @@ class StoreStations:
             changes = self.store.changes_since(self.sequence)
             if changes.sequence == self.sequence:
                 return False
-            if changes.deleted or changes.sequence < self.sequence:
-                self._load_all()  # rare (deleted stations, a reloaded database): start over
+            if changes.sequence < self.sequence:
+                self._load_all()  # the database was reloaded behind our back: start over
             else:
                 self.current = self.current.with_changes(station_chunk(changes.upserted),
-                                                         changes.data_version)
+                                                         changes.data_version, changes.deleted)
                 self.sequence = changes.sequence
+                if self.current.index.overlay_size >= REBUILD_INDEX_AT:
+                    self._rebuild_wanted.set()
             self.reloads += 1
             return True
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._follow, name="stations-replica",
-                                            daemon=True)
-            self._thread.start()
+        self._follower.start()
+        self._rebuilder.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._follower.stop()
+        self._rebuilder.stop()
 
-    def _follow(self) -> None:
+    def _rebuild(self, stopping: threading.Event) -> None:
+        """Rebuild the k-d tree of the served snapshot once enough stations moved (see
+        :meth:`StationIndex.updated`).  The fresh index answers exactly as the one it
+        replaces, so it is swapped into the snapshot in one assignment, requests in flight
+        or not; a snapshot replaced meanwhile is rebuilt again."""
+        while not stopping.is_set():
+            if not self._rebuild_wanted.wait(POLL_INTERVAL_S):
+                continue
+            self._rebuild_wanted.clear()
+            served = self.current
+            if served.index.overlay_size >= REBUILD_INDEX_AT:
+                served.index = StationIndex(served.lon, served.lat)
+                if self.current is not served:
+                    self._rebuild_wanted.set()
+
+    def _follow(self, stopping: threading.Event) -> None:
         backoff = BACKOFF_FIRST_S
-        while not self._stop.is_set():
+        while not stopping.is_set():
             try:
                 with self.store.listen() as conn:
                     self.check_now()  # catch up on what was committed while not listening
                     self._fresh()
                     backoff = BACKOFF_FIRST_S
-                    self._wait_for_changes(conn)
+                    self._wait_for_changes(conn, stopping)
             except (psycopg.Error, StoreUnavailable) as exc:
                 self._stale(exc)
-                self._stop.wait(backoff)
+                stopping.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
             except Exception:  # a follower that dies silently would freeze the data forever
                 log.exception("following the station database failed")
-                self._stop.wait(backoff)
+                stopping.wait(backoff)
 
-    def _wait_for_changes(self, conn: psycopg.Connection) -> None:
-        while not self._stop.is_set():
+    def _wait_for_changes(self, conn: psycopg.Connection, stopping: threading.Event) -> None:
+        while not stopping.is_set():
             notified = any(True for _ in conn.notifies(timeout=POLL_INTERVAL_S, stop_after=1))
             if not notified:
                 conn.execute("SELECT 1")  # notices a dead connection while idle
