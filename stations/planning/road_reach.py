@@ -78,12 +78,6 @@ class RoadReach:
                                     np.asarray(lat, dtype=np.float64))
         return snapped, snapped.offset_m <= MAX_SNAP_M
 
-    def on_network(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.bool_]:
-        """Which points lie within the snapping distance of a usable road."""
-        if np.size(lon) == 0:
-            return np.zeros(0, dtype=bool)
-        return self._snap(lon, lat)[1]
-
     def nearest_m(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
         """Road metres to the nearest station (``inf``: off the network or unreachable)."""
         if self.stations.count == 0:

@@ -73,8 +73,9 @@ class RoadNetwork:
 
     @property
     def bounds(self) -> list[float]:
-        """WGS84 bounding box of the e-bike graph, to tell riders where roads are known."""
-        graph = self.graphs[ProfileName.EBIKE]
+        """WGS84 bounding box of the e-bike graph (or the one loaded), to tell riders where
+        roads are known."""
+        graph = self.graphs.get(ProfileName.EBIKE) or next(iter(self.graphs.values()))
         return [float(graph.lon.min()), float(graph.lat.min()),
                 float(graph.lon.max()), float(graph.lat.max())]
 
