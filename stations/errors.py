@@ -59,6 +59,14 @@ class ReportNotFound(StationsError, LookupError):
     """No problem report has the given number."""
 
 
+class ReportAlreadyResolved(StationsError):
+    """A report that was resolved or dismissed before; ``report`` is it as it stands."""
+
+    def __init__(self, message: str, report: dict[str, object]) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 class MapError(StationsError, ValueError):
     """A map cannot be built from the options given (unknown base map, bad radius, no stations)."""
 

@@ -1,4 +1,4 @@
-"""Stores for the contract tests: the sample stations in a GeoPackage and, when
+"""Stores for the contract tests: stations in a GeoPackage, reports in SQLite and, when
 ``STATIONS_TEST_DATABASE`` names a PostgreSQL server (``.ci/run`` starts one), in PostGIS."""
 
 from __future__ import annotations
@@ -6,13 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import pytest
 from conftest import make_sample_frame
 
 from stations.geodata import write_stations
+from stations.reports import ReportLimits, ReportStore, SQLiteReportStore
 from stations.store import StationStore
 from stations.store.gpkg import GeoPackageStore
 
@@ -51,3 +54,32 @@ def sample_store(kind: str, tmp_path: Path) -> Iterator[StationStore]:
     finally:
         store.close()
 
+
+
+@cache
+def report_database() -> str:
+    """One migrated database for the report contract tests; each test empties its reports."""
+    from stations.store.postgis import migrate_schema
+
+    url = fresh_database()
+    migrate_schema(url)
+    return url
+
+
+@contextmanager
+def empty_report_store(kind: str, tmp_path: Path, limits: ReportLimits,
+                       clock: Callable[[], float]) -> Iterator[ReportStore]:
+    """A report store of the given kind with no reports, on ``clock``."""
+    if kind == "gpkg":
+        yield SQLiteReportStore(tmp_path / "reports.sqlite", limits=limits, clock=clock)
+        return
+    from stations.reports.postgis import PostGISReportStore
+    from stations.store.postgis import PostGISStore
+
+    database = PostGISStore(report_database(), pool_size=12, migrate=False)
+    try:
+        with database.pool.connection() as conn:
+            conn.execute("TRUNCATE reports RESTART IDENTITY")
+        yield PostGISReportStore(database.pool, limits=limits, clock=clock)
+    finally:
+        database.close()

@@ -13,7 +13,7 @@ import pytest
 
 from stations.cli import main, make_parser
 from stations.model import DEFAULT_GEOPACKAGE
-from stations.reports import ReportStore
+from stations.reports import SQLiteReportStore
 
 
 def commands(parser: argparse.ArgumentParser, words: tuple[str, ...] = ()
@@ -97,7 +97,7 @@ def test_map_out_is_an_alias_of_output(sample_gpkg, tmp_path, capsys):
 
 def test_map_reports_db_is_the_shared_reports_option(sample_gpkg, tmp_path, capsys):
     elsewhere = tmp_path / "elsewhere.sqlite"
-    ReportStore(elsewhere).add("NN-003", "other", client="a")
+    SQLiteReportStore(elsewhere).add("NN-003", "other", client="a")
     out = tmp_path / "maps"
     assert main(["map", "--data", str(sample_gpkg), "-o", str(out), "--reports",
                  str(elsewhere), "--kind", "stations", "--no-progress", "--cdn"]) == 0

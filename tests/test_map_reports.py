@@ -20,7 +20,7 @@ from stations.maps.payload import (
     encode_payload,
     station_payload,
 )
-from stations.reports import ReportStore
+from stations.reports import SQLiteReportStore
 
 
 def with_reports(frame: gpd.GeoDataFrame, counts: dict[str, int]) -> gpd.GeoDataFrame:
@@ -43,11 +43,11 @@ def test_payload_lists_reported_stations_only(sample_frame: gpd.GeoDataFrame) ->
 def test_map_command_reads_open_reports_beside_the_geopackage(
     sample_gpkg: Path, tmp_path: Path
 ) -> None:
-    store = ReportStore(sample_gpkg.with_name("reports.sqlite"))
+    store = SQLiteReportStore(sample_gpkg.with_name("reports.sqlite"))
     store.add("NN-003", "closed_at_night", client="a")
     store.add("NN-003", "other", client="b")
     resolved = store.add("NN-001", "other", client="c")
-    store.resolve(resolved.report.id)
+    store.resolve(resolved.report.id, who="office")
     out = tmp_path / "maps"
     assert main(["map", "--data", str(sample_gpkg), "--output", str(out), "--kind", "stations",
                  "--no-progress"]) == 0

@@ -132,7 +132,36 @@ def test_offices_see_and_resolve_only_their_reports(setup):
                        headers=nanning).status_code == 403
     resolved = client.post(f"/office/reports/{mine[0]['id']}/resolve", headers=nanning)
     assert resolved.status_code == 200 and resolved.json()["open"] is False
+    assert resolved.json()["resolved_by"].startswith("南宁市总工会")
     assert client.get("/office/reports", headers=nanning).json()["reports"] == []
+
+
+def test_reports_are_resolved_or_dismissed_with_a_note_once(setup):
+    client, nanning, yunyang = setup
+    ids = [client.post(f"/stations/{station}/reports", json={"kind": kind}).json()["id"]
+           for station, kind in (("NN-001", "other"), ("NN-001", "charger_missing"),
+                                 ("NN-002", "other"))]
+    dismissed = client.post(f"/office/reports/{ids[1]}/dismiss", headers=nanning,
+                            json={"note": "充电器在前台 <i>ask</i>"})
+    assert dismissed.status_code == 200, dismissed.text
+    assert (dismissed.json()["outcome"], dismissed.json()["resolution_note"]) == (
+        "dismissed", "充电器在前台 <i>ask</i>")
+    again = client.post(f"/office/reports/{ids[1]}/resolve", headers=nanning,
+                        json={"note": "x"})
+    assert again.status_code == 409 and again.json()["report"] == dismissed.json()
+    too_long = client.post(f"/office/reports/{ids[0]}/resolve", headers=nanning,
+                           json={"note": "字" * 501})
+    assert too_long.status_code == 422 and too_long.json()["detail"][0]["loc"] == ["body", "note"]
+    assert client.post("/office/reports/999/resolve", headers=nanning).status_code == 404
+    assert client.post(f"/office/reports/{ids[0]}/dismiss", json={"note": "x"}
+                       ).status_code == 401
+    station = client.get("/office/reports?station=NN-001&include_resolved=true",
+                         headers=nanning).json()["reports"]
+    assert [r["id"] for r in station] == [ids[1], ids[0]]  # newest first
+    assert client.get("/office/reports?station=NN-001", headers=yunyang).status_code == 403
+    assert client.get("/office/reports?station=NN-404", headers=nanning).status_code == 404
+    assert [r["id"] for r in client.get("/office/reports", headers=nanning).json()["reports"]
+            ] == [ids[2], ids[0]]
 
 
 def test_the_office_sees_its_key_and_stations(setup):

@@ -27,7 +27,7 @@ from stations.api.app import create_app
 from stations.api.settings import ApiSettings
 from stations.geodata import write_stations
 from stations.model import DEFAULT_GEOPACKAGE
-from stations.reports import ReportStore, default_reports_path
+from stations.reports import SQLiteReportStore, default_reports_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -298,7 +298,7 @@ def test_insecure_origin_explains_why_there_is_no_position(
 
 
 def test_report_a_problem_in_two_taps(browser: Browser, server: str, data_dir: Path) -> None:
-    store = ReportStore(default_reports_path(data_dir / "stations.gpkg"))
+    store = SQLiteReportStore(default_reports_path(data_dir / "stations.gpkg"))
     before = len(store.reports(include_resolved=True))
     page, problems = open_located(browser, server, NANNING)
     station = page.locator("#list .station").first

@@ -1,19 +1,23 @@
-"""Problem reports: a real SQLite file in WAL mode, bounds, budgets, dedupe, the planners' CLI."""
+"""Problem reports: the same rules in both stores (a SQLite file in WAL mode, PostGIS), bounds,
+budgets, dedupe, resolving with a note, the planners' CLI."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from store_fixtures import STORE_KINDS, empty_report_store, needs_database, report_database
 
 from stations.api.app import create_app
 from stations.api.settings import ApiSettings
 from stations.cli import main
 from stations.errors import (
+    ReportAlreadyResolved,
     ReportNotFound,
     ReportRateLimited,
     ReportRejected,
@@ -24,8 +28,10 @@ from stations.reports import (
     MAX_NOTE_CHARS,
     REPORT_KIND_CODES,
     Budget,
+    Outcome,
     ReportLimits,
     ReportStore,
+    SQLiteReportStore,
     client_groups,
     default_reports_path,
     open_report_counts,
@@ -50,22 +56,35 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(params=STORE_KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> ReportStore:
-    return ReportStore(tmp_path / "reports.sqlite", limits=LIMITS, clock=clock)
+def store(kind: str, tmp_path: Path, clock: FakeClock) -> Iterator[ReportStore]:
+    """An empty report store of each kind: the contract tests run against both."""
+    with empty_report_store(kind, tmp_path, LIMITS, clock) as store:
+        yield store
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path, clock: FakeClock) -> SQLiteReportStore:
+    return SQLiteReportStore(tmp_path / "reports.sqlite", limits=LIMITS, clock=clock)
 
 
 def test_reports_live_beside_the_geopackage_never_inside(tmp_path: Path) -> None:
     assert default_reports_path(tmp_path / "geodata" / "stations.gpkg") == (
         tmp_path / "geodata" / "reports.sqlite")
     with pytest.raises(ReportRejected, match="GeoPackage"):
-        ReportStore(tmp_path / "stations.gpkg")
+        SQLiteReportStore(tmp_path / "stations.gpkg")
 
 
-def test_file_is_in_wal_mode_and_survives_reopening(store: ReportStore) -> None:
+def test_file_is_in_wal_mode_and_survives_reopening(sqlite_store: SQLiteReportStore) -> None:
+    store = sqlite_store
     report = store.add("NN-001", "microwave_broken", "  不热了 ", client="10.0.0.1").report
     assert store.journal_mode() == "wal"
-    reopened = ReportStore(store.path)
+    reopened = SQLiteReportStore(store.path)
     [again] = reopened.reports()
     assert again == report
     assert again.note == "不热了"
@@ -156,7 +175,7 @@ def test_the_same_problem_is_kept_once_while_open_and_recent(
     assert (again.new, again.report) == (False, first.report)
     assert store.add("NN-001", "charger_missing", client="10.0.0.1").new  # another kind
     assert store.add("NN-002", "microwave_broken", client="10.0.0.1").new  # another station
-    store.resolve(first.report.id)
+    store.resolve(first.report.id, who="南宁市总工会")
     assert store.add("NN-001", "microwave_broken", client="10.0.0.2").new  # fixed, broke again
     clock.now += 86_400 + 1
     assert store.add("NN-001", "microwave_broken", client="10.0.0.3").new  # a day later
@@ -174,7 +193,7 @@ def test_resolved_reports_stop_counting_toward_budgets(store: ReportStore) -> No
     ids = [store.add(s, "other", client="10.0.0.1").report.id for s in ("A", "B", "C")]
     with pytest.raises(ReportRateLimited):
         store.add("D", "other", client="10.0.0.1")
-    store.resolve(ids[0])
+    store.resolve(ids[0], who="office", outcome=Outcome.DISMISSED)
     store.add("D", "other", client="10.0.0.1")
 
 
@@ -197,15 +216,19 @@ def test_parallel_reports_cannot_slip_past_the_budget(store: ReportStore) -> Non
 
 
 def test_open_recent_reports_are_capped_and_resolved_or_old_ones_free_room(
-    tmp_path: Path, clock: FakeClock
+    kind: str, tmp_path: Path, clock: FakeClock
 ) -> None:
     limits = ReportLimits(per_address=Budget(100, 600), max_open=2, counted_days=30)
-    small = ReportStore(tmp_path / "r.sqlite", limits=limits, clock=clock)
+    with empty_report_store(kind, tmp_path, limits, clock) as small:
+        room_is_freed(small, clock)
+
+
+def room_is_freed(small: ReportStore, clock: FakeClock) -> None:
     first = small.add("NN-001", "other", client="a").report
     small.add("NN-002", "other", client="b")
     with pytest.raises(ReportStoreFull, match="full"):
         small.add("NN-003", "other", client="c")
-    small.resolve(first.id)
+    small.resolve(first.id, who="office")
     small.add("NN-003", "other", client="c")
     with pytest.raises(ReportStoreFull):
         small.add("NN-004", "other", client="d")
@@ -223,15 +246,15 @@ def test_a_file_from_before_network_budgets_is_upgraded(tmp_path: Path, clock: F
             " created_epoch REAL NOT NULL, client_key TEXT NOT NULL, resolved_at TEXT);"
             "INSERT INTO reports (station_id, kind, created_at, created_epoch, client_key)"
             " VALUES ('NN-001', 'other', '2024-06-10T14:00:00+08:00', 1717999200, 'k');")
-    store = ReportStore(path, limits=LIMITS, clock=clock)
+    store = SQLiteReportStore(path, limits=LIMITS, clock=clock)
     assert [r.station_id for r in store.reports()] == ["NN-001"]
     assert store.add("NN-002", "other", client="10.0.0.1").new
 
 
 def test_a_writer_holding_the_lock_gives_busy_not_a_hang(tmp_path: Path, clock: FakeClock
                                                           ) -> None:
-    store = ReportStore(tmp_path / "r.sqlite", limits=ReportLimits(busy_timeout_s=0.2),
-                        clock=clock)
+    store = SQLiteReportStore(tmp_path / "r.sqlite", limits=ReportLimits(busy_timeout_s=0.2),
+                              clock=clock)
     holder = sqlite3.connect(store.path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
@@ -245,22 +268,88 @@ def test_a_writer_holding_the_lock_gives_busy_not_a_hang(tmp_path: Path, clock: 
     assert store.add("NN-001", "other", client="a").new
 
 
-def test_resolve_and_open_counts(store: ReportStore, clock: FakeClock) -> None:
+@pytest.mark.postgis
+@needs_database
+def test_a_database_writer_holding_the_lock_gives_busy_not_a_hang(tmp_path: Path,
+                                                                   clock: FakeClock) -> None:
+    import psycopg
+
+    limits = ReportLimits(busy_timeout_s=0.2)
+    with empty_report_store("postgis", tmp_path, limits, clock) as store, \
+            psycopg.connect(report_database()) as holder:
+        holder.execute("SELECT * FROM report_state FOR UPDATE")  # another replica's insert
+        with pytest.raises(ReportStoreBusy, match="busy") as caught:
+            store.add("NN-001", "other", client="a")
+        assert caught.value.retry_after_s > 0
+        assert store.reports() == []  # readers are not blocked
+        holder.rollback()
+        assert store.add("NN-001", "other", client="a").new
+
+
+def test_purge_hands_the_archive_exactly_what_it_deletes(store: ReportStore, clock: FakeClock
+                                                          ) -> None:
+    old = store.add("NN-001", "other", "旧", client="a").report
+    clock.now += 10 * 86_400
+    recent = store.add("NN-002", "other", client="b").report
+
+    def broken(_reports: object) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        store.purge(5, broken)
+    assert len(store.reports()) == 2  # the archive failed: nothing deleted
+    archived: list[object] = []
+    assert store.purge(5, archived.extend) == [old] == archived
+    assert store.reports(include_resolved=True) == [recent]
+    with pytest.raises(ReportRejected, match="older than"):
+        store.purge(-1)
+
+
+def test_resolve_and_dismiss_with_a_note_and_open_counts(store: ReportStore, clock: FakeClock
+                                                          ) -> None:
     first = store.add("NN-001", "microwave_broken", client="a").report
-    store.add("NN-001", "charger_missing", client="b")
+    second = store.add("NN-001", "charger_missing", client="b").report
     store.add("NN-003", "wrong_location", client="c")
-    assert open_report_counts(store.path) == {"NN-001": 2, "NN-003": 1}
+    assert store.open_counts() == {"NN-001": 2, "NN-003": 1}
     clock.now += 3600
-    resolved = store.resolve(first.id)
+    resolved = store.resolve(first.id, who="南宁市总工会 (k1)", note=" 已换新微波炉\r\n<b>ok</b> ")
     assert not resolved.is_open
-    assert resolved.resolved_at == "2024-06-10T15:13:20+08:00"
+    assert (resolved.resolved_at, resolved.outcome, resolved.resolved_by,
+            resolved.resolution_note) == ("2024-06-10T15:13:20+08:00", "resolved",
+                                          "南宁市总工会 (k1)", "已换新微波炉\n<b>ok</b>")
+    assert store.get(first.id) == resolved
     clock.now += 60
-    assert store.resolve(first.id).resolved_at == resolved.resolved_at  # idempotent
-    assert open_report_counts(store.path) == {"NN-001": 1, "NN-003": 1}
-    assert [r.id for r in store.reports()] == [2, 3]
+    dismissed = store.resolve(second.id, who="张三", note="充电器在柜子里",
+                              outcome=Outcome.DISMISSED)
+    assert (dismissed.outcome, dismissed.as_dict()["open"]) == ("dismissed", False)
+    with pytest.raises(ReportAlreadyResolved, match="already resolved by 南宁市总工会") as again:
+        store.resolve(first.id, who="李四", note="again", outcome="dismissed")
+    assert again.value.report == resolved.as_dict()
+    assert store.get(first.id) == resolved  # the first closing, its note and author are kept
+    assert store.open_counts() == {"NN-003": 1}
+    assert [r.id for r in store.reports()] == [3]
     assert [r.id for r in store.reports(include_resolved=True, station_id="NN-001")] == [1, 2]
+    assert [r.id for r in store.reports(include_resolved=True, station_ids=["NN-003", "X"])
+            ] == [3]
+    assert store.reports(station_ids=[]) == []
     with pytest.raises(ReportNotFound):
-        store.resolve(99)
+        store.resolve(99, who="x")
+    with pytest.raises(ReportNotFound):
+        store.get(99)
+
+
+@pytest.mark.parametrize(("who", "note", "outcome", "field"), [
+    ("", "", "resolved", "who"),
+    ("张三", "字" * 501, "resolved", "note"),
+    ("张三", "", "fixed", "outcome"),
+])
+def test_bad_resolutions_are_refused_naming_the_field(
+    store: ReportStore, who: str, note: str, outcome: str, field: str
+) -> None:
+    report = store.add("NN-001", "other", client="a").report
+    with pytest.raises(ReportRejected, match=field):
+        store.resolve(report.id, who=who, note=note, outcome=outcome)
+    assert store.get(report.id).is_open
 
 
 def test_open_counts_of_a_missing_file_is_empty_and_creates_nothing(tmp_path: Path) -> None:
@@ -274,7 +363,9 @@ def test_every_kind_is_accepted(store: ReportStore, clock: FakeClock) -> None:
     assert sorted(r.kind for r in store.reports()) == sorted(REPORT_KIND_CODES)
 
 
-def test_cli_lists_and_resolves(store: ReportStore, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_lists_and_resolves(sqlite_store: SQLiteReportStore,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    store = sqlite_store
     store.add("NN-001", "microwave_broken", "第二行\n<b>x</b>", client="a")
     store.add("NN-004", "closed_at_night", client="b")
     db = str(store.path)
@@ -300,8 +391,9 @@ def test_cli_lists_and_resolves(store: ReportStore, capsys: pytest.CaptureFixtur
 
 
 def test_cli_errors_are_messages_not_tracebacks(
-    tmp_path: Path, store: ReportStore, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, sqlite_store: SQLiteReportStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    store = sqlite_store
     assert main(["reports", "resolve", "7", "--reports", str(store.path)]) == 2
     assert "no report number 7" in capsys.readouterr().err
     missing = tmp_path / "nowhere.sqlite"
@@ -315,8 +407,9 @@ def test_cli_errors_are_messages_not_tracebacks(
 def app_at(settings: ApiSettings, clock: FakeClock) -> TestClient:
     """The API with its report file on ``clock``: no test reads the wall clock."""
     app = create_app(settings)
-    app.state.report_store = ReportStore(settings.reports or default_reports_path(settings.data),
-                                         limits=settings.report_limits(), clock=clock)
+    app.state.report_store = SQLiteReportStore(
+        settings.reports or default_reports_path(settings.data),
+        limits=settings.report_limits(), clock=clock)
     return TestClient(app)
 
 
@@ -336,7 +429,7 @@ def test_api_stores_a_report_beside_the_geopackage_and_leaves_stations_alone(
     body = response.json()
     assert (body["station_id"], body["kind"], body["note"], body["open"]) == (
         "NN-001", "wrong_location", "<script>x</script> 在对面", True)
-    [stored] = ReportStore(sample_gpkg.with_name("reports.sqlite")).reports()
+    [stored] = SQLiteReportStore(sample_gpkg.with_name("reports.sqlite")).reports()
     assert stored.id == body["id"] and stored.note == body["note"]
     assert api.get("/stations/NN-001").json() == station_before
     assert sample_gpkg.read_bytes() == gpkg_bytes
@@ -445,11 +538,12 @@ def test_api_budgets_and_caps_come_from_settings(sample_gpkg: Path, clock: FakeC
 
 
 def test_purge_archives_then_deletes_old_reports(
-    tmp_path: Path, store: ReportStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, sqlite_store: SQLiteReportStore, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
+    store = sqlite_store
     old = store.add("NN-001", "other", "=HYPERLINK(\"x\")\n第二行", client="a").report
-    store.resolve(store.add("NN-002", "other", client="b").report.id)
+    store.resolve(store.add("NN-002", "other", client="b").report.id, who="office")
     clock.now += 100 * 86_400
     recent = store.add("NN-003", "other", "=1+1", client="c").report
     monkeypatch.setattr("stations.cli.reports.clock", clock)
@@ -475,15 +569,17 @@ def test_purge_archives_then_deletes_old_reports(
     assert main(["reports", "purge", "--older-than", "90", "--archive", str(csv_archive),
                  "--reports", db]) == 0
     text = csv_archive.read_bytes().decode("utf-8")
-    assert text.startswith("id,station_id,kind,note,created_at,resolved_at,open\r\n")
+    assert text.startswith("id,station_id,kind,note,created_at,resolved_at,open,outcome,"
+                           "resolved_by,resolution_note\r\n")
     assert "NN-003,other,'=1+1," in text  # a spreadsheet shows the note, never runs it
     assert store.reports(include_resolved=True) == []
 
 
 def test_purge_without_archive_and_failing_archive(
-    tmp_path: Path, store: ReportStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, sqlite_store: SQLiteReportStore, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
+    store = sqlite_store
     store.add("NN-001", "other", client="a")
     clock.now += 10 * 86_400
     monkeypatch.setattr("stations.cli.reports.clock", clock)
@@ -506,3 +602,38 @@ def test_purge_without_archive_and_failing_archive(
     assert main(["reports", "purge", "--older-than", "5", "--reports", db]) == 0
     assert "purged 1 reports" in capsys.readouterr().out
     assert store.reports(include_resolved=True) == []
+
+
+@pytest.mark.postgis
+@needs_database
+def test_cli_lists_resolves_and_purges_reports_in_the_database(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("stations.cli.reports.clock", clock)
+    url = report_database()
+    with empty_report_store("postgis", tmp_path, LIMITS, clock) as store:
+        first = store.add("NN-001", "microwave_broken", "不热\n<b>x</b>", client="a").report
+        second = store.add("NN-002", "other", client="b").report
+        assert main(["reports", "resolve", str(first.id), "--database", url, "--dismiss",
+                     "--note", "能用", "--by", "王工"]) == 0
+        assert f"dismissed #{first.id} (NN-001)" in capsys.readouterr().out
+        assert main(["reports", "resolve", str(first.id), str(second.id), "--database", url]
+                    ) == 1  # the first was closed before: said, and the second still resolved
+        out, err = capsys.readouterr()
+        assert "already dismissed by 王工" in err and f"resolved #{second.id}" in out
+        assert main(["reports", "list", "--all", "--database", url]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert [line.split()[0] for line in lines] == [f"#{first.id}", f"#{second.id}"]
+        assert "[dismissed" in lines[0] and 'dismissed: "能用"' in lines[0]
+        assert 'note: "不热\\n<b>x</b>"' in lines[0]
+        clock.now += 10 * 86_400
+        archive = tmp_path / "old.jsonl"
+        assert main(["reports", "purge", "--older-than", "5", "--archive", str(archive),
+                     "--database", url]) == 0
+        rows = [json.loads(line) for line in archive.read_text(encoding="utf-8").splitlines()]
+        assert [(r["id"], r["outcome"], r["resolved_by"]) for r in rows] == [
+            (first.id, "dismissed", "王工"), (second.id, "resolved", rows[1]["resolved_by"])]
+        assert store.reports(include_resolved=True) == []
+    assert main(["reports", "list", "--database", "mysql://x"]) == 2
+    assert "--database: a postgresql:// URL" in capsys.readouterr().err

@@ -19,14 +19,14 @@ from live_server import running_server
 
 from stations.api.app import create_app
 from stations.api.settings import ApiSettings
-from stations.reports import ReportStore, default_reports_path
+from stations.reports import SQLiteReportStore, default_reports_path
 
 SHANGHAI_NOON = 1_718_006_400.0  # 2024-06-10 16:00 in Shanghai; the store's fixed clock
 
 
 def serve(settings: ApiSettings) -> Iterator[str]:
     app = create_app(settings)
-    app.state.report_store = ReportStore(default_reports_path(settings.data),
+    app.state.report_store = SQLiteReportStore(default_reports_path(settings.data),
                                          limits=settings.report_limits(),
                                          clock=lambda: SHANGHAI_NOON)
     with running_server(app) as url:
@@ -72,7 +72,7 @@ def test_other_sites_and_rotating_addresses_cannot_fill_the_store(
     # Four kinds are new; repeating a kind returns the open report (200) and spends nothing,
     # and the /24 spent its budget of 4 with the first report and three more.
     assert statuses == [201, 201, 201, 429, 200, 200, 200, 429]
-    stored = ReportStore(default_reports_path(sample_gpkg)).reports()
+    stored = SQLiteReportStore(default_reports_path(sample_gpkg)).reports()
     assert len(stored) == 4
 
 

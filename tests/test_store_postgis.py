@@ -18,8 +18,15 @@ from store_fixtures import AT, TEST_DATABASE, fresh_database, needs_database, sa
 from stations.api.app import create_app
 from stations.api.settings import ApiSettings
 from stations.cli import main
-from stations.errors import VersionConflict
-from stations.store import Change, Scope
+from stations.errors import ReportRateLimited, VersionConflict
+from stations.reports import (
+    Budget,
+    ReportLimits,
+    SQLiteReportStore,
+    default_reports_path,
+    open_report_store,
+)
+from stations.store import Change, Scope, open_store
 from stations.store.gpkg import GeoPackageStore
 
 pytestmark = [pytest.mark.postgis, needs_database]
@@ -42,9 +49,17 @@ def test_migrate_to_postgis_and_back_keeps_versions_history_and_keys(sample_gpkg
     source.apply([Change("NN-001", {**source.get("NN-001").record, "name": "改"}, 1)],
                  who="t", action="update", at=AT)
     source.create_key("南宁市总工会", Scope(city="南宁市"), AT)
+    reports = SQLiteReportStore(default_reports_path(sample_gpkg), clock=lambda: 1.75e9,
+                                limits=ReportLimits(per_address=Budget(2, 600)))
+    first = reports.add("NN-001", "other", "门锁了", client="10.0.0.1").report
+    reports.add("NN-002", "charger_missing", client="10.0.0.1")
+    reports.resolve(first.id, who="南宁市总工会", note="已开门", outcome="dismissed")
+    reports.add("NN-003", "other", client="10.0.0.1")
     url = fresh_database()
     assert main(["migrate", "--from", str(sample_gpkg), "--to", url]) == 0
-    back = tmp_path / "back.gpkg"
+    assert "copied 6 stations, 3 reports and 0 staff accounts" in capsys.readouterr().out
+    (tmp_path / "back").mkdir()
+    back = tmp_path / "back" / "stations.gpkg"
     assert main(["migrate", "--from", url, "--to", str(back)]) == 0
     assert main(["migrate", "--from", url, "--to", str(back)]) == 2
     assert "exists" in capsys.readouterr().err
@@ -52,6 +67,16 @@ def test_migrate_to_postgis_and_back_keeps_versions_history_and_keys(sample_gpkg
         assert copy.snapshot() == source.snapshot()
         assert copy.history() == source.history()
         assert copy.office_keys() == source.office_keys()
+    database = open_store(url)
+    try:
+        in_database = open_report_store(database, limits=reports.limits, clock=lambda: 1.75e9)
+        assert in_database.dump() == reports.dump()  # numbers, resolutions, salted hashes
+        with pytest.raises(ReportRateLimited):  # the address spent its budget before the move
+            in_database.add("NN-004", "other", client="10.0.0.1")
+        assert in_database.add("NN-004", "other", client="10.0.0.2").report.id == 4
+    finally:
+        database.close()
+    assert SQLiteReportStore(default_reports_path(back)).dump() == reports.dump()
 
 
 def _edit(store, station_id: str, **fields) -> None:
@@ -89,6 +114,21 @@ def test_replicas_follow_edits_incrementally(pg_store):
         assert health[0]["data_version"] == health[1]["data_version"] == \
             pg_store.snapshot().data_version
         assert health[0]["stale_since"] is None and health[1]["reloads"] >= 2
+        # An office's write is served by the replica that took it as soon as it answers.
+        _, secret = pg_store.create_key("南宁市总工会", Scope(city="南宁市"), AT)
+        answer = httpx.patch(f"{url_b}/stations/NN-004", json={"name": "写后即读"},
+                             headers={"Authorization": f"Bearer {secret}", "If-Match": '"1"'})
+        assert answer.status_code == 200
+        assert httpx.get(f"{url_b}/health").json()["sequence"] >= \
+            int(answer.headers["x-history-id"])
+        assert httpx.get(f"{url_b}/stations/NN-004").json()["properties"]["name"] == "写后即读"
+        # A deletion is applied incrementally too: no full load (that would leave no overlay).
+        pg_store.apply([Change("NN-001", None)], who="t", action="delete", at=AT)
+        _wait_for(lambda: httpx.get(f"{url_b}/stations/NN-001").status_code == 404, 1.0)
+        current = second.state.live.current
+        assert current.count == 5 and current.index.overlay_size >= 2
+        assert httpx.get(f"{url_b}/nearest", params=near | {"k": 10}).json()[
+            "numberReturned"] == 5
 
 
 @contextmanager

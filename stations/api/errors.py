@@ -22,6 +22,7 @@ from ..errors import (
     OutOfScope,
     PayloadTooLarge,
     PreconditionRequired,
+    ReportAlreadyResolved,
     ReportNotFound,
     ReportRateLimited,
     ReportRejected,
@@ -59,6 +60,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     OutOfScope: 403,
     HistoryNotFound: 404,
     ReportNotFound: 404,
+    ReportAlreadyResolved: 409,
     StationExists: 409,
     VersionConflict: 412,
     PreconditionRequired: 428,
@@ -121,6 +123,8 @@ def error_body(error: Exception, location: str = "query") -> bytes:
                                          "msg": str(error), "input": None}]})
     if isinstance(error, RetryLater):
         return orjson.dumps({"detail": str(error), "retry_after_s": error.retry_after_s})
+    if isinstance(error, ReportAlreadyResolved):
+        return orjson.dumps({"detail": str(error), "report": error.report})
     if isinstance(error, VersionConflict):
         return orjson.dumps({"detail": str(error), "station_id": error.station_id,
                              "current": error.current})

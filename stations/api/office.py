@@ -7,21 +7,23 @@ Every write names the version it changes (``If-Match``, the station's ETag) and 
 by the store as one recorded change set, so a concurrent edit is refused with 412 and the
 current station, never overwritten.  Refusals change nothing: 401 without a valid key, 403
 outside the key's scope, 404 unknown station, 409 id taken, 412 stale version, 422 bad field,
-428 no ``If-Match``.
+428 no ``If-Match``.  Reports are resolved or dismissed with a note; who and when are kept, and
+a report closed before is answered 409 with it as it stands.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from ..errors import InvalidInput, PreconditionRequired, StationNotFound, StoreUnavailable
 from ..hours import CHINA
 from ..model import Status
+from ..reports import MAX_RESOLUTION_NOTE_CHARS, Outcome
 from ..store import Change, OfficeKey, StationStore, StoredStation
 from ..store.history import revert
 from ..store.keys import authenticate
@@ -87,10 +89,16 @@ def _station_response(station: StoredStation, status_code: int = 200) -> JSONRes
                                  "Cache-Control": "no-store"})
 
 
-def after_write(request: Request) -> None:
-    """Serve the change at once from this process (other replicas follow by notification)."""
+def after_write(request: Request, entry: int | None = None) -> None:
+    """Serve the change at once from this process (other replicas follow by notification);
+    ``entry``, the history number written, lets a replica wait for its follower's next refresh
+    instead of refreshing once per write."""
+    live = request.app.state.live
     try:
-        request.app.state.live.check_now()
+        if entry is None:
+            live.check_now()
+        else:
+            live.serve_entry(entry)
     except StoreUnavailable:
         log.warning("change saved, but this replica could not fetch it yet; it will on the "
                     "next notification")
@@ -103,7 +111,7 @@ def _write(request: Request, key: OfficeKey, change: Change, action: str, note: 
     store = station_store(request)
     entry = store.apply([change], who=_who(key), action=action, at=now(request), note=note,
                         scope=key.scope)
-    after_write(request)
+    after_write(request, entry.id)
     response = _station_response(store.get(change.station_id),
                                  201 if action == "create" else 200)
     response.headers["X-History-Id"] = str(entry.id)
@@ -214,32 +222,59 @@ def revert_entry(request: Request, entry_id: Annotated[int, Path(ge=1)],
     key = _office(request, authorization)
     entry = revert(station_store(request), entry_id, who=_who(key), at=now(request),
                    scope=key.scope, note=note)
-    after_write(request)
+    after_write(request, entry.id)
     return JSONResponse(entry.as_dict(), headers={"Cache-Control": "no-store"})
 
 
 @router.get("/office/reports", summary="Riders' reports about the office's stations",
-            responses=problem_responses(401))
+            responses=problem_responses(401, 403, 404))
 def office_reports(request: Request, authorization: Authorization = None,
-                   include_resolved: bool = False) -> JSONResponse:
+                   include_resolved: bool = False,
+                   station: Annotated[str | None, Query(
+                       max_length=200, description="only reports about this station")] = None
+                   ) -> JSONResponse:
+    """Newest first; open ones only unless ``include_resolved``."""
     key = _office(request, authorization)
-    mine = _office_station_ids(request, key)
-    reports = report_store(request).reports(include_resolved=include_resolved)
-    return JSONResponse({"reports": [r.as_dict() for r in reversed(reports)
-                                     if r.station_id in mine]},
+    if station is None:
+        mine = [s.id for s in station_store(request).stations_in(key.scope)]
+    else:
+        key.scope.check(station_store(request).get(station).record)
+        mine = [station]
+    reports = report_store(request).reports(include_resolved=include_resolved, station_ids=mine)
+    return JSONResponse({"reports": [r.as_dict() for r in reversed(reports)]},
                         headers={"Cache-Control": "no-store"})
 
 
-@router.post("/office/reports/{report_id}/resolve", summary="Mark a report as dealt with",
-             responses=problem_responses(401, 403, 404))
-def resolve_report(request: Request, report_id: Annotated[int, Path(ge=1)],
-                   authorization: Authorization = None) -> Response:
+ResolutionNote = Annotated[str, Body(
+    embed=True, max_length=MAX_RESOLUTION_NOTE_CHARS,
+    description="what the office did, or why the report is dismissed / 处理说明")]
+_CLOSE_ERRORS = {**problem_responses(401, 403, 404, 422),
+                 409: {"description": "Already resolved or dismissed; `report` is it as it is"}}
+
+
+# The last path segment: what the office decided.
+CLOSE_ACTIONS = {"resolve": Outcome.RESOLVED, "dismiss": Outcome.DISMISSED}
+
+
+@router.post("/office/reports/{report_id}/{action}",
+             summary="Resolve (dealt with) or dismiss (not a real problem) a report, with a note",
+             responses=_CLOSE_ERRORS)
+def close_report(request: Request, report_id: Annotated[int, Path(ge=1)],
+                 action: Annotated[Literal["resolve", "dismiss"], Path(
+                     description="resolve: the problem was dealt with; dismiss: it was not "
+                     "a real problem")],
+                 note: ResolutionNote = "", authorization: Authorization = None
+                 ) -> JSONResponse:
+    """Who (the key's office) and when are recorded with the note."""
+    return _close_report(request, authorization, report_id, CLOSE_ACTIONS[action], note)
+
+
+def _close_report(request: Request, authorization: str | None, report_id: int,
+                  outcome: Outcome, note: str) -> JSONResponse:
+    """Close a report on one of the office's stations (403 for another office's)."""
     key = _office(request, authorization)
     reports = report_store(request)
     report = reports.get(report_id)
     key.scope.check(station_store(request).get(report.station_id).record)
-    return JSONResponse(reports.resolve(report_id).as_dict())
-
-
-def _office_station_ids(request: Request, key: OfficeKey) -> set[str]:
-    return {s.id for s in station_store(request).stations_in(key.scope)}
+    closed = reports.resolve(report_id, who=_who(key), note=note, outcome=outcome)
+    return JSONResponse(closed.as_dict(), headers={"Cache-Control": "no-store"})

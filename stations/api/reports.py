@@ -5,9 +5,10 @@ Any web page can make its visitors' browsers send a POST, so the endpoint takes 
 preflight) and refuses a browser's ``Origin`` from another site (403); the rider page on the
 same origin, origins listed in ``report_origins`` and clients that send no ``Origin`` (apps,
 curl) are accepted.  The body is read with a size cap before it is parsed, and the report is
-checked, deduplicated and budgeted by :class:`~stations.reports.ReportStore` on a small thread
-pool of its own: SQLite waits for another process's write lock there, never on the event loop,
-and gives up after the busy timeout with 503 and ``Retry-After``.
+checked, deduplicated and budgeted by the deployment's :class:`~stations.reports.ReportStore`
+(a SQLite file beside the GeoPackage, or the PostGIS database every replica shares) on a small
+thread pool of its own: the store waits for another writer's lock there, never on the event
+loop, and gives up after the busy timeout with 503 and ``Retry-After``.
 
 Answers: 201 with the stored report, 200 with the open report that already says the same,
 403, 404 for an unknown station, 413, 415, 422 naming the bad field, 429 with
@@ -36,7 +37,7 @@ from ..reports import (
     REPORT_KIND_CODES,
     Added,
     ReportStore,
-    default_reports_path,
+    open_report_store,
 )
 from .errors import problem_responses
 from .http import JSON, read_capped_body
@@ -143,15 +144,17 @@ async def _write(request: Request, station_id: str, kind: str, note: str, client
 
 
 def report_store(request: Request) -> ReportStore:
-    """The app's report file, opened on first use (settings ``reports``, or beside the data).
+    """The app's report store, opened on first use: the station database's report tables with
+    ``--database``, otherwise the SQLite file of settings ``reports`` or the one beside the data.
 
-    Opening writes the schema, so call it off the event loop (a thread, or a ``def`` route).
+    Opening a file writes its schema, so call it off the event loop (a thread, or a ``def``
+    route).
     """
     state = request.app.state
     store: ReportStore | None = getattr(state, "report_store", None)
     if store is None:
         settings = state.settings
-        store = ReportStore(settings.reports or default_reports_path(settings.data),
-                            limits=settings.report_limits())
+        store = open_report_store(state.store, settings.reports,
+                                  limits=settings.report_limits())
         state.report_store = store
     return store

@@ -1,27 +1,42 @@
-"""``stations reports list|resolve|purge``: planners read riders' problem reports, close them,
-and remove old ones after archiving them."""
+"""``stations reports list|resolve|purge``: planners read riders' problem reports, resolve or
+dismiss them with a note, and remove old ones after archiving them.
+
+Reports are in the SQLite file beside ``--data`` (or ``--reports``), or with ``--database`` in
+the PostGIS station database that ``stations serve --database`` replicas share."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import getpass
 import io
 import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ..errors import ReportNotFound, StationsError
+from ..errors import ReportAlreadyResolved, ReportNotFound, StationsError
 from ..model import DEFAULT_GEOPACKAGE
-from ..reports import REPORT_KINDS, Report, ReportStore, default_reports_path
+from ..reports import (
+    REPORT_KINDS,
+    Outcome,
+    Report,
+    ReportStore,
+    SQLiteReportStore,
+    default_reports_path,
+    open_report_store,
+)
+from ..store import is_database_url, open_store
 from . import SUBCOMMANDS
-from .options import add_data_option, add_reports_option, reports_path
+from .options import add_data_option, add_database_option, add_reports_option, reports_path
 
 _KIND_LABELS = {kind.code: f"{kind.label_zh} {kind.label_en}" for kind in REPORT_KINDS}
 ARCHIVE_FORMATS = {".jsonl": "json", ".ndjson": "json", ".json": "json", ".csv": "csv"}
-ARCHIVE_COLUMNS = ("id", "station_id", "kind", "note", "created_at", "resolved_at", "open")
+ARCHIVE_COLUMNS = ("id", "station_id", "kind", "note", "created_at", "resolved_at", "open",
+                   "outcome", "resolved_by", "resolution_note")
 # The wall clock of purges; tests put a fixed one here.
 clock: Callable[[], float] = time.time
 
@@ -39,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "reports",
         help=SUBCOMMANDS["reports"],
         description="Problem reports are kept in a SQLite file beside the GeoPackage "
-        f"(default {default_reports_path(DEFAULT_GEOPACKAGE)}); they never change station data.",
+        f"(default {default_reports_path(DEFAULT_GEOPACKAGE)}), or with --database in the "
+        "PostGIS station database; they never change station data.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -49,9 +65,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     list_parser.add_argument("--json", action="store_true", help="print JSON lines")
     list_parser.set_defaults(handler=list_reports)
 
-    resolve_parser = _action(actions, "resolve", "mark reports as dealt with")
+    resolve_parser = _action(actions, "resolve", "resolve or dismiss reports, with a note")
     resolve_parser.add_argument("ids", metavar="ID", type=int, nargs="+",
                                 help="report numbers as shown by 'stations reports list'")
+    resolve_parser.add_argument("--note", default="", metavar="TEXT",
+                                help="what was done, or why the report is dismissed (处理说明)")
+    resolve_parser.add_argument("--dismiss", action="store_true",
+                                help="the report is not a real problem: dismiss it")
+    resolve_parser.add_argument("--by", metavar="NAME", default=None,
+                                help="who resolves them (default: your login name)")
     resolve_parser.set_defaults(handler=resolve_reports)
 
     purge_parser = _action(actions, "purge", "archive and delete reports older than some days",
@@ -70,15 +92,36 @@ def _action(actions: argparse._SubParsersAction[argparse.ArgumentParser], name: 
     parser = actions.add_parser(name, help=summary, description=summary, **kwargs)  # type: ignore[arg-type]
     add_data_option(parser)
     add_reports_option(parser, old=("--db",))
+    add_database_option(parser, "the reports of this station database instead of a file")
     return parser
 
 
-def list_reports(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def opened_reports(args: argparse.Namespace, missing: str) -> Iterator[ReportStore | None]:
+    """The report store the options name; None (after saying ``missing``) for a file that
+    does not exist yet, so that reading creates nothing."""
+    if args.database:
+        if not is_database_url(args.database):
+            raise StationsError(f"--database: a postgresql:// URL, not {args.database[:80]!r}")
+        station_store = open_store(args.database)
+        try:
+            yield open_report_store(station_store, clock=clock)
+        finally:
+            station_store.close()
+        return
     path = reports_path(args)
     if not path.is_file():
-        print(f"no reports yet: {path} does not exist", file=sys.stderr)
-        return 0
-    reports = ReportStore(path).reports(include_resolved=args.all, station_id=args.station)
+        print(f"{missing}: {path} does not exist", file=sys.stderr)
+        yield None
+        return
+    yield SQLiteReportStore(path, clock=clock)
+
+
+def list_reports(args: argparse.Namespace) -> int:
+    with opened_reports(args, "no reports yet") as store:
+        if store is None:
+            return 0
+        reports = store.reports(include_resolved=args.all, station_id=args.station)
     for report in reports:
         if args.json:
             print(json.dumps(report.as_dict(), ensure_ascii=False))
@@ -91,18 +134,33 @@ def list_reports(args: argparse.Namespace) -> int:
 
 
 def resolve_reports(args: argparse.Namespace) -> int:
-    path = reports_path(args)
-    if not path.is_file():
-        raise ReportNotFound(f"{path}: no report file, so no report to resolve")
-    store = ReportStore(path, clock=clock)
-    for report_id in args.ids:
-        report = store.resolve(report_id)
-        print(f"resolved #{report.id} ({report.station_id}) at {report.resolved_at}")
-    return 0
+    """Close each report; one closed before is named on stderr, and the exit code is 1."""
+    outcome = Outcome.DISMISSED if args.dismiss else Outcome.RESOLVED
+    who = args.by if args.by is not None else _login_name()
+    already = 0
+    with opened_reports(args, "no report file") as store:
+        if store is None:
+            raise ReportNotFound("no report file, so no report to resolve")
+        for report_id in args.ids:
+            try:
+                report = store.resolve(report_id, who=who, note=args.note, outcome=outcome)
+            except ReportAlreadyResolved as exc:
+                print(exc, file=sys.stderr)
+                already += 1
+                continue
+            print(f"{outcome} #{report.id} ({report.station_id}) at {report.resolved_at} "
+                  f"by {report.resolved_by}")
+    return 1 if already else 0
+
+
+def _login_name() -> str:
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (OSError, KeyError):  # no login name in some containers
+        return "command line"
 
 
 def purge_reports(args: argparse.Namespace) -> int:
-    path = reports_path(args)
     archive = args.archive
     if archive is not None:
         if archive.suffix.lower() not in ARCHIVE_FORMATS:
@@ -112,12 +170,11 @@ def purge_reports(args: argparse.Namespace) -> int:
                                 "overwritten, choose a new name")
         if not archive.parent.is_dir():
             raise StationsError(f"--archive {archive}: folder {archive.parent} does not exist")
-    if not path.is_file():
-        print(f"nothing to purge: {path} does not exist", file=sys.stderr)
-        return 0
-    store = ReportStore(path, clock=clock)
-    purged = store.purge(args.older_than,
-                         None if archive is None else lambda old: write_archive(old, archive))
+    with opened_reports(args, "nothing to purge") as store:
+        if store is None:
+            return 0
+        purged = store.purge(args.older_than,
+                             None if archive is None else lambda old: write_archive(old, archive))
     kept = f"; archived to {archive}" if archive is not None else ""
     print(f"purged {len(purged)} reports created more than {args.older_than:g} days ago{kept}")
     return 0
@@ -156,7 +213,11 @@ def write_archive(reports: list[Report], target: Path) -> None:
 
 def _format(report: Report) -> str:
     """One line per report; the note is quoted as JSON so line breaks stay on one line."""
-    state = f"resolved {report.resolved_at}" if report.resolved_at else "open"
+    state = (f"{report.outcome or 'resolved'} {report.resolved_at} by {report.resolved_by}"
+             if report.resolved_at else "open")
     note = f"  note: {json.dumps(report.note, ensure_ascii=False)}" if report.note else ""
+    if report.resolution_note:
+        note += f"  {report.outcome or 'resolved'}: " + json.dumps(report.resolution_note,
+                                                                  ensure_ascii=False)
     return (f"#{report.id}  {report.created_at}  {report.station_id}  "
             f"{_KIND_LABELS.get(report.kind, report.kind)}  [{state}]{note}")

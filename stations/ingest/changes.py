@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -23,7 +24,7 @@ from scipy.spatial import cKDTree
 from ..errors import StationsError
 from ..index import chord_for_distance, haversine_m, unit_vectors
 from ..model import AMENITIES, TEXT_FIELDS, Status, normalise_label
-from ..store import Change, HistoryEntry, Snapshot, StationStore
+from ..store import Change, HistoryEntry, Scope, Snapshot, StationStore
 
 MOVED_M = 50.0
 REPICKED_M = 0.05  # below this the stored and the sheet's position are the same point
@@ -100,6 +101,20 @@ class ChangeSet:
             out += [f"    {c.field}: {c.before!r} -> {c.after!r}" for c in fields]
         out += [f"- {r['id']} {r['name']}: 新表中没有 missing from the sheet" for r in self.missing]
         return out
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain JSON-ready data, so that a review can be kept between two requests."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> ChangeSet:
+        """The change set :meth:`as_dict` gave (positions come back as tuples)."""
+        values = dict(data)
+        values["changed"] = {station_id: [FieldChange(**c) for c in fields]
+                             for station_id, fields in data["changed"].items()}  # type: ignore[attr-defined]
+        values["moved"] = [Moved(m["station_id"], m["metres"], tuple(m["before"]),
+                                 tuple(m["after"])) for m in data["moved"]]  # type: ignore[attr-defined]
+        return cls(**values)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,30 +262,36 @@ def _compare(new: _Columns, old: _Columns, rows: np.ndarray, at: np.ndarray,
         changes.records[station_id] = new.record(i, station_id)
 
 
-def apply_changes(store: StationStore, changes: ChangeSet, *, missing: str | None,
-                  who: str, at: dt.datetime, confirm: str | None = None) -> HistoryEntry | None:
+def apply_changes(store: StationStore, changes: ChangeSet, *,
+                  missing: str | Mapping[str, str] | None, who: str, at: dt.datetime,
+                  confirm: str | None = None, scope: Scope | None = None
+                  ) -> HistoryEntry | None:
     """Write the change set in one transaction through the store.
 
-    ``missing`` is "keep" or "close" (required when stations are missing); ``confirm`` is the
-    key of the reviewed change set: if given and the change set differs, nothing is written.
-    The store refuses the whole set if any station changed since the review.
+    ``missing`` is "keep" or "close" for every missing station, or that choice per station id
+    (required when stations are missing); ``confirm`` is the key of the reviewed change set:
+    if given and the change set differs, nothing is written.  The store refuses the whole set
+    if any station changed since the review, or (``scope`` given) lies outside the office's.
     """
     if confirm is not None and confirm != changes.key:
         raise ReviewOutdated(
             f"the change set is {changes.key}, not the reviewed {confirm}: the data or the sheet "
             "changed since the review (数据或表格在审阅后有变化); review again")
-    if changes.missing and missing not in ("keep", "close"):
+    decide = missing.get if isinstance(missing, Mapping) else lambda _station_id: missing
+    undecided = [str(r["id"]) for r in changes.missing if decide(str(r["id"])) not in
+                 ("keep", "close")]
+    if undecided:
         raise MissingUndecided(
-            f"{len(changes.missing)} stations are missing from the sheet (新表中缺少 "
-            f"{len(changes.missing)} 个驿站); say --missing keep or --missing close: "
-            "nothing is deleted without a decision")
+            f"{len(undecided)} stations are missing from the sheet (新表中缺少 "
+            f"{len(undecided)} 个驿站: {', '.join(undecided[:5])}); choose keep or close for each, "
+            "or say --missing keep or --missing close: nothing is deleted without a decision")
     batch = [Change(station_id, record, changes.versions.get(station_id, 0))
              for station_id, record in changes.records.items()]
-    if missing == "close":
-        batch += [Change(str(r["id"]), {**r, "status": Status.CLOSED.value},
-                         changes.versions[str(r["id"])])
-                  for r in changes.missing if r.get("status") != Status.CLOSED.value]
+    batch += [Change(str(r["id"]), {**r, "status": Status.CLOSED.value},
+                     changes.versions[str(r["id"])])
+              for r in changes.missing
+              if decide(str(r["id"])) == "close" and r.get("status") != Status.CLOSED.value]
     if not batch:
         return None
-    return store.apply(batch, who=who, action="import", at=at,
+    return store.apply(batch, who=who, action="import", at=at, scope=scope,
                        note=f"import {changes.key}: {changes.summary()}")

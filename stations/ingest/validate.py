@@ -82,6 +82,8 @@ class ValidationResult:
     """The stations that passed, every problem found, and the row counts.
 
     ``rows_read == rows_stored + rows_rejected``: a repeated row counts as rejected.
+    ``places`` says where each station was read (``nanning.csv row 4 (第4行)``), so that a
+    later refusal of a good row (outside an office's area) can point at it too.
     """
 
     stations: gpd.GeoDataFrame
@@ -89,6 +91,7 @@ class ValidationResult:
     rows_read: int
     rows_rejected: int
     made_ids: set[str] = field(default_factory=set)
+    places: list[str] = field(default_factory=list)
 
     @property
     def rows_stored(self) -> int:
@@ -151,7 +154,7 @@ def validate_tables(tables: Sequence[SourceTable]) -> ValidationResult:
     stations = station_frame(columns, wgs_lon[keep], wgs_lat[keep])
     made = set(frame["id"].to_numpy()[keep & ~given_id].tolist())
     return ValidationResult(stations, findings.problems(), n, int(findings.rejected.sum()),
-                            made)
+                            made, [findings.place(i) for i in np.flatnonzero(keep).tolist()])
 
 
 def _reading_problems(tables: Sequence[SourceTable], findings: Findings) -> np.ndarray:

@@ -1,0 +1,1 @@
+DROP TABLE reports, report_state;
