@@ -132,18 +132,48 @@ def test_markup_in_data_is_shown_as_text(console):
     assert "default-src 'none'" in client.get("/console").headers["content-security-policy"]
 
 
-def test_a_report_is_resolved_from_the_inbox(console):
+def test_reports_are_closed_with_a_note_beside_the_stations_recent_edits(console):
     client, _ = console
-    assert client.post("/stations/NN-002/reports", json={"kind": "microwave_broken",
-                                                         "note": "<b>坏</b>"}).status_code == 201
+    for kind in ("microwave_broken", "charger_missing"):
+        assert client.post("/stations/NN-002/reports",
+                           json={"kind": kind, "note": "<b>坏</b>"}).status_code == 201
     csrf = sign_in(client)
+    moved = client.post("/console/stations/NN-002", data=edit_form(
+        csrf, name="五象大道体强路口工会驿站", lon="108.3901", lat="22.7702"),
+        follow_redirects=False)
+    assert moved.status_code == 303
     inbox = client.get("/console/reports").text
-    assert "微波炉坏了" in inbox and "&lt;b&gt;坏&lt;/b&gt;" in inbox
-    report_id = re.search(r"/console/reports/(\d+)/resolve", inbox).group(1)
-    answer = client.post(f"/console/reports/{report_id}/resolve", data={"csrf": csrf},
-                         follow_redirects=False)
+    assert "微波炉坏了" in inbox and "&lt;b&gt;坏&lt;/b&gt;" in inbox and "<b>坏</b>" not in inbox
+    assert "南宁市总工会 / nn · update" in inbox  # the edit, beside the reports
+    first, second = sorted(int(i) for i in re.findall(r"/console/reports/(\d+)/resolve", inbox))
+    answer = client.post(f"/console/reports/{first}/resolve", follow_redirects=False, data={
+        "csrf": csrf, "outcome": "resolved", "note": "<i>换了新的</i>"})
     assert answer.status_code == 303
+    assert answer.headers["location"] == f"/console/reports?station=NN-002&saved=1#r-{first}"
+    page = client.get(answer.headers["location"]).text
+    assert "&lt;i&gt;换了新的&lt;/i&gt;" in page and "<i>换" not in page
+    assert client.post(f"/console/reports/{second}/resolve", data={
+        "csrf": csrf, "outcome": "dismissed", "note": "重复"}).status_code == 200
+    page = client.get("/console/reports?station=NN-002").text
+    assert "已驳回" in page and "重复" in page and "南宁市总工会 / nn" in page
+    again = client.post(f"/console/reports/{first}/resolve",
+                        data={"csrf": csrf, "outcome": "resolved", "note": "again"})
+    assert again.status_code == 409
     assert "没有未处理的反馈" in client.get("/console/reports").text
+    assert client.get("/console/reports?station=YY-001").status_code == 404
+
+
+def test_a_report_of_another_office_or_with_a_bad_outcome_is_refused(console):
+    client, _ = console
+    report_id = client.post("/stations/NN-002/reports", json={"kind": "other"}).json()["id"]
+    csrf = sign_in(client, "yy")
+    refused = client.post(f"/console/reports/{report_id}/resolve",
+                          data={"csrf": csrf, "outcome": "resolved", "note": "不是我们的"})
+    assert refused.status_code == 404
+    csrf = sign_in(client, "nn")
+    bad = client.post(f"/console/reports/{report_id}/resolve",
+                      data={"csrf": csrf, "outcome": "maybe", "note": ""})
+    assert bad.status_code == 422 and "outcome" in bad.text
 
 
 def test_close_for_now_and_reopen(console):

@@ -6,12 +6,14 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
 from browser import SCREENSHOTS, chromium
 from live_server import running_server
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from pyproj import Geod
 from test_console import NOON, PASSWORD
 
@@ -86,25 +88,32 @@ def test_markup_in_station_names_is_text_and_other_offices_are_out_of_sight(serv
         assert dialogs == []
 
 
-def watched_page(context, problems: list[str]):
-    """A page whose base-map tiles are refused at once (the network is closed) and whose
-    script errors, CSP refusals and requests to any other site are collected."""
-    page = context.new_page()
+@contextmanager
+def watched_page(viewport: dict[str, int] = PHONE) -> Iterator[tuple[Page, list[str]]]:
+    """A Chromium page whose base-map tiles are refused at once (the network is closed).  Script
+    errors, CSP refusals, dialogs and requests to any other site are collected in the list,
+    which must be empty at the end of the block."""
+    problems: list[str] = []
 
     def route(request_route) -> None:
         url = request_route.request.url
-        if not url.startswith("http://127.0.0.1") and not TILE_HOSTS.match(url):
-            problems.append(f"request to {url}")
         if url.startswith("http://127.0.0.1"):
             request_route.continue_()
-        else:
-            request_route.abort()
+            return
+        if not TILE_HOSTS.match(url):
+            problems.append(f"request to {url}")
+        request_route.abort()
 
-    page.route("**/*", route)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("console", lambda message: problems.append(message.text)
-            if message.type == "error" and "ERR_FAILED" not in message.text else None)
-    return page
+    with chromium() as browser:
+        page = browser.new_context(viewport=viewport).new_page()
+        page.route("**/*", route)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("console", lambda message: problems.append(message.text)
+                if message.type == "error" and "ERR_FAILED" not in message.text else None)
+        page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"),
+                                          dialog.dismiss()))
+        yield page, problems
+    assert problems == []
 
 
 def web_mercator_pixel(lon: float, lat: float, zoom: int) -> tuple[float, float]:
@@ -127,10 +136,7 @@ def metres(a: tuple[float, float], b: tuple[float, float]) -> float:
 @pytest.mark.parametrize(("basemap", "crs"), [("amap", "gcj02"), ("osm", "wgs84")])
 def test_a_dragged_pin_is_saved_in_wgs84_where_it_was_dropped(server, basemap, crs):
     before = httpx.get(f"{server}/stations/NN-001").json()["geometry"]["coordinates"]
-    problems: list[str] = []
-    with chromium() as browser:
-        page = watched_page(browser.new_context(viewport={"width": 1000, "height": 900}),
-                            problems)
+    with watched_page({"width": 1000, "height": 900}) as (page, _problems):
         sign_in(page, server, "nn")
         page.goto(f"{server}/console/stations/NN-001")
         page.select_option("#basemap", basemap)
@@ -160,15 +166,10 @@ def test_a_dragged_pin_is_saved_in_wgs84_where_it_was_dropped(server, basemap, c
         # The page remembers the base map; on the other tiles the pin is shifted the other way.
         page.reload()
         assert page.input_value("#basemap") == basemap
-    assert problems == []
 
 
 def test_the_station_map_shows_names_as_text_in_popups(server):
-    problems: list[str] = []
-    with chromium() as browser:
-        page = watched_page(browser.new_context(viewport=PHONE), problems)
-        dialogs: list[str] = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    with watched_page() as (page, _problems):
         sign_in(page, server, "yy")
         markers = page.locator("#map path.leaflet-interactive")
         assert markers.count() == page.locator("#stations tr.station").count() == 2
@@ -180,14 +181,10 @@ def test_the_station_map_shows_names_as_text_in_popups(server):
         assert "<img src=x onerror=alert(1)>" in shown and "月光草坪工会驿站" in shown
         assert page.locator(".leaflet-popup-content img").count() == 0
         page.screenshot(path=str(SCREENSHOTS / "console-map-phone.png"))
-        assert dialogs == []
-    assert problems == []
 
 
 def test_english_is_remembered_across_a_reload_and_fits_a_phone(server):
-    problems: list[str] = []
-    with chromium() as browser:
-        page = watched_page(browser.new_context(viewport=PHONE), problems)
+    with watched_page() as (page, _problems):
         sign_in(page, server, "nn")
         assert page.inner_text("h1").startswith("驿站")
         page.click("#language button")
@@ -205,4 +202,47 @@ def test_english_is_remembered_across_a_reload_and_fits_a_phone(server):
         page.click("#language button")
         page.wait_for_selector("html[lang=zh-CN]")
         assert "驿站" in page.inner_text("header")
-    assert problems == []
+
+
+def test_a_report_closed_with_a_note_shows_it_as_text_and_a_form_without_token_is_refused(
+        server):
+    rider_note = "<b>坏</b>"
+    assert httpx.post(f"{server}/stations/NN-002/reports", json={
+        "kind": "microwave_broken", "note": rider_note}).status_code == 201
+    office_note = "<script>alert(1)</script>换了新的"
+    with watched_page() as (page, problems):
+        sign_in(page, server, "nn")
+        page.goto(f"{server}/console/reports")
+        assert page.inner_text(".rider-note") == rider_note
+        # A form posted without the session's token changes nothing.
+        page.locator("form.resolve input[name=csrf]").evaluate("node => node.remove()")
+        page.fill("form.resolve textarea", "无令牌")
+        page.click("form.resolve button[value=resolved]")
+        page.wait_for_selector("#message")
+        assert "拒绝" in page.inner_text("h1") and "表单已过期" in page.inner_text("#message")
+        assert [p for p in problems if "403" not in p] == []
+        problems.clear()
+        page.goto(f"{server}/console/reports")
+        assert page.locator("form.resolve").count() == 1
+        page.fill("form.resolve textarea", office_note)
+        page.click("form.resolve button[value=resolved]")
+        page.wait_for_selector("#saved")
+        assert page.inner_text(".closed-reports .resolution-note") == office_note
+        assert "nn" in page.inner_text(".closed-reports")
+        assert page.locator("#map path.leaflet-interactive").count() == 1
+        page.screenshot(path=str(SCREENSHOTS / "console-report-closed.png"), full_page=True)
+
+
+def test_without_script_the_position_is_typed_and_saved(server):
+    with chromium() as browser:
+        page = browser.new_context(java_script_enabled=False, viewport=PHONE).new_page()
+        sign_in(page, server, "nn")
+        assert not page.locator("#map").is_visible()
+        page.goto(f"{server}/console/stations/NN-001")
+        assert not page.locator("#map").is_visible() and not page.locator(".pin").count()
+        page.fill("#f-lon", "108.3971")
+        page.fill("#f-lat", "22.8162")
+        page.click("#save")
+        page.wait_for_selector("#saved")
+    answer = httpx.get(f"{server}/stations/NN-001").json()["geometry"]["coordinates"]
+    assert answer == [108.3971, 22.8162]

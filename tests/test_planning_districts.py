@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -14,6 +17,7 @@ from stations.errors import DistrictError
 from stations.planning.districts import (
     assign_districts,
     convert_geometries,
+    district_outlines,
     division_mismatches,
     load_package_districts,
     read_boundary_file,
@@ -97,6 +101,11 @@ def test_division_codes_cross_checked():
     # districts; an empty code says nothing; a station outside every district disagrees.
     assert found["row"].tolist() == [1, 4]
     assert found["found"].tolist() == ["110902", ""]
+    # Study areas one level up: a recorded district agrees with the city holding it only.
+    cities = districts.assign(code=["110900", "120100"])
+    found = division_mismatches(pd.Series(["110901", "110901", "120101"]), np.array([0, 1, 1]),
+                                cities)
+    assert found["row"].tolist() == [1]
 
 
 def test_select_by_name_and_code():
@@ -111,3 +120,27 @@ def test_gcj_conversion_round_trip_is_exact_enough():
     lon, lat = at_km(3, 3)
     back = gcj02_to_wgs84(*wgs84_to_gcj02(lon, lat))
     assert abs(float(back[0]) - lon) < 1e-8 and abs(float(back[1]) - lat) < 1e-8
+
+
+def test_neighbours_share_one_simplified_border():
+    """A wiggly shared border, simplified with each district alone, overlaps or leaves gaps;
+    simplified together it stays one line that both districts use."""
+    border = [(1.0, y / 100) for y in range(101)]
+    wiggle = [(x + 0.02 * math.sin(i * 0.9), y) for i, (x, y) in enumerate(border)]
+    west = shapely.Polygon([(0, 0), *wiggle, (0, 1)])
+    east = shapely.Polygon([(2, 0), (2, 1), *reversed(wiggle)])
+    frame = gpd.GeoDataFrame({"code": ["1", "2"], "name": ["西", "东"]},
+                             geometry=[west, east], crs="EPSG:4326")
+    alone = shapely.simplify(frame.geometry.to_numpy(), 0.01)
+    assert (shapely.area(shapely.intersection(*alone)) > 1e-6
+            or shapely.area(shapely.union(*alone)) < 2 - 1e-6)
+    a, b = district_outlines(frame, 0.01)
+    assert shapely.get_num_coordinates(a) < shapely.get_num_coordinates(west)
+    assert shapely.area(shapely.intersection(a, b)) == pytest.approx(0, abs=1e-12)
+    union = shapely.union(a, b)
+    assert union.geom_type == "Polygon" and len(union.interiors) == 0
+    assert shapely.area(union) == pytest.approx(shapely.area(a) + shapely.area(b), abs=1e-12)
+    # All of the west district's border but its three straight sides is on the east's.
+    sides = 1 + math.dist((0, 0), wiggle[0]) + math.dist((0, 1), wiggle[-1])
+    shared = shapely.intersection(a.boundary, b.boundary)
+    assert shapely.length(shared) == pytest.approx(shapely.length(a.boundary) - sides)

@@ -10,7 +10,7 @@ carries the session's CSRF token and is refused without it, or from another site
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
+from ..api.errors import status_for
 from ..api.office import STATUS_WORDS, after_write, now, station_store
 from ..api.reports import report_store
 from ..api.web import static_assets
@@ -34,11 +35,12 @@ from ..errors import (
 )
 from ..ingest.hours_zh import normalise_hours
 from ..model import AMENITIES, Status
-from ..reports import REPORT_KINDS, Outcome
+from ..reports import MAX_RESOLUTION_NOTE_CHARS, REPORT_KINDS, Outcome
 from ..store import Change, StoredStation
 from ..store.history import revert
 from . import language
 from .accounts import Accounts, SignInLocked, SignInRefused, Staff
+from .inbox import group_reports, kind_counts
 from .mapping import EDITOR_ZOOM, content_security_policy, in_tile_systems, tile_options
 
 COOKIE = "stations_console"
@@ -96,12 +98,18 @@ async def _writer(request: Request) -> tuple[Staff, dict[str, str]] | Response:
     if staff is None:
         return RedirectResponse("/console/login", status_code=303)
     form = await _form(request)
-    if not _same_origin(request) or not hmac.compare_digest(form.get("csrf", ""), staff.csrf):
-        return _page(request, "message.html", 403, staff=staff, title=("拒绝", "Refused"),
-                     message=("表单已过期或来自其他网站，请重新打开页面",
-                              "The form is stale or came from another site; open the page "
-                              "again."))
-    return staff, form
+    return _forged(request, staff, form) or (staff, form)
+
+
+def _forged(request: Request, staff: Staff, form: Mapping[str, object]) -> Response | None:
+    """The refusal page for a form without the session's CSRF token or from another site."""
+    token = form.get("csrf")
+    if _same_origin(request) and isinstance(token, str) and hmac.compare_digest(
+            token.encode(), staff.csrf.encode()):
+        return None
+    return _page(request, "message.html", 403, staff=staff, title=("拒绝", "Refused"),
+                 message=("表单已过期或来自其他网站，请重新打开页面",
+                          "The form is stale or came from another site; open the page again."))
 
 
 def _who(staff: Staff) -> str:
@@ -348,25 +356,29 @@ async def revert_change(request: Request, entry_id: int) -> Response:
 
 @router.get("/reports")
 def reports_page(request: Request) -> Response:
+    """The inbox: stations with open reports; ``?station=ID`` one station's every report."""
     staff = _current(request)
     if staff is None:
         return RedirectResponse("/console/login", status_code=303)
     mine = {s.id: s for s in station_store(request).stations_in(staff.scope)}
-    groups: dict[str, list[Any]] = {}
-    for report in reversed(report_store(request).reports()):
-        if report.station_id in mine:
-            groups.setdefault(report.station_id, []).append(report)
-    kinds: dict[str, int] = {}
-    for reports in groups.values():
-        for report in reports:
-            kinds[report.kind] = kinds.get(report.kind, 0) + 1
-    ordered = sorted(groups.items(), key=lambda item: item[1][0].created_at, reverse=True)
+    only = request.query_params.get("station")
+    if only is not None:
+        if only not in mine:
+            return _not_yours(request, staff)
+        mine = {only: mine[only]}
+    every = report_store(request).reports(include_resolved=True, station_ids=list(mine))
+    groups = group_reports(every, mine, station_store(request), whole=only is not None)
+    positions = in_tile_systems([g.station.record["lon"] for g in groups],
+                                [g.station.record["lat"] for g in groups])
     return _page(request, "reports.html", staff=staff, title=("骑手反馈", "Riders' reports"),
-                 groups=ordered, stations=mine, kinds=kinds)
+                 groups=groups, kinds=kind_counts(groups), only=only, positions=positions,
+                 tiles=tile_options(), saved=request.query_params.get("saved"),
+                 note_limit=MAX_RESOLUTION_NOTE_CHARS)
 
 
 @router.post("/reports/{report_id}/resolve")
 async def resolve(request: Request, report_id: int) -> Response:
+    """Close a report as resolved or dismissed, with a note; then show its station's reports."""
     checked = await _writer(request)
     if isinstance(checked, Response):
         return checked
@@ -382,7 +394,8 @@ async def resolve(request: Request, report_id: int) -> Response:
         await run_in_threadpool(store.resolve, report_id, who=_who(staff),
                                 note=form.get("note", ""),
                                 outcome=form.get("outcome", Outcome.RESOLVED))
-    except StationsError as exc:  # closed meanwhile by a colleague, or a bad note
-        return _page(request, "message.html", 409, staff=staff,
-                     title=("未能处理", "Not resolved"), message=str(exc))
-    return RedirectResponse("/console/reports", status_code=303)
+    except StationsError as exc:  # closed meanwhile by a colleague (409), a bad note (422)
+        return _page(request, "message.html", status_for(exc), staff=staff,
+                     title=("未能处理", "Not closed"), message=str(exc))
+    return RedirectResponse(f"/console/reports?station={quote(report.station_id)}&saved=1"
+                            f"#r-{report_id}", status_code=303)

@@ -351,13 +351,18 @@ def _read_csv(spec: SourceSpec) -> list[Sheet]:
 
 
 def _sheet(name: str, records: list[list[object]], where: str) -> Sheet:
-    """A sheet of text cells without its blank rows; rows keep their numbers."""
+    """A sheet of text cells without its blank rows; rows keep their numbers.  Cells are
+    turned into text column by column: a 100,000-row sheet is a few columns, not many rows."""
     width = max((len(r) for r in records), default=0)
     check_width(width, where)
-    texts = [[(v if type(v) is str else cell_text(v)).strip() for v in r] for r in records]
-    kept = [(number, r) for number, r in enumerate(texts, start=1) if any(r)]
-    grid = _text_records([r for _, r in kept], width)
-    return Sheet(name, grid, np.array([n for n, _ in kept], dtype=np.int64))
+    padded = [r if len(r) == width else [*r, *[""] * (width - len(r))] for r in records]
+    columns = [np.array([(v if type(v) is str else cell_text(v)).strip() for v in column],
+                        dtype=object) for column in zip(*padded, strict=True)]
+    filled = np.logical_or.reduce([c != "" for c in columns]) if columns else \
+        np.zeros(len(records), dtype=bool)
+    grid = pd.DataFrame({k: c[filled] for k, c in enumerate(columns)}, dtype=object,
+                        columns=range(width))
+    return Sheet(name, grid, np.flatnonzero(filled) + 1)
 
 
 # --- XLSX -----------------------------------------------------------------------------------

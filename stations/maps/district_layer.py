@@ -2,8 +2,9 @@
 
 :class:`DistrictLayer` mounts ``district_layer.js``, which draws either plain outlines with the
 district names, or (with metrics) the choropleth of :mod:`stations.maps.district_map`.
-Polygons are simplified to a tolerance that follows the map's extent (about 1/3,000 of it),
-which keeps a national district map to a few megabytes.
+Polygons are simplified together (neighbours share one simplified border) to a tolerance that
+follows the map's extent (about 1/3,000 of it), which keeps a national district map to a few
+megabytes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import geopandas as gpd
 import shapely
 from jinja2 import Template
 
+from ..planning.districts import district_outlines
 from .assets import AssetUser
 from .basemaps import Basemap, display_geometry, display_lonlat
 from .render import script_json
@@ -28,13 +30,7 @@ def outline_tolerance(districts: gpd.GeoDataFrame) -> float:
 
 
 def display_geojson(districts: gpd.GeoDataFrame, basemap: Basemap) -> list[dict[str, object]]:
-    tolerance = outline_tolerance(districts)
-    original = districts.geometry.to_numpy()
-    # Without topology preservation: ten times faster; the few tiny areas it erases are kept
-    # as they are.
-    simple = shapely.simplify(original, tolerance, preserve_topology=False)
-    lost = shapely.is_empty(simple)
-    simple[lost] = original[lost]
+    simple = district_outlines(districts, outline_tolerance(districts))
     simple = shapely.transform(display_geometry(basemap, simple), lambda xy: xy.round(5))
     return [json.loads(text) for text in shapely.to_geojson(simple)]
 

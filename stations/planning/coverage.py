@@ -4,16 +4,19 @@ For each district (province, city or county-level area) of a boundary frame:
 
 ``stations``, ``stations_per_10k_km2``
     stations inside it (point in polygon) and their density per 10,000 km²;
-``area_share``
-    share of its area within reach of a station, measured on the equal-area sample grid of
-    :mod:`stations.planning.samples` (the station may stand in the next district);
+``area_share``, ``area_share_bound``
+    share of its area within reach of a station (which may stand in the next district),
+    measured on the cells of the equal-area sample grid of :mod:`stations.planning.samples`,
+    and the most it can be off: for straight-line reach each cell's part within reach is
+    computed exactly, but near corners of the service areas (:mod:`.reach_area`); other
+    kinds of reach count each cell by its centre and give no bound (``NaN``);
 ``demand``, ``demand_within``, ``demand_share``
     weighted demand inside it and the part within reach (``NaN`` when no demand was given);
 ``largest_gap_m``, ``gap_lon``, ``gap_lat``
     the sample point farthest from every station, with its WGS84 position.
 
-Only sample points near a station (same or neighbouring cell of a grid as wide as the reach)
-are asked for their distance when measuring the share: a point farther than the reach in a
+With another kind of reach, only cell centres near a station (same or neighbouring cell of a
+grid as wide as the reach) are asked for their distance: a point farther than the reach in a
 straight line is out of reach by road too.  The largest gap is found on at most
 :data:`GAP_POINTS_PER_DISTRICT` points per district, so it is good to about a grid spacing.
 """
@@ -31,7 +34,8 @@ import pandas as pd
 
 from .demand import Demand
 from .districts import DISTRICT_COLUMNS, assign_districts
-from .reach import Reach, within
+from .reach import Reach, StraightLineReach, within
+from .reach_area import AreaWithin, straight_line_area
 from .samples import AreaSamples, cached_area_samples
 
 FloatArray = npt.NDArray[np.float64]
@@ -128,6 +132,18 @@ def _largest_gaps(samples: AreaSamples, reach: Reach, n_districts: int) -> pd.Da
     return gaps
 
 
+def area_within(stations: Stations, reach: Reach, samples: AreaSamples) -> AreaWithin:
+    """Share of each district's cells within reach: exact with a bound for straight lines,
+    by the cell centres otherwise."""
+    if isinstance(reach, StraightLineReach):
+        return straight_line_area(samples, reach.index.lon, reach.index.lat, reach.reach_m)
+    reached = np.isfinite(distances_within(stations, reach, samples.lon.astype(np.float64),
+                                           samples.lat.astype(np.float64)))
+    n = len(samples.district_km2)
+    counts = np.maximum(np.bincount(samples.district, minlength=n), 1)
+    return AreaWithin(np.bincount(samples.district, reached, n) / counts, np.full(n, np.nan))
+
+
 def district_coverage(stations: Stations, districts: gpd.GeoDataFrame, reach: Reach,
                       demand: Demand | None = None,
                       samples: AreaSamples | None = None) -> pd.DataFrame:
@@ -141,11 +157,9 @@ def district_coverage(stations: Stations, districts: gpd.GeoDataFrame, reach: Re
     table["stations"] = np.bincount(counted, minlength=n)
     table["stations_per_10k_km2"] = np.round(table["stations"] / np.maximum(area, 1e-9) * 1e4,
                                              2)
-    reached = np.isfinite(distances_within(stations, reach, samples.lon.astype(np.float64),
-                                           samples.lat.astype(np.float64)))
-    covered = np.bincount(samples.district, weights=samples.weights_km2() * reached,
-                          minlength=n)
-    table["area_share"] = np.round(np.clip(covered / np.maximum(area, 1e-9), 0, 1), 4)
+    within_reach = area_within(stations, reach, samples)
+    table["area_share"] = np.round(np.clip(within_reach.share, 0, 1), 4)
+    table["area_share_bound"] = np.ceil(within_reach.bound * 1e4) / 1e4  # rounded up
     table["demand"] = np.nan
     table["demand_within"] = np.nan
     table["demand_share"] = np.nan
@@ -176,6 +190,9 @@ def coverage_totals(table: pd.DataFrame) -> dict[str, float]:
         "stations_per_10k_km2": round(table["stations"].sum() / max(area, 1e-9) * 1e4, 2),
         "area_share": round(float((table["area_share"] * table["area_km2"]).sum())
                             / max(area, 1e-9), 4),
+        "area_share_bound": math.ceil(float((table["area_share_bound"] * table["area_km2"])
+                                            .sum()) / max(area, 1e-9) * 1e4) / 1e4
+        if table["area_share_bound"].notna().all() else math.nan,
         "demand": demand,
         "demand_share": (round(float(table["demand_within"].sum()) / demand, 4)
                          if demand and demand > 0 else math.nan),

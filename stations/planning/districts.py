@@ -131,6 +131,38 @@ def load_package_districts(level: str = "district", within: str | None = None
     return frame
 
 
+def district_outlines(districts: gpd.GeoDataFrame, tolerance: float
+                      ) -> npt.NDArray[np.object_]:
+    """Polygons simplified together, so neighbours keep one shared border (no doubled lines).
+
+    GEOS's coverage simplification simplifies each shared edge once.  Polygons that overlap
+    (not a coverage: some operators' files) are simplified one by one instead.  It takes
+    seconds for the whole country, so the package's outlines are cached per tolerance.
+    """
+    geometry = districts.geometry.to_numpy()
+    source = districts.attrs.get("source")
+    cached = None
+    if source:
+        codes = hashlib.sha256("\n".join(districts["code"]).encode()).hexdigest()[:16]
+        cached = cache_dir() / f"outlines-{source}-{tolerance:.6g}-{codes}.parquet"
+        try:
+            return gpd.read_parquet(cached).geometry.to_numpy()
+        except Exception:  # missing or broken: rebuilt below
+            pass
+    if shapely.coverage_is_valid(geometry):
+        simple = shapely.coverage_simplify(geometry, tolerance)
+    else:
+        simple = shapely.simplify(geometry, tolerance)
+    lost = shapely.is_empty(simple)
+    simple[lost] = geometry[lost]  # an area smaller than the tolerance keeps its shape
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        gpd.GeoDataFrame(geometry=simple, crs=CRS_WGS84).to_parquet(partial)
+        os.replace(partial, cached)
+    return simple
+
+
 def _pick_field(columns: list[str], wanted: str | None, candidates: tuple[str, ...],
                 what: str, path: Path) -> str:
     if wanted:
@@ -238,13 +270,16 @@ def division_mismatches(recorded: pd.Series, assigned: npt.NDArray[np.int64],
 
     ``recorded`` is the import's ``division_code`` (GB/T 2260, 6 digits; empty where the import
     could not tell).  A recorded code at a coarser level (a city ``440300``) agrees with any
-    district inside it.  Returns the row, the recorded code and the code found by position.
+    district inside it, and a recorded district with the province or city containing it.
+    Returns the row, the recorded code and the code found by position.
     """
     codes = districts["code"].to_numpy(dtype=object)
     found = np.where(assigned >= 0, codes[np.maximum(assigned, 0)], "")
     given = recorded.fillna("").astype(str).str.strip().to_numpy(dtype=object)
     prefix = np.array([_code_prefix(c) for c in given], dtype=object)
-    agrees = np.array([not g or (bool(f) and f.startswith(p))
+    # Either code may be the coarser one: a city recorded for a district found, or a district
+    # recorded when the study areas are provinces.
+    agrees = np.array([not g or (bool(f) and (f.startswith(p) or g.startswith(_code_prefix(f))))
                        for g, p, f in zip(given, prefix, found, strict=True)], dtype=bool)
     rows = np.flatnonzero(~agrees)
     return pd.DataFrame({"row": rows, "recorded": given[rows], "found": found[rows]})

@@ -25,6 +25,7 @@ from jinja2 import Environment
 
 from ..index import haversine_m
 from .coverage import coverage_totals
+from .districts import district_outlines
 from .reach import gap_text
 from .sites import Candidates, SitePlan, plan_rows
 
@@ -90,7 +91,7 @@ def _map(districts: gpd.GeoDataFrame, station_lon: np.ndarray, station_lat: np.n
          ) -> dict[str, Any]:
     projection = _Projection(tuple(districts.total_bounds), MAP_WIDTH)
     tolerance = max(1e-4, (districts.total_bounds[2] - districts.total_bounds[0]) / 1500)
-    shapes = shapely.simplify(districts.geometry.to_numpy(), tolerance)
+    shapes = district_outlines(districts, tolerance)
     sx, sy = projection.xy(station_lon, station_lat)
     labels_x, labels_y = projection.xy(
         *np.array([(p.x, p.y) for p in shapely.point_on_surface(shapes)]).T.reshape(2, -1))

@@ -1,6 +1,6 @@
 /* The office console's maps.  Every page works without this script; it only adds the map.
  *
- * On the station list: the listed stations.  In the station editor: a pin that can be dragged
+ * On the station list and the reports inbox: the stations listed.  In the station editor: a pin that can be dragged
  * and writes its WGS84 position into the longitude and latitude fields, which stay the form's
  * only position.  Base map: Amap (drawn in GCJ-02) or OpenStreetMap (WGS84), as the member of
  * staff chooses (remembered in this browser).  The server sends each position in both systems
@@ -49,11 +49,11 @@
 
   function say(message) { note.textContent = message || ""; }
 
-  /* ---------- the station list: one marker per listed station ---------- */
+  /* ---------- lists: one marker per listed station (an element with class "station") ---------- */
 
   function stationMarkers() {
     var markers = [];
-    document.querySelectorAll("#stations tr.station").forEach(function (row) {
+    document.querySelectorAll(".station[data-pos]").forEach(function (row) {
       var open = row.dataset.status === "open";
       var marker = L.circleMarker([0, 0], {
         radius: 7, weight: 2, color: "#fff", fillColor: open ? "#b71c1c" : "#777", fillOpacity: 0.9
@@ -65,8 +65,10 @@
         var name = text("a", "name", link.textContent);
         name.href = link.href;
         popup.appendChild(name);
-        popup.appendChild(text("div", "address", row.querySelector(".address").textContent));
-        popup.appendChild(text("div", "status", row.querySelector(".status").textContent));
+        ["address", "status"].forEach(function (line) {
+          var source = row.querySelector("." + line);
+          if (source) { popup.appendChild(text("div", line, source.textContent)); }
+        });
         return popup;
       });
       markers.push(marker.addTo(map));
