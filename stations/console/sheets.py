@@ -156,7 +156,7 @@ class PendingReviews:
                 (key, iso(at), body))
 
     def get(self, token: str, at: dt.datetime) -> SheetReview | None:
-        with self.db.transaction() as sql:
+        with self.db.transaction(write=False) as sql:
             row = sql("SELECT created_at, body FROM sheet_reviews WHERE token_hash = %s",
                       (session_key(token),)).fetchone()
         if row is None or dt.datetime.fromisoformat(row[0]) < at - dt.timedelta(
