@@ -17,6 +17,10 @@ class Background:
         self.stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and not self.stopping.is_set()
+
     def start(self) -> None:
         if self._thread is None:
             self.stopping.clear()

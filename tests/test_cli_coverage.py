@@ -35,7 +35,12 @@ def test_coverage_table_json_and_map(tmp_path, sample_gpkg, capsys):
     assert result["totals"]["demand"] == 4 and result["totals"]["demand_share"] == 0
     html = page.read_text(encoding="utf-8")
     assert "mountDistricts" in html and "甲区" in html
-    assert "2 districts, 0 stations" in capsys.readouterr().err
+    summary = capsys.readouterr().err
+    assert "2 个行政区；0 个驿站" in summary
+    # The sample's stations all lie beyond the two squares: said, not silently dropped.
+    assert "2 areas; 0 stations; 0.0 % of the area within 800 m" in summary
+    count = len(pyogrio.read_dataframe(sample_gpkg, layer="stations"))
+    assert f"{count} stations lie outside these areas" in summary
 
 
 def test_coverage_csv_to_stdout(tmp_path, sample_gpkg, capsys):
@@ -60,3 +65,8 @@ def test_coverage_errors_are_one_line(tmp_path, sample_gpkg, capsys):
         two_districts().geometry[0]], crs="EPSG:4326"), no_code)
     assert main(["coverage", "--data", str(sample_gpkg), "--boundaries", str(no_code)]) == 2
     assert "no code column" in capsys.readouterr().err
+    missing = tmp_path / "nowhere.gpkg"
+    assert main(["coverage", "--data", str(missing), "--boundaries",
+                 str(write_boundaries(tmp_path))]) != 0
+    err = capsys.readouterr().err
+    assert "nowhere.gpkg: no such GeoPackage" in err and "Traceback" not in err

@@ -101,6 +101,11 @@ def test_division_codes_cross_checked():
     # districts; an empty code says nothing; a station outside every district disagrees.
     assert found["row"].tolist() == [1, 4]
     assert found["found"].tolist() == ["110902", ""]
+    # Study areas one level up: a recorded district agrees with the city holding it only.
+    cities = districts.assign(code=["110900", "120100"])
+    found = division_mismatches(pd.Series(["110901", "110901", "120101"]), np.array([0, 1, 1]),
+                                cities)
+    assert found["row"].tolist() == [1]
 
 
 def test_select_by_name_and_code():

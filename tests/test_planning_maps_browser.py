@@ -34,7 +34,7 @@ def test_choropleth_shows_every_district_outline_offline(tmp_path):
         assert page.locator("path.leaflet-interactive").count() == 2
         fills = page.eval_on_selector_all("path.leaflet-interactive",
                                           "ps => ps.map(p => p.getAttribute('fill'))")
-        assert fills == ["#d73027", "#d73027"]  # both under 10 % of the area within reach
+        assert fills == ["#d73027", "#a50026"]  # under 5 % of the area within reach; none
         page.select_option("select.stations-district-metric", "stations")
         fills = page.eval_on_selector_all("path.leaflet-interactive",
                                           "ps => ps.map(p => p.getAttribute('fill'))")

@@ -57,7 +57,7 @@ def test_migrate_to_postgis_and_back_keeps_versions_history_and_keys(sample_gpkg
     reports.add("NN-003", "other", client="10.0.0.1")
     url = fresh_database()
     assert main(["migrate", "--from", str(sample_gpkg), "--to", url]) == 0
-    assert "copied 6 stations and 3 reports" in capsys.readouterr().out
+    assert "copied 6 stations, 3 reports and 0 staff accounts" in capsys.readouterr().out
     (tmp_path / "back").mkdir()
     back = tmp_path / "back" / "stations.gpkg"
     assert main(["migrate", "--from", url, "--to", str(back)]) == 0
@@ -114,6 +114,21 @@ def test_replicas_follow_edits_incrementally(pg_store):
         assert health[0]["data_version"] == health[1]["data_version"] == \
             pg_store.snapshot().data_version
         assert health[0]["stale_since"] is None and health[1]["reloads"] >= 2
+        # An office's write is served by the replica that took it as soon as it answers.
+        _, secret = pg_store.create_key("南宁市总工会", Scope(city="南宁市"), AT)
+        answer = httpx.patch(f"{url_b}/stations/NN-004", json={"name": "写后即读"},
+                             headers={"Authorization": f"Bearer {secret}", "If-Match": '"1"'})
+        assert answer.status_code == 200
+        assert httpx.get(f"{url_b}/health").json()["sequence"] >= \
+            int(answer.headers["x-history-id"])
+        assert httpx.get(f"{url_b}/stations/NN-004").json()["properties"]["name"] == "写后即读"
+        # A deletion is applied incrementally too: no full load (that would leave no overlay).
+        pg_store.apply([Change("NN-001", None)], who="t", action="delete", at=AT)
+        _wait_for(lambda: httpx.get(f"{url_b}/stations/NN-001").status_code == 404, 1.0)
+        current = second.state.live.current
+        assert current.count == 5 and current.index.overlay_size >= 2
+        assert httpx.get(f"{url_b}/nearest", params=near | {"k": 10}).json()[
+            "numberReturned"] == 5
 
 
 @contextmanager

@@ -7,6 +7,7 @@ fails right there) and watched for rebuilds while the app runs.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -18,7 +19,8 @@ from starlette.types import Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
 from ..console import pages as console
-from ..console.accounts import CONSOLE_FILE_NAME, Accounts
+from ..console import upload as console_upload
+from ..console.accounts import CONSOLE_FILE_NAME, open_accounts
 from ..errors import StationsError
 from ..hours import Clock, china_minute, fixed_clock
 from ..live import LiveStations
@@ -37,6 +39,7 @@ ROUTERS = (
     office.router,
     web.router,
     console.router,
+    console_upload.router,
 )
 
 DESCRIPTION = """
@@ -108,6 +111,10 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
         live.start()
         if searches is not None:
             searches.start()
+        # A batch body parses into ten thousand small lists, which live long enough to reach
+        # the oldest generation and set off a full collection every request or two; with the
+        # modules and data loaded so far frozen, such a collection walks only those lists.
+        gc.freeze()
         try:
             yield
         finally:
@@ -127,8 +134,8 @@ def create_app(settings: ApiSettings | None = None, clock: Clock | None = None) 
     app.state.searches = searches
     app.state.store = store
     app.state.clock = write_clock
-    app.state.accounts = Accounts(settings.console_accounts
-                                  or settings.data.with_name(CONSOLE_FILE_NAME))
+    app.state.accounts = open_accounts(store, settings.console_accounts
+                                       or settings.data.with_name(CONSOLE_FILE_NAME))
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

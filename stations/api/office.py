@@ -89,10 +89,16 @@ def _station_response(station: StoredStation, status_code: int = 200) -> JSONRes
                                  "Cache-Control": "no-store"})
 
 
-def after_write(request: Request) -> None:
-    """Serve the change at once from this process (other replicas follow by notification)."""
+def after_write(request: Request, entry: int | None = None) -> None:
+    """Serve the change at once from this process (other replicas follow by notification);
+    ``entry``, the history number written, lets a replica wait for its follower's next refresh
+    instead of refreshing once per write."""
+    live = request.app.state.live
     try:
-        request.app.state.live.check_now()
+        if entry is None:
+            live.check_now()
+        else:
+            live.serve_entry(entry)
     except StoreUnavailable:
         log.warning("change saved, but this replica could not fetch it yet; it will on the "
                     "next notification")
@@ -105,7 +111,7 @@ def _write(request: Request, key: OfficeKey, change: Change, action: str, note: 
     store = station_store(request)
     entry = store.apply([change], who=_who(key), action=action, at=now(request), note=note,
                         scope=key.scope)
-    after_write(request)
+    after_write(request, entry.id)
     response = _station_response(store.get(change.station_id),
                                  201 if action == "create" else 200)
     response.headers["X-History-Id"] = str(entry.id)
@@ -216,7 +222,7 @@ def revert_entry(request: Request, entry_id: Annotated[int, Path(ge=1)],
     key = _office(request, authorization)
     entry = revert(station_store(request), entry_id, who=_who(key), at=now(request),
                    scope=key.scope, note=note)
-    after_write(request)
+    after_write(request, entry.id)
     return JSONResponse(entry.as_dict(), headers={"Cache-Control": "no-store"})
 
 

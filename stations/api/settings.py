@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ..crs import CoordinateSystem
 from ..model import DEFAULT_GEOPACKAGE
 from ..reports import HOUR_S, Budget, ReportLimits
 from ..service import MAX_RADIUS_M
@@ -26,7 +27,13 @@ class ApiSettings(BaseSettings):
         "GeoPackage; this process becomes one of its replicas")
     console_accounts: Path | None = Field(
         None, description="SQLite file for the office console's staff accounts and sessions; "
-        "default console.sqlite beside the GeoPackage")
+        "default console.sqlite beside the GeoPackage (with --database they live in the "
+        "database)")
+    console_sheet_crs: CoordinateSystem = Field(
+        CoordinateSystem.GCJ02, description="coordinate system the console's upload form "
+        "offers first for an office's sheet (wgs84, gcj02 or bd09)")
+    console_sheet_max_bytes: int = Field(
+        2_000_000, ge=1024, description="largest sheet (CSV or XLSX) the console accepts")
     reports: Path | None = Field(
         None, description="SQLite file for riders' problem reports; default reports.sqlite "
         "beside the GeoPackage")
@@ -63,8 +70,8 @@ class ApiSettings(BaseSettings):
         100_000, ge=1, description="points × k per POST /nearest/batch; more is refused (422) "
         "before any work")
     batch_gzip_level: int = Field(
-        1, ge=1, le=9, description="gzip level of batch answers (large, mostly digits: level 1 "
-        "is several times faster than 9 for a few per cent more bytes)")
+        1, ge=0, le=3, description="gzip level of batch answers, ISA-L's 0 to 3 (large, mostly "
+        "digits: level 1 is several times faster than zlib's for about the same size)")
     max_body_bytes: int = Field(1_000_000, ge=1024, description="largest request body accepted")
     ogc_default_limit: int = Field(100, ge=1, description="OGC items page size by default")
     ogc_max_limit: int = Field(1000, ge=1, description="larger OGC limits are clamped to this")

@@ -13,7 +13,8 @@ import geopandas as gpd
 import pyogrio
 
 from ..crs import CoordinateSystem
-from ..errors import PlanningError
+from ..errors import DataFileError, PlanningError
+from ..gpkg_rows import require_geopackage
 from ..maps.basemaps import Basemap
 from ..maps.district_map import build_district_map, station_points_layer
 from ..maps.render import save_map
@@ -114,7 +115,7 @@ def _json_value(value: object) -> object:
 
 def run(args: argparse.Namespace) -> int:
     districts = study_areas(args, args.level, args.area)
-    stations = pyogrio.read_dataframe(args.data, layer=STATIONS_LAYER, use_arrow=True)
+    stations = _read_positions(args.data)
     lon, lat = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
     located = Stations.locate(lon, lat, districts)
     reach = ReachMaker(args, tuple(districts.total_bounds))(lon, lat)
@@ -142,7 +143,9 @@ def run(args: argparse.Namespace) -> int:
                            "totals": {k: _json_value(v) for k, v in totals.items()},
                            "districts": [{k: _json_value(v) for k, v in row.items()}
                                          for row in table.to_dict("records")],
-                           "search_gaps": [] if gaps is None else gaps.to_dict("records")},
+                           "search_gaps": [] if gaps is None else [
+                               {k: _json_value(v) for k, v in row.items()}
+                               for row in gaps.to_dict("records")]},
                           ensure_ascii=False, indent=1, default=float)
     else:
         text = table.to_csv(index=False)
@@ -160,11 +163,37 @@ def run(args: argparse.Namespace) -> int:
             station_points_layer(fmap, lon[inside], lat[inside], basemap)
         save_map(fmap, args.map, offline=not args.cdn)
         print(args.map, file=sys.stderr)
-    mismatched = ("" if "division_mismatches" not in totals else
-                  f"; {totals['division_mismatches']} stations lie outside the division their "
-                  "import recorded (division_code)")
-    print(f"{totals['districts']} districts, {totals['stations']} stations, "
-          f"{totals['area_share'] * 100:.1f} % of the area within {reach.label}{mismatched}"
+    print(_summary(totals, reach.label, int((located.district < 0).sum()))
           + ("" if gaps is None else "".join(f"\n{t}" for t in gaps["text"])),
           file=sys.stderr)
     return 0
+
+
+def _read_positions(path: Path) -> gpd.GeoDataFrame:
+    """The station layer's points (and division codes): a bad file is a clear error."""
+    require_geopackage(path)
+    try:
+        return pyogrio.read_dataframe(path, layer=STATIONS_LAYER, use_arrow=True)
+    except Exception as exc:  # GDAL's message says what is wrong with the file
+        raise DataFileError(f"{path}: cannot read layer {STATIONS_LAYER!r} ({exc})") from None
+
+
+def _summary(totals: dict[str, float], reach: str, outside: int) -> str:
+    """One line for the terminal, Chinese first: the totals a planner checks first."""
+    share = totals["area_share"] * 100
+    bound = totals["area_share_bound"]
+    within = f"{share:.2g} %" if 0 < share < 0.1 else f"{share:.1f} %"
+    if not math.isnan(bound) and bound >= 0.0005:
+        within += f" (± {bound * 100:.1f})"
+    parts = [(f"{totals['districts']:,} 个行政区", f"{totals['districts']:,} areas"),
+             (f"{totals['stations']:,} 个驿站", f"{totals['stations']:,} stations"),
+             (f"{reach} 内面积 {within}", f"{within} of the area within {reach}")]
+    if outside:
+        parts.append((f"{outside:,} 个驿站不在这些区域内",
+                      f"{outside:,} stations lie outside these areas"))
+    if totals.get("division_mismatches"):
+        count = int(totals["division_mismatches"])
+        parts.append((f"{count:,} 个驿站的位置与导入时记录的区划代码不符",
+                      f"{count:,} stations lie outside the division their import recorded "
+                      "(division_code)"))
+    return "；".join(c for c, _e in parts) + "\n" + "; ".join(e for _c, e in parts)

@@ -1,11 +1,12 @@
-"""``stations migrate``: move stations, history, office keys and riders' reports between a
-GeoPackage and PostGIS."""
+"""``stations migrate``: move stations, history, office keys, riders' reports and console
+accounts between a GeoPackage and PostGIS."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from ..console.accounts import CONSOLE_FILE_NAME, open_accounts
 from ..errors import StationsError
 from ..reports import ReportStore, default_reports_path, open_report_store
 from ..store import StationStore, is_database_url, open_store
@@ -21,6 +22,8 @@ The target must be empty (a new database, or a GeoPackage path that does not exi
 Stations keep their versions and the history its numbers; data_version is the same on both sides.
 Riders' reports go along: a GeoPackage's are the reports.sqlite beside it (none if it has no
 such file), a database's are in its tables; report numbers, resolutions and budgets are kept.
+The office console's staff accounts come along (on the GeoPackage side they are the file
+console.sqlite beside it, or --accounts); their sign-in sessions do not: staff sign in again.
 """
 
 
@@ -34,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="the store to copy from")
     parser.add_argument("--to", dest="target", required=True, metavar="GPKG_OR_URL",
                         help="the empty store to copy into")
+    parser.add_argument("--accounts", type=Path, metavar="DB",
+                        help=f"the console's accounts file on the GeoPackage side (default: "
+                        f"{CONSOLE_FILE_NAME} beside it)")
     parser.set_defaults(handler=migrate)
 
 
@@ -65,14 +71,27 @@ def migrate(args: argparse.Namespace) -> int:
             if reports is not None:
                 target_reports.load(reports)
             version = target.snapshot().data_version
+            staff = _copy_accounts(args, source, target)
         finally:
             target.close()
     finally:
         source.close()
     moved = len(reports.reports) if reports is not None else 0
-    print(f"copied {count} stations and {moved} reports to {_redacted(args.target)} "
+    print(f"copied {count} stations, {moved} reports and {staff} staff accounts to "
+          f"{_redacted(args.target)} "
           f"(data version {version})")
     return 0
+
+
+def _copy_accounts(args: argparse.Namespace, source: StationStore, target: StationStore) -> int:
+    """Copy the console's accounts along with the stations; how many."""
+    source_file = args.accounts or Path(args.source).with_name(CONSOLE_FILE_NAME)
+    if not is_database_url(args.source) and not source_file.exists():
+        return 0
+    rows = open_accounts(source, source_file).export()
+    target_file = args.accounts or Path(args.target).with_name(CONSOLE_FILE_NAME)
+    open_accounts(target, target_file).load(rows)
+    return len(rows)
 
 
 def _reports_of(store: StationStore, where: str) -> ReportStore | None:

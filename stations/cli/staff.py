@@ -7,12 +7,15 @@ import datetime as dt
 import getpass
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..console.accounts import CONSOLE_FILE_NAME, Accounts
+from ..console.accounts import CONSOLE_FILE_NAME, Accounts, open_accounts
+from ..store import open_store
 from . import SUBCOMMANDS
 from .keys import add_office_options, office_scope
-from .options import add_data_option
+from .options import add_data_option, add_database_option
 
 EPILOG = """examples:
   stations staff create --username liwei --office 南宁市总工会 --city 南宁市
@@ -20,6 +23,7 @@ EPILOG = """examples:
       --division 450103 --password-stdin
   stations staff list
   stations staff disable liwei
+  stations staff list --database postgresql://stations@db/stations
 
 The password is asked for (or read from standard input), never taken as an argument.
 """
@@ -50,12 +54,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _accounts_options(parser: argparse.ArgumentParser) -> None:
     add_data_option(parser)
+    add_database_option(parser, "accounts kept there, shared by every replica")
     parser.add_argument("--accounts", type=Path, metavar="DB",
                         help=f"the accounts file (default: {CONSOLE_FILE_NAME} beside --data)")
 
 
-def _accounts(args: argparse.Namespace) -> Accounts:
-    return Accounts(args.accounts or Path(args.data).with_name(CONSOLE_FILE_NAME))
+@contextmanager
+def _accounts(args: argparse.Namespace) -> Iterator[Accounts]:
+    """The accounts of the store the options name (``stations serve`` finds the same)."""
+    file = args.accounts or Path(args.data).with_name(CONSOLE_FILE_NAME)
+    if not args.database:
+        yield Accounts(file)
+        return
+    store = open_store(args.database)
+    try:
+        yield open_accounts(store, file)
+    finally:
+        store.close()
 
 
 def create_account(args: argparse.Namespace) -> int:
@@ -67,18 +82,21 @@ def create_account(args: argparse.Namespace) -> int:
         if getpass.getpass("再输一次 Again: ") != password:
             print("stations staff: error: password: the two entries differ", file=sys.stderr)
             return 2
-    _accounts(args).create(args.username, password, office, scope, dt.datetime.now(dt.UTC))
+    with _accounts(args) as accounts:
+        accounts.create(args.username, password, office, scope, dt.datetime.now(dt.UTC))
     print(f"created {args.username.strip()} for {office} ({scope.describe()})")
     return 0
 
 
 def list_accounts(args: argparse.Namespace) -> int:
-    for account in _accounts(args).list():
-        print(json.dumps(account, ensure_ascii=False))
+    with _accounts(args) as accounts:
+        for account in accounts.list():
+            print(json.dumps(account, ensure_ascii=False))
     return 0
 
 
 def disable_account(args: argparse.Namespace) -> int:
-    _accounts(args).disable(args.username)
+    with _accounts(args) as accounts:
+        accounts.disable(args.username)
     print(f"disabled {args.username}")
     return 0

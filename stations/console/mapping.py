@@ -38,9 +38,10 @@ def tile_options() -> dict[str, dict[str, Any]]:
 
 
 def content_security_policy() -> str:
-    """Scripts only from this site; images from it and the two tile hosts; no other requests."""
+    """Scripts only from this site; images from it and the two tile hosts; no other requests;
+    frames only from this site (the sheet review's map)."""
     tile_hosts = " ".join(origin for source in TILE_SOURCES.values()
                           for origin in source.origins())
     return ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            f"img-src 'self' data: {tile_hosts}; connect-src 'self'; "
+            f"img-src 'self' data: {tile_hosts}; connect-src 'self'; frame-src 'self'; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")

@@ -10,7 +10,7 @@ carries the session's CSRF token and is refused without it, or from another site
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -98,12 +98,18 @@ async def _writer(request: Request) -> tuple[Staff, dict[str, str]] | Response:
     if staff is None:
         return RedirectResponse("/console/login", status_code=303)
     form = await _form(request)
-    if not _same_origin(request) or not hmac.compare_digest(form.get("csrf", ""), staff.csrf):
-        return _page(request, "message.html", 403, staff=staff, title=("拒绝", "Refused"),
-                     message=("表单已过期或来自其他网站，请重新打开页面",
-                              "The form is stale or came from another site; open the page "
-                              "again."))
-    return staff, form
+    return _forged(request, staff, form) or (staff, form)
+
+
+def _forged(request: Request, staff: Staff, form: Mapping[str, object]) -> Response | None:
+    """The refusal page for a form without the session's CSRF token or from another site."""
+    token = form.get("csrf")
+    if _same_origin(request) and isinstance(token, str) and hmac.compare_digest(
+            token.encode(), staff.csrf.encode()):
+        return None
+    return _page(request, "message.html", 403, staff=staff, title=("拒绝", "Refused"),
+                 message=("表单已过期或来自其他网站，请重新打开页面",
+                          "The form is stale or came from another site; open the page again."))
 
 
 def _who(staff: Staff) -> str:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from operator import itemgetter
 
 import geopandas as gpd
 import numpy as np
@@ -23,7 +25,7 @@ from scipy.spatial import cKDTree
 from ..errors import StationsError
 from ..index import chord_for_distance, haversine_m, unit_vectors
 from ..model import AMENITIES, TEXT_FIELDS, Status, normalise_label
-from ..store import Change, HistoryEntry, Snapshot, StationStore
+from ..store import Change, HistoryEntry, Scope, Snapshot, StationStore
 
 MOVED_M = 50.0
 REPICKED_M = 0.05  # below this the stored and the sheet's position are the same point
@@ -101,6 +103,20 @@ class ChangeSet:
         out += [f"- {r['id']} {r['name']}: 新表中没有 missing from the sheet" for r in self.missing]
         return out
 
+    def as_dict(self) -> dict[str, object]:
+        """Plain JSON-ready data, so that a review can be kept between two requests."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> ChangeSet:
+        """The change set :meth:`as_dict` gave (positions come back as tuples)."""
+        values = dict(data)
+        values["changed"] = {station_id: [FieldChange(**c) for c in fields]
+                             for station_id, fields in data["changed"].items()}  # type: ignore[attr-defined]
+        values["moved"] = [Moved(m["station_id"], m["metres"], tuple(m["before"]),
+                                 tuple(m["after"])) for m in data["moved"]]  # type: ignore[attr-defined]
+        return cls(**values)  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True, slots=True)
 class _Columns:
@@ -140,8 +156,10 @@ def _sheet_columns(stations: gpd.GeoDataFrame) -> _Columns:
 def _stored_columns(records: list[Record]) -> _Columns:
     sets = [tuple(r["amenities"]) for r in records]  # type: ignore[call-overload]
     bits = {key: sum(_BITS.get(code, 0) for code in key) for key in set(sets)}
-    return _Columns({name: np.array([r.get(name, "") for r in records], dtype=object)
-                     for name in TEXT_FIELDS},
+    table = np.empty((len(records), len(TEXT_FIELDS)), dtype=object)
+    if records:
+        table[:] = list(map(itemgetter(*TEXT_FIELDS), records))
+    return _Columns({name: table[:, k] for k, name in enumerate(TEXT_FIELDS)},
                     np.array([bits[key] for key in sets], dtype=np.int64),
                     np.array([r["lon"] for r in records], dtype=np.float64),
                     np.array([r["lat"] for r in records], dtype=np.float64))
@@ -149,16 +167,20 @@ def _stored_columns(records: list[Record]) -> _Columns:
 
 def _labels(values: np.ndarray) -> np.ndarray:
     """:func:`normalise_label` of every value, worked out once per distinct value."""
+    return _per_distinct(values, lambda value: normalise_label(str(value)))
+
+
+def _per_distinct(values: np.ndarray, work: Callable[[object], str]) -> np.ndarray:
     codes, uniques = pd.factorize(values)
-    return np.array([normalise_label(str(u)) for u in uniques], dtype=object)[codes]
+    return np.array([work(u) for u in uniques], dtype=object)[codes]
 
 
 def _city_keys(columns: _Columns) -> np.ndarray:
     """The city of each station by name (stations stored before division codes existed have
     none), else the first four digits of its division code."""
     cities = _labels(columns.text["city"])
-    prefixes = pd.Series(columns.text["division_code"], dtype=object).astype(str).str[:4]
-    return np.where(cities != "", cities, prefixes.to_numpy(dtype=object))
+    prefixes = _per_distinct(columns.text["division_code"], lambda code: str(code)[:4])
+    return np.where(cities != "", cities, prefixes)
 
 
 def diff(stations: gpd.GeoDataFrame, snapshot: Snapshot, made_ids: set[str]) -> ChangeSet:
@@ -167,13 +189,13 @@ def diff(stations: gpd.GeoDataFrame, snapshot: Snapshot, made_ids: set[str]) -> 
     old = _stored_columns([s.record for s in stored])
     new = _sheet_columns(stations)
     changes = ChangeSet(base_version=snapshot.data_version)
-    at = pd.Index(old.text["id"]).get_indexer(new.text["id"])  # the stored row, or -1
+    at = pd.Index(old.text["id"], dtype=object).get_indexer(new.text["id"])  # stored row or -1
     taken = np.zeros(len(stored), dtype=bool)
     taken[at[at >= 0]] = True
     # Only stations of the cities the sheet covers can be missing from it, or found again.
-    in_scope = pd.Index(_city_keys(old)).isin(pd.unique(_city_keys(new)))
+    in_scope = pd.Index(_city_keys(old), dtype=object).isin(pd.unique(_city_keys(new)))
     left = np.flatnonzero(~taken & in_scope)
-    made = np.flatnonzero((at < 0) & pd.Index(new.text["id"]).isin(made_ids))
+    made = np.flatnonzero((at < 0) & pd.Index(new.text["id"], dtype=object).isin(made_ids))
     found = _match_made(new, made, old, left)
     at[made] = found
     taken[found[found >= 0]] = True
@@ -185,7 +207,7 @@ def diff(stations: gpd.GeoDataFrame, snapshot: Snapshot, made_ids: set[str]) -> 
     gone = left[~taken[left]]
     changes.missing = sorted((stored[j].record for j in gone.tolist()),
                              key=lambda r: str(r["id"]))
-    version = {s.id: s.version for s in stored}
+    version = dict(zip(old.text["id"].tolist(), [s.version for s in stored], strict=True))
     changes.versions = {k: version[k] for k in
                         (*changes.changed, *(str(r["id"]) for r in changes.missing))}
     return changes
@@ -247,30 +269,36 @@ def _compare(new: _Columns, old: _Columns, rows: np.ndarray, at: np.ndarray,
         changes.records[station_id] = new.record(i, station_id)
 
 
-def apply_changes(store: StationStore, changes: ChangeSet, *, missing: str | None,
-                  who: str, at: dt.datetime, confirm: str | None = None) -> HistoryEntry | None:
+def apply_changes(store: StationStore, changes: ChangeSet, *,
+                  missing: str | Mapping[str, str] | None, who: str, at: dt.datetime,
+                  confirm: str | None = None, scope: Scope | None = None
+                  ) -> HistoryEntry | None:
     """Write the change set in one transaction through the store.
 
-    ``missing`` is "keep" or "close" (required when stations are missing); ``confirm`` is the
-    key of the reviewed change set: if given and the change set differs, nothing is written.
-    The store refuses the whole set if any station changed since the review.
+    ``missing`` is "keep" or "close" for every missing station, or that choice per station id
+    (required when stations are missing); ``confirm`` is the key of the reviewed change set:
+    if given and the change set differs, nothing is written.  The store refuses the whole set
+    if any station changed since the review, or (``scope`` given) lies outside the office's.
     """
     if confirm is not None and confirm != changes.key:
         raise ReviewOutdated(
             f"the change set is {changes.key}, not the reviewed {confirm}: the data or the sheet "
             "changed since the review (数据或表格在审阅后有变化); review again")
-    if changes.missing and missing not in ("keep", "close"):
+    decide = missing.get if isinstance(missing, Mapping) else lambda _station_id: missing
+    undecided = [str(r["id"]) for r in changes.missing if decide(str(r["id"])) not in
+                 ("keep", "close")]
+    if undecided:
         raise MissingUndecided(
-            f"{len(changes.missing)} stations are missing from the sheet (新表中缺少 "
-            f"{len(changes.missing)} 个驿站); say --missing keep or --missing close: "
-            "nothing is deleted without a decision")
+            f"{len(undecided)} stations are missing from the sheet (新表中缺少 "
+            f"{len(undecided)} 个驿站: {', '.join(undecided[:5])}); choose keep or close for each, "
+            "or say --missing keep or --missing close: nothing is deleted without a decision")
     batch = [Change(station_id, record, changes.versions.get(station_id, 0))
              for station_id, record in changes.records.items()]
-    if missing == "close":
-        batch += [Change(str(r["id"]), {**r, "status": Status.CLOSED.value},
-                         changes.versions[str(r["id"])])
-                  for r in changes.missing if r.get("status") != Status.CLOSED.value]
+    batch += [Change(str(r["id"]), {**r, "status": Status.CLOSED.value},
+                     changes.versions[str(r["id"])])
+              for r in changes.missing
+              if decide(str(r["id"])) == "close" and r.get("status") != Status.CLOSED.value]
     if not batch:
         return None
-    return store.apply(batch, who=who, action="import", at=at,
+    return store.apply(batch, who=who, action="import", at=at, scope=scope,
                        note=f"import {changes.key}: {changes.summary()}")

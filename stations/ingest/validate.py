@@ -82,6 +82,8 @@ class ValidationResult:
     """The stations that passed, every problem found, and the row counts.
 
     ``rows_read == rows_stored + rows_rejected``: a repeated row counts as rejected.
+    ``places`` says where each station was read (``nanning.csv row 4 (第4行)``), so that a
+    later refusal of a good row (outside an office's area) can point at it too.
     """
 
     stations: gpd.GeoDataFrame
@@ -89,6 +91,7 @@ class ValidationResult:
     rows_read: int
     rows_rejected: int
     made_ids: set[str] = field(default_factory=set)
+    places: list[str] = field(default_factory=list)
 
     @property
     def rows_stored(self) -> int:
@@ -151,7 +154,7 @@ def validate_tables(tables: Sequence[SourceTable]) -> ValidationResult:
     stations = station_frame(columns, wgs_lon[keep], wgs_lat[keep])
     made = set(frame["id"].to_numpy()[keep & ~given_id].tolist())
     return ValidationResult(stations, findings.problems(), n, int(findings.rejected.sum()),
-                            made)
+                            made, [findings.place(i) for i in np.flatnonzero(keep).tolist()])
 
 
 def _reading_problems(tables: Sequence[SourceTable], findings: Findings) -> np.ndarray:
@@ -373,18 +376,15 @@ def _make_ids(frame: pd.DataFrame, prefixes: np.ndarray, lon: np.ndarray, lat: n
     ids[missing] = made
     frame["id"] = ids
     positions = np.flatnonzero(missing)
-    first: dict[str, int] = {}
-    repeats = []
-    for i, made_id in zip(positions.tolist(), made.tolist(), strict=True):
-        if made_id in first:
-            repeats.append((i, first[made_id]))
-        else:
-            first[made_id] = i
-    findings.add([i for i, _ in repeats], "name", lambda i, kept=dict(repeats): (
+    codes, uniques = pd.factorize(made)
+    first = np.zeros(len(uniques), dtype=np.intp)  # the first row of each made id
+    first[codes[::-1]] = positions[::-1]
+    repeated = first[codes] != positions
+    kept = dict(zip(positions[repeated].tolist(), first[codes[repeated]].tolist(), strict=True))
+    findings.add(positions[repeated], "name", lambda i: (
         f"与{findings.place(kept[i])}重复（同名、同一位置），只保留一条",
         f"repeats {findings.place(kept[i])} (same name, same place): kept once"))
-    made_rows = sorted(first.values())
-    findings.add(made_rows, "id", lambda i: (
+    findings.add(positions[~repeated], "id", lambda i: (
         f"表中无编号，生成编号 {ids[i]}", f"no id in the sheet; made id {ids[i]}"),
         Severity.NOTE)
 

@@ -19,14 +19,19 @@ import shapely
 from ..planning.coverage import coverage_totals
 from ..planning.reach import gap_text
 from .basemaps import TILE_SOURCES, Basemap, display_geometry, display_lonlat, new_map
-from .coverage_map import SHARE_BINS, share_colour
 from .district_layer import DistrictLayer, display_geojson
 from .render import set_title
 
 NO_DATA_COLOUR = "#bdbdbd"
+CANVAS_FROM = 300
 COUNT_BINS: tuple[tuple[float, str, str], ...] = (
     (0, "#d73027", "0"), (1, "#fee08b", "1–9"), (10, "#d9ef8b", "10–99"),
     (100, "#91cf60", "100–999"), (1000, "#1a9850", "≥ 1,000"))
+# Finer at the low end than the cell maps: a national district map is mostly below 10 %.
+SHARE_BINS: tuple[tuple[float, str, str], ...] = (
+    (0, "#a50026", "0 %"), (1e-9, "#d73027", "< 5 %"), (0.05, "#fc8d59", "5–20 %"),
+    (0.2, "#fee08b", "20–50 %"), (0.5, "#d9ef8b", "50–80 %"), (0.8, "#91cf60", "80–95 %"),
+    (0.95, "#1a9850", "≥ 95 %"))
 DENSITY_BINS: tuple[tuple[float, str, str], ...] = (
     (0, "#d73027", "0"), (1e-9, "#fc8d59", "< 1"), (1, "#fee08b", "1–10"),
     (10, "#d9ef8b", "10–100"), (100, "#91cf60", "100–1,000"), (1000, "#1a9850", "≥ 1,000"))
@@ -41,7 +46,17 @@ def _binned(value: float, bins: Sequence[tuple[float, str, str]]) -> str:
 
 
 def _percent(share: float) -> str:
-    return "—" if pd.isna(share) else f"{share * 100:.1f} %"
+    """One decimal, two significant digits for tiny shares, a dash for none."""
+    if pd.isna(share):
+        return "—"
+    return f"{share * 100:.2g} %" if 0 < share < 0.001 else f"{share * 100:.1f} %"
+
+
+def _share_text(share: float, bound: float) -> str:
+    """The share, with its bound when that shows at one decimal."""
+    if pd.isna(bound) or bound < 0.0005:
+        return _percent(share)
+    return f"{_percent(share)} (± {bound * 100:.1f})"
 
 
 def _metrics(within: str, with_demand: bool) -> list[dict[str, object]]:
@@ -66,16 +81,17 @@ def _feature(geometry: dict[str, object], row: dict[str, Any], with_demand: bool
     rows = [["代码 Code", row["code"]], ["驿站 Stations", f"{int(row['stations']):,}"],
             ["面积 Area", f"{row['area_km2']:,.1f} km²"],
             ["每万 km² Per 10,000 km²", f"{row['stations_per_10k_km2']:,.1f}"],
-            ["面积覆盖 Area within reach", _percent(row["area_share"])]]
+            ["面积覆盖 Area within reach", _share_text(row["area_share"],
+                                                  row["area_share_bound"])]]
     if with_demand:
         rows.append(["需求覆盖 Demand within reach", _percent(row["demand_share"])])
     if not pd.isna(row["largest_gap_m"]):
         rows.append(["最大空白 Largest gap", gap_text(row["largest_gap_m"])])
-    colours = {"area": share_colour(row["area_share"]),
+    colours = {"area": _binned(row["area_share"], SHARE_BINS),
                "stations": _binned(row["stations"], COUNT_BINS),
                "density": _binned(row["stations_per_10k_km2"], DENSITY_BINS),
                "demand": (NO_DATA_COLOUR if pd.isna(row["demand_share"])
-                          else share_colour(row["demand_share"]))}
+                          else _binned(row["demand_share"], SHARE_BINS))}
     return {"type": "Feature", "geometry": geometry,
             "properties": {"name": str(row["name"]), "rows": rows, "colours": colours}}
 
@@ -101,7 +117,8 @@ def build_district_map(table: pd.DataFrame, districts: gpd.GeoDataFrame, reach_m
             ["无驿站 Without a station", f"{totals['districts_without_station']:,}"],
             ["驿站 Stations", f"{totals['stations']:,}"],
             ["每万 km² Per 10,000 km²", f"{totals['stations_per_10k_km2']:,.1f}"],
-            [f"{within} 内面积 Area within reach", _percent(totals["area_share"])]]
+            [f"{within} 内面积 Area within reach",
+             _share_text(totals["area_share"], totals["area_share_bound"])]]
     if with_demand:
         rows.append([f"{within} 内需求 Demand within reach",
                      _percent(totals["demand_share"])])
@@ -112,6 +129,8 @@ def build_district_map(table: pd.DataFrame, districts: gpd.GeoDataFrame, reach_m
                      f"{worst['name']} ({worst['gap_lon']:.4f}, {worst['gap_lat']:.4f})"])
     DistrictLayer({"features": features, "metrics": _metrics(within, with_demand),
                    "legendTitle": "按行政区 By district",
+                   # Thousands of SVG paths take Chromium seconds; one canvas draws them fast.
+                   "canvas": len(features) > CANVAS_FROM,
                    "summary": {"title": "覆盖概况 Coverage summary", "rows": rows},
                    "crs": TILE_SOURCES[basemap].crs.value}).add_to(fmap)
     set_title(fmap, f"驿站覆盖 Station coverage by district — {place}")

@@ -270,13 +270,16 @@ def division_mismatches(recorded: pd.Series, assigned: npt.NDArray[np.int64],
 
     ``recorded`` is the import's ``division_code`` (GB/T 2260, 6 digits; empty where the import
     could not tell).  A recorded code at a coarser level (a city ``440300``) agrees with any
-    district inside it.  Returns the row, the recorded code and the code found by position.
+    district inside it, and a recorded district with the province or city containing it.
+    Returns the row, the recorded code and the code found by position.
     """
     codes = districts["code"].to_numpy(dtype=object)
     found = np.where(assigned >= 0, codes[np.maximum(assigned, 0)], "")
     given = recorded.fillna("").astype(str).str.strip().to_numpy(dtype=object)
     prefix = np.array([_code_prefix(c) for c in given], dtype=object)
-    agrees = np.array([not g or (bool(f) and f.startswith(p))
+    # Either code may be the coarser one: a city recorded for a district found, or a district
+    # recorded when the study areas are provinces.
+    agrees = np.array([not g or (bool(f) and (f.startswith(p) or g.startswith(_code_prefix(f))))
                        for g, p, f in zip(given, prefix, found, strict=True)], dtype=bool)
     rows = np.flatnonzero(~agrees)
     return pd.DataFrame({"row": rows, "recorded": given[rows], "found": found[rows]})

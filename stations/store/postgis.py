@@ -227,14 +227,25 @@ class PostGISStore:
             return self._stations(conn, scope=scope)
 
     def changes_since(self, sequence: int) -> Changes:
-        with self._transaction(read_only=True) as conn:
-            now, version = self._state(conn)
-            ids = [] if now <= sequence else [r[0] for r in conn.execute(
-                "SELECT DISTINCT station_id FROM history_stations WHERE history_id > %s",
-                (sequence,))]
-            upserted = self._stations(conn, ids) if ids else []
-        present = {s.id for s in upserted}
-        return Changes(upserted, [i for i in ids if i not in present], version, now)
+        """One statement (its own snapshot, so state and stations agree) and one round trip:
+        replicas call this after every burst of commits, often while busy serving."""
+        try:
+            with self.pool.connection() as conn:
+                rows = conn.execute(
+                    f"WITH state AS (SELECT sequence, version_bits FROM store_state), "
+                    f"changed AS (SELECT DISTINCT station_id FROM history_stations "
+                    f"WHERE history_id > %s) "
+                    f"SELECT state.sequence, state.version_bits, changed.station_id, "
+                    f"{_STATION_COLUMNS} "
+                    f"FROM state LEFT JOIN changed ON true "
+                    f"LEFT JOIN stations ON stations.id = changed.station_id "
+                    f"ORDER BY changed.station_id COLLATE \"C\"", (sequence,)).fetchall()
+        except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            raise StoreUnavailable(f"the station database is unavailable: {exc}") from exc
+        now, bits = int(rows[0][0]), int(rows[0][1])
+        upserted = [station_from_row(*row[3:]) for row in rows if row[3] is not None]
+        deleted = [row[2] for row in rows if row[2] is not None and row[3] is None]
+        return Changes(upserted, deleted, version_of(bits), now)
 
     # ----- writing -------------------------------------------------------------------------
 

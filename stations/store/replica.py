@@ -40,6 +40,8 @@ BACKOFF_MAX_S = 30.0
 # Stations outside the k-d tree (moved, added) and tree points skipped (moved, deleted) from
 # which the tree is rebuilt in the background; until then queries search them linearly.
 REBUILD_INDEX_AT = 512
+# A writer waits this long for the follower to serve its change before fetching it itself.
+ENTRY_WAIT_S = 2.0
 
 
 def station_chunk(stations: Sequence[StoredStation]) -> StationChunk:
@@ -74,6 +76,7 @@ class StoreStations:
         self.reloads = 0
         self.stale_since: str | None = None
         self._lock = threading.Lock()
+        self._served = threading.Condition(self._lock)
         self._follower = Background("stations-replica", self._follow)
         self._rebuilder = Background("stations-index", self._rebuild)
         self._rebuild_wanted = threading.Event()
@@ -103,7 +106,22 @@ class StoreStations:
                 if self.current.index.overlay_size >= REBUILD_INDEX_AT:
                     self._rebuild_wanted.set()
             self.reloads += 1
+            self._served.notify_all()
             return True
+
+    def serve_entry(self, entry: int, timeout_s: float = ENTRY_WAIT_S) -> None:
+        """Return once history entry ``entry`` (a write just committed) is being served.
+
+        The follower applies each burst of commits in one refresh; a writer waits for it
+        instead of refreshing on its own, so a hundred concurrent edits cost a few refreshes,
+        not a hundred queued behind one lock.  Without a running follower (or if it is late)
+        the writer refreshes itself.
+        """
+        if self._follower.running:
+            with self._served:
+                if self._served.wait_for(lambda: self.sequence >= entry, timeout_s):
+                    return
+        self.check_now()
 
     def start(self) -> None:
         self._follower.start()

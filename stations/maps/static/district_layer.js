@@ -2,7 +2,7 @@
    cfg.features: GeoJSON features whose properties hold name, rows ([label, value] pairs for the
    tooltip) and colours (metric key -> fill colour), or for plain outlines a label drawn at
    "at" ([lat, lon]).  cfg.metrics: [{key, title, legend}], empty
-   for plain outlines.  Text from the data is only ever set with textContent. */
+   for plain outlines.  cfg.canvas draws the polygons on one canvas (many districts).  Text from the data is only ever set with textContent. */
 window.StationsMap.mountDistricts = function (map, cfg) {
   "use strict";
   var SM = window.StationsMap;
@@ -28,6 +28,7 @@ window.StationsMap.mountDistricts = function (map, cfg) {
 
   var layer = L.geoJSON({ type: "FeatureCollection", features: cfg.features }, {
     style: style,
+    renderer: cfg.canvas ? L.canvas({ padding: 0.5 }) : undefined,
     interactive: metrics.length > 0,
     onEachFeature: function (feature, item) {
       if (metrics.length) {
