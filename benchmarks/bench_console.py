@@ -86,14 +86,13 @@ def main() -> None:
                         help="share of the office's stations with an open report")
     parser.add_argument("--quick", action="store_true", help="10,000 stations, 5 repeats")
     args = parser.parse_args()
-    if args.quick:
-        args.count, args.repeat = 10_000, 5
+    count, repeat = (10_000, 5) if args.quick else (args.count, args.repeat)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         data, reports, accounts = work / "stations.gpkg", work / "reports.sqlite", \
             work / "console.sqlite"
-        write_synthetic(args.count, 0, data)
-        city, mine = busiest_city(args.count, 0)
+        write_synthetic(count, 0, data)
+        city, mine = busiest_city(count, 0)
         reported = add_reports(reports, mine, args.report_share)
         _key, secret = GeoPackageStore(data).create_key(city, Scope(city=city), AT)
         Accounts(accounts).create("office", PASSWORD, city, Scope(city=city), AT)
@@ -107,20 +106,20 @@ def main() -> None:
             figures = {
                 "GET /office/stations (JSON, peer)": timed(lambda: client.get(
                     "/office/stations", headers={"Authorization": f"Bearer {secret}"}),
-                    args.repeat),
+                    repeat),
                 "GET /console (page with map data)": timed(lambda: client.get("/console"),
-                                                           args.repeat),
+                                                           repeat),
                 "GET /console/reports (inbox)": timed(lambda: client.get("/console/reports"),
-                                                      args.repeat),
+                                                      repeat),
                 "GET /console/position (one pin)": timed(lambda: client.get(
                     "/console/position", params={"lon": "108.4", "lat": "22.8",
-                                                 "crs": "gcj02"}), args.repeat),
+                                                 "crs": "gcj02"}), repeat),
             }
     listed = listing.get("count", len(listing.get("stations", listing.get("features", []))))
     print(f"office {city}: {shown} stations on the page ({listed} in the JSON listing), "
-          f"{reported} with an open report; table of {args.count:,} stations")
+          f"{reported} with an open report; table of {count:,} stations")
     print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
-          f"median of {args.repeat} requests")
+          f"median of {repeat} requests")
     print(f"{'request':40} {'wall ms':>9} {'CPU ms':>9}")
     for name, (wall, cpu) in figures.items():
         print(f"{name:40} {wall:9.1f} {cpu:9.1f}")
