@@ -52,6 +52,8 @@ from stations.geodata import read_build_info
 
 STATIONS = [str(Path(sys.executable).with_name("stations"))]  # the console script beside python
 RELOAD_INTERVAL_S = 0.25
+# How the server logs a reload's load: wall-clock and CPU seconds (stations/live.py).
+LOAD_TIME = re.compile(r"loaded in (\S+ s \(\S+ s of CPU\))")
 REQUEST_TIMEOUT_S = 30.0
 
 
@@ -91,6 +93,8 @@ class Report:
     refusal_log: str = ""
     served_after_refusal: int = 0
     swap_lags_s: list[float] = field(default_factory=list)
+    swap_loads: list[str] = field(default_factory=list)  # the server's own account of each load
+    max_swap_lag_s: float = 0.0
     saturated_rate: float = 0.0
     rss_start_kib: int = 0
     rss_after_swap_kib: int = 0
@@ -423,8 +427,11 @@ def soak(args: argparse.Namespace, work: Path) -> Report:
         if versions:
             uvloop.run(swaps_under_saturation(url, data, versions, args.swap_every,
                                               args.saturate_connections, report))
+            report.swap_loads = LOAD_TIME.findall(log_path.read_text(errors="replace")
+                                                  )[-len(versions):]
         report.rss_peak_kib = memory_kib(server.pid, "VmHWM")
         report.wrk = peer_wrk(url, args.wrk_seconds)
+    report.max_swap_lag_s = args.max_swap_lag
     check(report, args.max_growth_mib, args.max_swap_lag)
     return report
 
@@ -451,8 +458,10 @@ def print_report(report: Report) -> None:
           f"{report.rss_end_kib / mib:.1f} MiB, peak {report.rss_peak_kib / mib:.1f} MiB")
     if report.swap_lags_s:
         print(f"swaps while saturated ({report.saturated_rate:g} answers/s): lag of each "
-              f"from file in place to served: "
+              f"from file in place to served (target <= {report.max_swap_lag_s:g} s): "
               + ", ".join(f"{lag:.2f} s" for lag in report.swap_lags_s))
+        print(f"  of which the server loading the file (polled every {RELOAD_INTERVAL_S:g} s): "
+              + ", ".join(report.swap_loads))
     if report.wrk:
         print("peer, wrk closed loop (2 threads, 32 connections) on the same server: "
               + ", ".join(f"{k} {v:g}" for k, v in report.wrk.items()))

@@ -4,8 +4,9 @@
 stations qualified (``radius_m``, filters).  A dispatch platform asks for tens of thousands of
 points at once, so the bytes are assembled with numpy, never with a Python object per point.
 Every piece is a fixed-width run of bytes taken from a table made once: each station's id as a
-JSON string padded with spaces (JSON allows whitespace between tokens), and distances as groups
-of four digits.  An answer is a handful of array gathers and one ``tobytes()``.
+JSON string, and distances as groups of four digits, each padded with NUL bytes.  An answer is
+a handful of array gathers, one ``tobytes()`` and one pass that deletes the padding: JSON text
+never holds a raw NUL (it is escaped), so what remains is exactly the answer.
 """
 
 from __future__ import annotations
@@ -16,18 +17,13 @@ import numpy as np
 import numpy.typing as npt
 
 _NULL = b"null"
-_OPEN = b'{"ids":['
-_MIDDLE = b'],"distance_m":['
-_CLOSE = b"]},"
+_PAD = b"\x00"
 _MAX_METRES = 99_999_999  # eight digits before the point: more than half the equator
 
 
 def _table(texts: Sequence[bytes], width: int) -> npt.NDArray[np.void]:
-    """``texts`` left-aligned in ``width`` bytes, padded with spaces, as one item each.
-
-    numpy pads fixed-width bytes with NUL, which JSON text never contains (it is escaped)."""
+    """``texts`` left-aligned in ``width`` bytes, padded with NUL, as one item each."""
     table = np.array(texts, dtype=f"S{width}").view(np.uint8).reshape(len(texts), width)
-    table[table == 0] = ord(" ")
     return table.view(np.dtype((np.void, width))).reshape(-1)
 
 
@@ -48,16 +44,16 @@ class CompactIds:
         return self.table[chosen].view(np.uint8).reshape(index.shape[0], -1)
 
 
-# Distances as three 4-byte words: thousands (right-aligned, spaces for leading zeros), units
-# (zero-padded when thousands are shown) and ".d, " or ".d  " for the last of a row.
-_HIGH = _table([b"    ", *(b"%4d" % n for n in range(1, 10_000))], 4)
-_LOW = _table([*(b"%4d" % n for n in range(10_000)), *(b"%04d" % n for n in range(10_000))], 4)
-_TENTHS = _table([*(b".%d, " % n for n in range(10)), *(b".%d  " % n for n in range(10))], 4)
-_NULLS = _table([b"    ", _NULL, b",   ", b"    "], 4)
+# Distances as three 4-byte words: thousands (nothing when zero), units (zero-filled when
+# thousands are shown) and ".d," or ".d" for the last of a row.
+_HIGH = _table([b"", *(b"%d" % n for n in range(1, 10_000))], 4)
+_LOW = _table([*(b"%d" % n for n in range(10_000)), *(b"%04d" % n for n in range(10_000))], 4)
+_TENTHS = _table([*(b".%d," % n for n in range(10)), *(b".%d" % n for n in range(10))], 4)
+_NULLS = _table([b"", _NULL, b",", b""], 4)
 
 
 def metre_rows(distance_m: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
-    """(points, k * 12) bytes: each distance as ``   12345.6,`` (``null`` when infinite)."""
+    """(points, k * 12) bytes: each distance as ``12345.6,`` (``null`` when infinite)."""
     points, k = distance_m.shape
     finite = np.isfinite(distance_m)
     tenths = np.rint(np.clip(np.where(finite, distance_m, 0), 0, _MAX_METRES) * 10
@@ -74,21 +70,19 @@ def metre_rows(distance_m: npt.NDArray[np.float64]) -> npt.NDArray[np.uint8]:
     return words.view(np.uint8).reshape(points, -1)
 
 
-def compact_results(ids: CompactIds, index: npt.NDArray[np.int64],
-                    distance_m: npt.NDArray[np.float64]) -> bytes:
-    """The per-point objects of a compact answer, comma-separated (no brackets around)."""
-    points = index.shape[0]
-    if points == 0:
+def compact_rows(ids: CompactIds, index: npt.NDArray[np.int64],
+                 distance_m: npt.NDArray[np.float64], opening: bytes, closing: bytes) -> bytes:
+    """Each point's ``{"ids":[...],"distance_m":[...]}`` between ``opening`` and ``closing``
+    (a comma, or a newline for NDJSON), one after another."""
+    if index.shape[0] == 0:
         return b""
-
-    id_bytes = ids.rows(index)
-    metre_bytes = metre_rows(distance_m)
-    pieces = (_OPEN, id_bytes, _MIDDLE, metre_bytes, _CLOSE)
+    pieces = (opening + b'{"ids":[', ids.rows(index), b'],"distance_m":[',
+              metre_rows(distance_m), b"]}" + closing)
     widths = [len(p) if isinstance(p, bytes) else p.shape[1] for p in pieces]
-    rows = np.empty((points, sum(widths)), dtype=np.uint8)
+    rows = np.empty((index.shape[0], sum(widths)), dtype=np.uint8)
     start = 0
     for piece, width in zip(pieces, widths, strict=True):
         rows[:, start:start + width] = (np.frombuffer(piece, dtype=np.uint8)
                                         if isinstance(piece, bytes) else piece)
         start += width
-    return rows.data.cast("B")[:-1].tobytes()  # without the last point's trailing comma
+    return rows.tobytes().translate(None, _PAD)

@@ -4,7 +4,10 @@
 inode and modification time.  A background thread notices that, loads and checks the new file
 away from the event loop, and then swaps one reference (a single assignment, atomic for the
 threads reading it).  The file is read so that the loading thread rarely lets go of the GIL
-(see :mod:`stations.gpkg_rows`): a saturated event loop cannot starve it.  A request reads
+(see :mod:`stations.gpkg_rows`), and while it loads, threads take turns with the GIL every
+:data:`LOADING_SWITCH_S` instead of every 5 ms: each time the loader lets go of the GIL (a
+numpy operation, SQLite, the tree build), a saturated event loop would otherwise keep it for a
+whole switch interval, and a load lets go of it some fifty times (20,000 stations).  A request reads
 :attr:`LiveStations.current` once and keeps that snapshot to the end, so requests in flight
 finish on the data they started with.  A file that cannot be loaded (corrupt, half-written,
 wrong schema) is logged and refused; the old data keeps being served, and the file is tried
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +33,8 @@ if TYPE_CHECKING:
     from .roads import RoadNetwork
 
 log = logging.getLogger(__name__)
+
+LOADING_SWITCH_S = 0.0005
 
 
 class LiveStations:
@@ -60,6 +67,7 @@ class LiveStations:
                 identity = FileIdentity.of(self.path)
                 if identity is None or identity in (self.current.identity, self.last_refused):
                     return swapped
+                started, cpu_started = time.perf_counter(), time.thread_time()
                 try:
                     fresh = self._load()
                 except DataFileError as exc:
@@ -72,8 +80,10 @@ class LiveStations:
                 previous, self.current = self.current, fresh
                 self.reloads += 1
                 swapped = True
-                log.info("reloaded %s: data version %s -> %s, %d stations", self.path,
-                         previous.data_version, fresh.data_version, fresh.count)
+                log.info("reloaded %s: data version %s -> %s, %d stations, loaded in %.2f s "
+                         "(%.2f s of CPU)", self.path, previous.data_version, fresh.data_version,
+                         fresh.count, time.perf_counter() - started,
+                         time.thread_time() - cpu_started)
 
     def serve_entry(self, entry: int) -> None:
         """Serve a change just written into the file (``entry``: its history number) now."""
@@ -81,9 +91,14 @@ class LiveStations:
 
     def _load(self) -> StationService:
         """Load the GeoPackage and, with a road network, prepare its stations on the roads."""
-        service = StationService.load(self.path, self.clock)
-        if self.roads is not None:
-            service.roads = self.roads.prepare(service.lon, service.lat)
+        switch_s = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch_s, LOADING_SWITCH_S))
+        try:
+            service = StationService.load(self.path, self.clock)
+            if self.roads is not None:
+                service.roads = self.roads.prepare(service.lon, service.lat)
+        finally:
+            sys.setswitchinterval(switch_s)
         return service
 
     def start(self) -> None:

@@ -35,7 +35,7 @@ import numpy.typing as npt
 import orjson
 
 from .cities import unknown_city_message
-from .compact import CompactIds, compact_results
+from .compact import CompactIds, compact_rows
 from .crs import CoordinateSystem, from_wgs84, to_wgs84
 from .errors import InvalidInput, StationNotFound
 from .gpkg_rows import StationChunk, check_stations, read_station_chunks
@@ -105,6 +105,23 @@ class DistanceBasis(StrEnum):
 
 
 PROFILE_NAMES = ("ebike", "walk")
+
+
+class BatchFormat(StrEnum):
+    """What a batch answer holds per point: a FeatureCollection, or only station ids and
+    metres, in one JSON document (``compact``) or one JSON line per point (``ndjson``)."""
+
+    GEOJSON = "geojson"
+    COMPACT = "compact"
+    NDJSON = "ndjson"
+
+
+# Per batch format: the answer's head, and what comes before and after each point's result.
+_BATCH_FRAMING = {
+    BatchFormat.GEOJSON: (b'{"results":[', b"", b""),
+    BatchFormat.COMPACT: (b'{"format":"compact","results":[', b",", b""),
+    BatchFormat.NDJSON: (b"", b"", b"\n"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +252,9 @@ def _feature_head(id_json: bytes, properties_json: bytes, opening_hours: str,
         id_json, properties_json[:-1], _hours_in_words(opening_hours, opening_hours_text))
 
 
+@lru_cache(maxsize=1 << 14)
 def _amenity_fragment(bits: int) -> bytes:
-    """``"amenities":[...]`` for one combination of amenity bits."""
+    """``"amenities":[...]`` for one combination of amenity bits (kept for the next load)."""
     chosen = [
         {"code": a.code, "label_zh": a.label_zh, "label_en": a.label_en, "icon": a.icon}
         for position, a in enumerate(AMENITIES) if bits >> position & 1
@@ -615,14 +633,14 @@ class StationService:
 
     def find_nearest_batch(self, lon: npt.ArrayLike, lat: npt.ArrayLike,
                            options: NearestOptions = NearestOptions(),
-                           compact: bool = False) -> bytes:
-        """One FeatureCollection per point, in order, inside ``{"results": [...]}``; with
-        ``compact``, per point only station ids and metres (see :mod:`stations.compact`)."""
-        return b"".join(self.nearest_batch_parts(lon, lat, options, compact))
+                           answer_format: BatchFormat = BatchFormat.GEOJSON) -> bytes:
+        """One FeatureCollection per point, in order, inside ``{"results": [...]}``; or, in
+        the compact formats, per point only station ids and metres (see :mod:`stations.compact`)."""
+        return b"".join(self.nearest_batch_parts(lon, lat, options, answer_format))
 
     def nearest_batch_parts(self, lon: npt.ArrayLike, lat: npt.ArrayLike,
                             options: NearestOptions = NearestOptions(),
-                            compact: bool = False) -> Iterator[bytes]:
+                            answer_format: BatchFormat = BatchFormat.GEOJSON) -> Iterator[bytes]:
         """:meth:`find_nearest_batch` in parts of bounded size, so that a large answer is
         never held whole.  The points are checked here, before the first part is made."""
         lon_arr = np.asarray(lon, dtype=np.float64).reshape(-1)
@@ -633,28 +651,33 @@ class StationService:
             check_point(float(lon_arr[first]), float(lat_arr[first]), f"points.{first}.")
         if options.crs is not CoordinateSystem.WGS84:
             lon_arr, lat_arr = to_wgs84(lon_arr, lat_arr, options.crs)
-        return self._batch_parts(lon_arr, lat_arr, options, compact)
+        return self._batch_parts(lon_arr, lat_arr, options, answer_format)
 
     def _batch_parts(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
-                     options: NearestOptions, compact: bool) -> Iterator[bytes]:
-        per_part = max(1, (COMPACT_PART_ANSWERS if compact else GEOJSON_PART_ANSWERS)
+                     options: NearestOptions, answer_format: BatchFormat) -> Iterator[bytes]:
+        geojson = answer_format is BatchFormat.GEOJSON
+        per_part = max(1, (GEOJSON_PART_ANSWERS if geojson else COMPACT_PART_ANSWERS)
                        // options.k)
         states = self.hours.states(self.moment(options))
-        head = b'{"format":"compact","results":[' if compact else b'{"results":['
-        if not lon.size:
+        head, before, after = _BATCH_FRAMING[answer_format]
+        if not lon.size and head:
             yield head
         for start in range(0, lon.size, per_part):
             part = slice(start, start + per_part)
-            if compact:
-                found = self._nearest_rows_batch(lon[part], lat[part], options)
-                body = compact_results(self.compact_ids, found.index, found.distance_m)
-            else:
+            if geojson:
                 body = b",".join(self._geojson_results(lon[part], lat[part], options, states))
+                rows = body if start == 0 else b"," + body
+            else:
+                found = self._nearest_rows_batch(lon[part], lat[part], options)
+                rows = compact_rows(self.compact_ids, found.index, found.distance_m, before,
+                                    after)
+                rows = rows[len(before):] if start == 0 else rows
             # The first part carries the head: a caller that takes it before answering has
             # met any error the request can raise.
-            yield head + body if start == 0 else b"," + body
-        yield (b'],"numberOfPoints":%d,"k":%d,"crs":"%s"}'
-               % (lon.size, options.k, options.crs.value.encode()))
+            yield head + rows if start == 0 else rows
+        if answer_format is not BatchFormat.NDJSON:
+            yield (b'],"numberOfPoints":%d,"k":%d,"crs":"%s"}'
+                   % (lon.size, options.k, options.crs.value.encode()))
 
     def _geojson_results(self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64],
                          options: NearestOptions, states: npt.NDArray[np.int8]) -> list[bytes]:

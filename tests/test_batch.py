@@ -88,11 +88,54 @@ def test_large_answers_are_sent_in_parts(url: str):
 
 
 def test_the_service_answers_compact_without_http(sample_gpkg: Path):
-    from stations.service import NearestOptions, StationService
+    from stations.service import BatchFormat, NearestOptions, StationService
 
     service = StationService.load(sample_gpkg)
-    answer = orjson.loads(service.find_nearest_batch([108.37], [22.8], NearestOptions(k=2),
-                                                     compact=True))
+    raw = service.find_nearest_batch([108.37], [22.8], NearestOptions(k=2),
+                                     answer_format=BatchFormat.COMPACT)
+    assert b" " not in raw and b"\x00" not in raw  # no padding left
+    answer = orjson.loads(raw)
     single = orjson.loads(service.find_nearest(108.37, 22.8, NearestOptions(k=2)))["features"]
     assert answer["results"] == [{"ids": ["NN-001", "NN-002"],
                                   "distance_m": [f["properties"]["distance_m"] for f in single]}]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "identity"])
+def test_ndjson_is_one_compact_result_per_line_streamed(url: str, encoding: str):
+    batch = points(300, seed=2)
+    options = {"k": 7, "radius_m": 80_000, "amenity": ["microwave"]}
+    compact = httpx.post(f"{url}/nearest/batch", json={"points": batch, "format": "compact",
+                                                        **options}, timeout=30).json()
+    with httpx.stream("POST", f"{url}/nearest/batch", timeout=30,
+                      json={"points": batch, "format": "ndjson", **options},
+                      headers={"Accept-Encoding": encoding}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/x-ndjson"
+        assert response.headers["transfer-encoding"] == "chunked"
+        assert response.headers.get("content-encoding", "identity") == encoding
+        text = b"".join(response.iter_bytes())
+    assert text.endswith(b"\n") and text.count(b"\n") == len(batch)
+    lines = [orjson.loads(line) for line in text.splitlines()]
+    assert lines == compact["results"]
+    assert any(None in line["ids"] for line in lines)  # the radius left some short
+
+
+@pytest.mark.parametrize(("accept", "body_format", "expected"), [
+    ("application/x-ndjson", None, "application/x-ndjson"),
+    ("application/json, application/ndjson;q=0.5", None, "application/x-ndjson"),
+    ("application/x-ndjson;q=0", None, "application/json"),
+    ("application/x-ndjson", "compact", "application/json"),  # the body's format wins
+    ("*/*", None, "application/json"),
+])
+def test_accept_chooses_ndjson_when_the_body_names_no_format(
+        url: str, accept: str, body_format: str | None, expected: str):
+    body: dict[str, object] = {"points": points(3), "k": 2}
+    if body_format:
+        body["format"] = body_format
+    response = httpx.post(f"{url}/nearest/batch", json=body, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == expected
+    if expected == "application/x-ndjson":
+        compact = httpx.post(f"{url}/nearest/batch", json={**body, "format": "compact"})
+        assert [orjson.loads(line) for line in response.content.splitlines()] \
+            == compact.json()["results"]

@@ -10,9 +10,11 @@ taken for an old one.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from office_sheets import excel_csv, nanning_rows, true_positions
+from store_fixtures import fresh_database, needs_database
 
 from stations.cli import main
 from stations.crs import from_wgs84
@@ -21,6 +23,9 @@ from stations.ingest.build import check_sources
 from stations.ingest.changes import apply_changes, diff
 from stations.ingest.sources import make_spec
 from stations.store import open_store
+from stations.store.gpkg import GeoPackageStore
+from stations.store.migrate import copy_store
+from stations.store.postgis import PostGISStore
 
 HEADING = ["驿站名称", "详细地址", "所在区县", "经度", "纬度", "联系电话", "开放时间", "服务设施"]
 COUNT = 8
@@ -111,3 +116,30 @@ def test_the_dry_run_prints_the_same_counts_and_writes_nothing(imported, tmp_pat
     page = review.read_text(encoding="utf-8")
     assert page.count("<tr><td>") == 3 + 5 + 1  # the changes, not every station
     assert data.read_bytes() == stored
+
+
+@pytest.mark.postgis
+@needs_database
+def test_a_sheet_imports_into_postgis_after_review(imported, tmp_path, capsys):
+    data, sheet, _ = imported
+    url = fresh_database()
+    copy_store(GeoPackageStore(data), PostGISStore(url))
+    args = ["import", str(sheet), "--crs", "bd09", "--database", url]
+    assert main([*args, "--dry-run", "--review", str(tmp_path / "review.html")]) in (0, 1)
+    key = re.search(r"review key: (\w+)", capsys.readouterr().out).group(1)  # type: ignore[union-attr]
+    store = PostGISStore(url, migrate=False)
+    try:
+        before = store.snapshot()
+        assert len(before.stations) == COUNT and len(store.history()) == 1
+        assert main([*args, "--confirm", "0" * len(key), "--missing", "close"]) == 2
+        assert store.snapshot() == before  # a stale review writes nothing
+        assert main([*args, "--confirm", key, "--missing", "close"]) in (0, 1)
+        entry = store.history(limit=1)[0]
+        assert entry.action == "import" and entry.who == "stations import"
+        assert key in entry.note and len(entry.changes) == 3 + 5 + 1
+        after = {s.record["name"]: s for s in store.snapshot().stations}
+        assert len(after) == COUNT + 3 and after["新开甲驿站"].version == 1
+        assert sum(s.record["status"] == "closed" for s in after.values()) == 1
+        assert store.snapshot().data_version != before.data_version
+    finally:
+        store.close()

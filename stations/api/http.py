@@ -80,14 +80,21 @@ def json_object(raw: bytes) -> dict[str, object]:
     return body
 
 
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an Accept-Encoding header allows gzip (``gzip`` or ``*``, not with ``q=0``)."""
-    for item in accept_encoding.split(","):
-        coding, _, parameters = item.partition(";")
-        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
+def accepts(header: str, names: tuple[str, ...]) -> bool:
+    """Whether an Accept or Accept-Encoding header names one of ``names`` (lower case) without
+    ``q=0``."""
+    for item in header.split(","):
+        name, _, parameters = item.partition(";")
+        if name.strip().lower() in names:
             quality = parameters.strip().lower().removeprefix("q=")
             try:
                 return not parameters.strip() or float(quality) > 0
             except ValueError:
                 return False
+    return False
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header allows gzip (``gzip`` or ``*``, not with ``q=0``)."""
+    return accepts(accept_encoding, ("gzip", "x-gzip", "*"))
     return False

@@ -11,6 +11,7 @@ from ..ingest.review import write_review
 from ..model import DEFAULT_GEOPACKAGE
 from ..store import open_store
 from . import SUBCOMMANDS
+from .options import add_database_option
 from .source_args import add_source_arguments, exit_code, print_problems, source_specs
 
 DEFAULT_REVIEW = "import-review.html"
@@ -23,6 +24,7 @@ EPILOG = """exit codes:
 examples:
   stations import 南宁.csv --crs bd09 --dry-run          # change set + import-review.html
   stations import 南宁.csv --crs bd09 --missing keep --confirm 3f2a9c1b7d4e
+  stations import 南宁.csv --crs bd09 --database postgresql://stations@db/stations --dry-run
 """
 
 
@@ -37,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_source_arguments(parser)
     parser.add_argument("--data", default=DEFAULT_GEOPACKAGE, metavar="GPKG|URL",
                         help=f"the station store (default: {DEFAULT_GEOPACKAGE})")
+    add_database_option(parser, "import into it instead of --data (one transaction with its "
+                        "history entry; serving replicas pick the change up)")
     parser.add_argument("--dry-run", action="store_true",
                         help=f"show the change set and write the review page ({DEFAULT_REVIEW} "
                         "unless --review names one); write no station")
@@ -59,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     print(report.summary())
     if not result.rows_stored:
         return exit_code(report.problems, False)
-    store = open_store(args.data)
+    store = open_store(args.database or args.data)
     try:
         changes = diff(result.stations, store.snapshot(), result.made_ids)
         for line in changes.lines():

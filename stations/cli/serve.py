@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import os
+from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors import Multiprocess
 
 from ..api.protocol import (
@@ -31,6 +34,15 @@ With --database postgresql://… the server is one replica of a PostGIS store: i
 its own in-memory index and follows committed changes (see docs/store.md).
 Other settings come from STATIONS_* environment variables (see docs/api.md).
 """
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging set-up, with the server's own messages (data reloaded or refused, and
+    how long a load took) at ``level`` beside uvicorn's."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["stations"] = {"handlers": ["default"], "level": level.upper(),
+                                     "propagate": False}
+    return config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -96,7 +108,8 @@ def serve(args: argparse.Namespace) -> int:
     # Bounded so that a flood of slow or idle clients cannot hold every socket (see
     # stations/api/protocol.py); request bodies are capped by STATIONS_MAX_BODY_BYTES.
     common = {"host": args.host, "port": args.port, "log_level": args.log_level,
-              "access_log": False, "limit_concurrency": args.limit_concurrency,
+              "log_config": log_config(args.log_level), "access_log": False,
+              "limit_concurrency": args.limit_concurrency,
               "timeout_keep_alive": args.timeout_keep_alive, "timeout_graceful_shutdown": 10,
               "header_timeout_s": args.header_timeout, "body_timeout_s": args.body_timeout,
               "max_connections_per_address": args.max_connections_per_address}

@@ -184,12 +184,13 @@ class Accounts:
 _STAFF_COLUMNS = "username, office, scope, password, failures, locked_until, disabled, created_at"
 
 
-def open_accounts(store: StationStore, file: Path) -> Accounts:
-    """The accounts kept with ``store``: in its PostGIS database, or in the SQLite ``file``."""
+def open_accounts(store: StationStore, file: Path | None = None) -> Accounts:
+    """The accounts kept with ``store``: in its PostGIS database, or in the SQLite ``file``
+    (default: :data:`CONSOLE_FILE_NAME` beside the GeoPackage)."""
     from ..store.gpkg import GeoPackageStore
 
     if isinstance(store, GeoPackageStore):
-        return Accounts(SqliteDb(file))
+        return Accounts(SqliteDb(file or store.path.with_name(CONSOLE_FILE_NAME)))
     from ..store.postgis import PostGISStore  # psycopg loads only for database deployments
 
     assert isinstance(store, PostGISStore)

@@ -32,3 +32,4 @@ def test_short_soak_with_rebuild_and_broken_file() -> None:
     assert report["served_after_refusal"] > 0
     assert 0 < report["rss_start_kib"] <= report["rss_peak_kib"]
     assert len(report["swap_lags_s"]) == 2 and report["saturated_rate"] > 0
+    assert len(report["swap_loads"]) == 2  # the server logs how long each load took
