@@ -100,12 +100,12 @@ AMENITY_CODES: Final[tuple[str, ...]] = tuple(a.code for a in AMENITIES)
 AMENITY_COLUMNS: Final[tuple[str, ...]] = tuple(a.column for a in AMENITIES)
 
 
+_FULL_WIDTH: Final[dict[int, int]] = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
 def normalise_label(text: str) -> str:
     """Fold case, full-width forms and inner spaces so that labels compare as people mean them."""
-    folded = "".join(
-        chr(ord(ch) - 0xFEE0) if 0xFF01 <= ord(ch) <= 0xFF5E else ch for ch in text
-    )
-    return " ".join(folded.strip().lower().replace("_", " ").split())
+    return " ".join(text.translate(_FULL_WIDTH).strip().lower().replace("_", " ").split())
 
 
 def _label_index() -> dict[str, str]:

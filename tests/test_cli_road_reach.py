@@ -80,14 +80,34 @@ def test_plan_by_road_and_its_map_of_isochrones(city, capsys):
     assert "L.circle(" not in html and '"Polygon"' in html
 
 
-def test_planning_report_draws_the_walk_isochrone(city, capsys):
+@pytest.fixture(scope="module")
+def report(city):
     page = city["folder"] / "report.html"
     code = main(["planning-report", "--data", city["data"], "--area", "河区", "--boundaries",
                  city["boundaries"], "--roads", city["roads"], "--minutes", "10", "--sites",
                  "2", "-o", str(page)])
     assert code == 0
-    html = page.read_text(encoding="utf-8")
+    return page
+
+
+def test_planning_report_draws_the_walk_isochrone(report):
+    html = report.read_text(encoding="utf-8")
     assert 'id="service-area"' in html and "10 分钟步行 walk (750 m by road)" in html
+
+
+@pytest.mark.browser
+def test_the_isochrone_shows_in_chromium_under_the_stations(report):
+    from browser import chromium
+
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(report.as_uri())
+        area = page.locator("#service-area").bounding_box()
+        whole = page.locator("#map").bounding_box()
+        assert area is not None and whole is not None
+        # Drawn, and not the whole map: the walk reaches along the river's two streets.
+        assert 0 < area["width"] * area["height"] < 0.95 * whole["width"] * whole["height"]
+        assert page.locator("#map circle").count() >= 2  # stations drawn on top
 
 
 @pytest.mark.parametrize(("options", "message"), [

@@ -44,14 +44,25 @@ def test_road_metres_to_the_nearest_station_hand_checked(river):
     # 30 m off the south street at x = 100: 30 + 100 + 300 + 600 + 20 = 1050 m to A by e-bike.
     far = RoadReach(river, "ebike", *stations_at("A"), 1000).nearest_m(*lonlat(100, -30))
     assert far == pytest.approx([1050.0], abs=0.5)
+    # On B's own segment (x = 1000..1500) no node is passed: 20 + 150 + 20 m.
+    same = RoadReach(river, "ebike", *stations_at("B"), 1000).nearest_m(*lonlat(1450, -20))
+    assert same == pytest.approx([190.0], abs=0.5)
 
 
 def test_demand_exactly_at_the_road_reach_is_covered(river):
+    # The walk is 460 m by hand (to 5 mm on the sphere); a reach of exactly that covers the
+    # rider, from a station or from a new site there, and 5 cm less does not.
     rider = lonlat(*RIDER)
-    at_reach = RoadReach(river, "walk", *stations_at("A"), WALK_M["A"])
-    assert within(at_reach.nearest_m(*rider), at_reach.reach_m).all()
-    short = RoadReach(river, "walk", *stations_at("A"), WALK_M["A"] - 1)
-    assert not within(short.nearest_m(*rider), short.reach_m).any()
+    (walk,) = RoadReach(river, "walk", *stations_at("A"), 1000).nearest_m(*rider)
+    assert walk == pytest.approx(WALK_M["A"], abs=0.01)
+    demand = demand_points([rider[0]], [rider[1]], [3.0])
+    for reach_m, covered in ((walk, 3.0), (walk - 0.05, 0.0)):
+        reach = RoadReach(river, "walk", *stations_at("A"), reach_m)
+        assert demand.weight[within(reach.nearest_m(demand.lon, demand.lat), reach_m)].sum() \
+            == covered
+        site = RoadReach(river, "walk", [], [], reach_m).site_coverage(
+            *stations_at("A"), demand.lon, demand.lat)
+        assert site.sum() == covered / 3
 
 
 def test_near_in_a_straight_line_but_across_a_river_without_a_bridge_is_not_covered(river):

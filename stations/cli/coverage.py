@@ -143,7 +143,9 @@ def run(args: argparse.Namespace) -> int:
                            "totals": {k: _json_value(v) for k, v in totals.items()},
                            "districts": [{k: _json_value(v) for k, v in row.items()}
                                          for row in table.to_dict("records")],
-                           "search_gaps": [] if gaps is None else gaps.to_dict("records")},
+                           "search_gaps": [] if gaps is None else [
+                               {k: _json_value(v) for k, v in row.items()}
+                               for row in gaps.to_dict("records")]},
                           ensure_ascii=False, indent=1, default=float)
     else:
         text = table.to_csv(index=False)

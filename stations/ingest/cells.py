@@ -27,31 +27,30 @@ def clean_cells(frame: pd.DataFrame, findings: Findings) -> None:
     """Fold line breaks to spaces in place, and reject rows with control characters or
     over-long fields."""
     for name in frame.columns:
-        column = frame[name]
-        text = column.to_numpy(dtype=object, copy=True)
-        if not (text != "").any():
-            continue
-        unusual = column.str.contains(_UNUSUAL, regex=True).to_numpy(dtype=bool)
-        has_break = unusual.copy()
-        has_break[unusual] = column[unusual].str.contains(LINE_BREAKS, regex=True).to_numpy(
-            dtype=bool)
-        if has_break.any():
-            folded = [" ".join(LINE_BREAKS.sub(" ", v).split()) for v in text[has_break]]
-            text[has_break] = folded
-            frame[name] = text
-            column = frame[name]
+        text = frame[name].to_numpy(dtype=object, copy=True)
+        codes, distinct = pd.factorize(text)  # an amenity column has few distinct cells
+        lengths = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))[codes]
+        control = has_break = np.zeros(len(text), dtype=bool)
+        if _UNUSUAL.search(" ".join(distinct)):  # one search clears a whole column, as most are
+            has_break = _matches(LINE_BREAKS, text)
+            text[has_break] = [" ".join(LINE_BREAKS.sub(" ", v).split()) for v in text[has_break]]
+            lengths[has_break] = [len(v) for v in text[has_break]]
+            control = _matches(CONTROL_CHARACTERS, text)
         limit = FIELD_LIMITS.get(name, DEFAULT_LIMIT)
-        too_long = (column.str.len() > limit).to_numpy(dtype=bool)
+        too_long = lengths > limit
         findings.add(too_long, name, lambda i, t=text, limit=limit, name=name: (
             f"{field_label(name)}过长：{len(t[i]):,} 字，上限 {limit:,} 字",
             f"{len(t[i]):,} characters is longer than the limit for {name} ({limit:,})"))
-        control = unusual & ~too_long
-        control[control] = column[control].str.contains(CONTROL_CHARACTERS, regex=True
-                                                        ).to_numpy(dtype=bool)
+        control &= ~too_long
         findings.add(control, name, lambda i, t=text: _control_message(t[i]))
         # A rejected cell is not read further: its text goes no further than the report.
-        text = np.where(too_long | control, "", text)
-        frame[name] = text
+        if (has_break | too_long | control).any():
+            frame[name] = np.where(too_long | control, "", text)
+
+
+def _matches(pattern: re.Pattern[str], text: np.ndarray) -> np.ndarray:
+    return np.fromiter((pattern.search(v) is not None for v in text), dtype=bool,
+                       count=len(text))
 
 
 def _control_message(value: str) -> tuple[str, str]:

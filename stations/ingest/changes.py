@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from operator import itemgetter
 
 import geopandas as gpd
 import numpy as np
@@ -155,8 +156,10 @@ def _sheet_columns(stations: gpd.GeoDataFrame) -> _Columns:
 def _stored_columns(records: list[Record]) -> _Columns:
     sets = [tuple(r["amenities"]) for r in records]  # type: ignore[call-overload]
     bits = {key: sum(_BITS.get(code, 0) for code in key) for key in set(sets)}
-    return _Columns({name: np.array([r.get(name, "") for r in records], dtype=object)
-                     for name in TEXT_FIELDS},
+    table = np.empty((len(records), len(TEXT_FIELDS)), dtype=object)
+    if records:
+        table[:] = list(map(itemgetter(*TEXT_FIELDS), records))
+    return _Columns({name: table[:, k] for k, name in enumerate(TEXT_FIELDS)},
                     np.array([bits[key] for key in sets], dtype=np.int64),
                     np.array([r["lon"] for r in records], dtype=np.float64),
                     np.array([r["lat"] for r in records], dtype=np.float64))
@@ -164,16 +167,20 @@ def _stored_columns(records: list[Record]) -> _Columns:
 
 def _labels(values: np.ndarray) -> np.ndarray:
     """:func:`normalise_label` of every value, worked out once per distinct value."""
+    return _per_distinct(values, lambda value: normalise_label(str(value)))
+
+
+def _per_distinct(values: np.ndarray, work: Callable[[object], str]) -> np.ndarray:
     codes, uniques = pd.factorize(values)
-    return np.array([normalise_label(str(u)) for u in uniques], dtype=object)[codes]
+    return np.array([work(u) for u in uniques], dtype=object)[codes]
 
 
 def _city_keys(columns: _Columns) -> np.ndarray:
     """The city of each station by name (stations stored before division codes existed have
     none), else the first four digits of its division code."""
     cities = _labels(columns.text["city"])
-    prefixes = pd.Series(columns.text["division_code"], dtype=object).astype(str).str[:4]
-    return np.where(cities != "", cities, prefixes.to_numpy(dtype=object))
+    prefixes = _per_distinct(columns.text["division_code"], lambda code: str(code)[:4])
+    return np.where(cities != "", cities, prefixes)
 
 
 def diff(stations: gpd.GeoDataFrame, snapshot: Snapshot, made_ids: set[str]) -> ChangeSet:
@@ -182,13 +189,13 @@ def diff(stations: gpd.GeoDataFrame, snapshot: Snapshot, made_ids: set[str]) -> 
     old = _stored_columns([s.record for s in stored])
     new = _sheet_columns(stations)
     changes = ChangeSet(base_version=snapshot.data_version)
-    at = pd.Index(old.text["id"]).get_indexer(new.text["id"])  # the stored row, or -1
+    at = pd.Index(old.text["id"], dtype=object).get_indexer(new.text["id"])  # stored row or -1
     taken = np.zeros(len(stored), dtype=bool)
     taken[at[at >= 0]] = True
     # Only stations of the cities the sheet covers can be missing from it, or found again.
-    in_scope = pd.Index(_city_keys(old)).isin(pd.unique(_city_keys(new)))
+    in_scope = pd.Index(_city_keys(old), dtype=object).isin(pd.unique(_city_keys(new)))
     left = np.flatnonzero(~taken & in_scope)
-    made = np.flatnonzero((at < 0) & pd.Index(new.text["id"]).isin(made_ids))
+    made = np.flatnonzero((at < 0) & pd.Index(new.text["id"], dtype=object).isin(made_ids))
     found = _match_made(new, made, old, left)
     at[made] = found
     taken[found[found >= 0]] = True
@@ -200,7 +207,7 @@ def diff(stations: gpd.GeoDataFrame, snapshot: Snapshot, made_ids: set[str]) -> 
     gone = left[~taken[left]]
     changes.missing = sorted((stored[j].record for j in gone.tolist()),
                              key=lambda r: str(r["id"]))
-    version = {s.id: s.version for s in stored}
+    version = dict(zip(old.text["id"].tolist(), [s.version for s in stored], strict=True))
     changes.versions = {k: version[k] for k in
                         (*changes.changed, *(str(r["id"]) for r in changes.missing))}
     return changes

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from stations.crs import gcj02_to_wgs84
 
@@ -336,10 +338,21 @@ def _describe(code: str, units: dict[str, Unit]) -> str:
 def _infer(address: str, district: str, sheet: str, province: str, city: str) -> Division:
     """Only the names in an address matter: rows are resolved once per distinct set of names."""
     table = _table()
-    end, names = _names_from(address, 0, None, table)
+    end, names = _leading_names(_BEFORE_DIGITS.match(address).group())  # type: ignore[union-attr]
     soft = () if names and table.heads[names[-1]][0] & table.districts else \
         _anywhere(address[end:], table)
     return _resolve(address[:end], soft, district, sheet, province, city)
+
+
+# No division name has a digit, so the names at the start of an address end before its first
+# digit: 青秀区民族大道100号 and 青秀区民族大道12号 are read once.
+_BEFORE_DIGITS = re.compile(r"[^0-9]*")
+
+
+@lru_cache(maxsize=65536)
+def _leading_names(text: str) -> tuple[int, tuple[str, ...]]:
+    end, names = _names_from(text, 0, None, _table())
+    return end, tuple(names)
 
 
 @lru_cache(maxsize=65536)
@@ -484,17 +497,32 @@ def infer_divisions(addresses: Sequence[object], districts: Sequence[object] | N
                for c in (addresses, districts, sheets, provinces, cities)]
     if any(len(c) != count for c in columns):
         raise ValueError("every column given must have as many rows as addresses")
-    done: dict[tuple[object, ...], Division] = {}
-    given: list[dict[object, str]] = [{} for _ in columns[1:]]  # few distinct values each
-    out = []
-    for row in zip(*columns, strict=True):
-        division = done.get(row)
-        if division is None:
-            texts = [seen[v] if v in seen else seen.setdefault(v, _clean(v))
-                     for v, seen in zip(row[1:], given, strict=True)]
-            division = done[row] = _infer(_clean(row[0]), *texts)
-        out.append(division)
-    return out
+    texts = [_cleaned(column) for column in columns]
+    # Rows whose address starts with a whole chain down to a district (广西南宁市青秀区…) are
+    # the same row whatever follows: key them by that chain, the others by the whole address.
+    heads, starts = pd.factorize(pd.Series(texts[0], dtype=object).str.replace(
+        "[0-9].*", "", regex=True).to_numpy(dtype=object), use_na_sentinel=False)
+    chains = np.array([_chain_key(head) for head in starts], dtype=object)[heads]
+    keys = np.where(chains != "", chains, texts[0])
+    for column in texts[1:]:
+        keys = keys + "\x1f" + column
+    rows, firsts = pd.factorize(keys, use_na_sentinel=False)
+    first_row = np.zeros(len(firsts), dtype=np.intp)
+    first_row[rows[::-1]] = np.arange(count)[::-1]
+    found = [_infer(*(column[i] for column in texts)) for i in first_row.tolist()]
+    return [found[k] for k in rows.tolist()]
+
+
+def _cleaned(column: Sequence[object]) -> np.ndarray:
+    """:func:`_clean` of every cell, worked out once per distinct cell."""
+    codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
+    return np.array([_clean(value) for value in uniques], dtype=object)[codes]
+
+
+def _chain_key(head: str) -> str:
+    """The names an address starts with, when they go down to a district, else ""."""
+    end, names = _leading_names(head)
+    return head[:end] if names and _table().heads[names[-1]][0] & _table().districts else ""
 
 
 def division_name(code: str) -> str | None:

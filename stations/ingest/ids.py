@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import pandas as pd
 
 from ..model import normalise_label
 
@@ -19,17 +20,14 @@ UNKNOWN_DIVISION = "000000"
 POSITION_DECIMALS = 3
 
 
-def make_id(prefix: str, division_code: str, name: str, lon: float, lat: float) -> str:
-    """``{prefix}{division}-{8 hex digits}``, e.g. ``NN-450103-3fa2c1b4``."""
-    key = (f"{normalise_label(name)}|{lon:.{POSITION_DECIMALS}f},"
-           f"{lat:.{POSITION_DECIMALS}f}")
-    digest = hashlib.blake2b(key.encode(), digest_size=4).hexdigest()
-    return f"{prefix}{division_code or UNKNOWN_DIVISION}-{digest}"
-
-
 def make_ids(prefixes: np.ndarray, division_codes: np.ndarray, names: np.ndarray,
              lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """:func:`make_id` for every row."""
-    return np.array([make_id(*values) for values in zip(
-        prefixes.tolist(), division_codes.tolist(), names.tolist(), lon.tolist(), lat.tolist(),
-        strict=True)], dtype=object)
+    """``{prefix}{division}-{8 hex digits}`` for every row, e.g. ``NN-450103-3fa2c1b4``."""
+    codes, uniques = pd.factorize(names, use_na_sentinel=False)  # names repeat: 第1驿站…
+    labels = [normalise_label(str(name)) for name in uniques]
+    digests = [hashlib.blake2b(f"{labels[k]}|{x:.{POSITION_DECIMALS}f},"
+                               f"{y:.{POSITION_DECIMALS}f}".encode(), digest_size=4).hexdigest()
+               for k, x, y in zip(codes.tolist(), lon.tolist(), lat.tolist(), strict=True)]
+    divisions = np.where(division_codes == "", UNKNOWN_DIVISION, division_codes)
+    return prefixes.astype(object) + divisions.astype(object) + "-" + np.array(digests,
+                                                                               dtype=object)

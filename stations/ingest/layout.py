@@ -77,7 +77,8 @@ def locate_table(sheet: Sheet, mapping: dict[str, str]) -> LocatedTable | None:
 
 def _first_filled(body: pd.DataFrame) -> pd.Series:
     """Each row's first non-empty cell."""
-    if body.empty:
-        return pd.Series([], dtype=object)
-    filled = body.replace("", np.nan)
-    return filled.bfill(axis=1).iloc[:, 0].fillna("").astype(str)
+    first = np.full(len(body), "", dtype=object)
+    for column in reversed(range(body.shape[1])):
+        cells = body.iloc[:, column].to_numpy(dtype=object)
+        first = np.where(cells != "", cells, first)
+    return pd.Series(first, dtype=object)

@@ -210,10 +210,12 @@ def _tables_from_sheets(spec: SourceSpec, sheets: list[Sheet]) -> SourceTable:
     if all(sheet.grid.empty for sheet in sheets):
         raise SourceError(f"{spec.name}: the file is empty")
     frames, numbers, places, hints, problems = [], [], [], [], []
+    skipped: list[Problem] = []
     for sheet in sheets:
         place = spec.name + (SHEET_MARK + sheet.name if len(sheets) > 1 else "")
         located = locate_table(sheet, dict(spec.mapping))
         if located is None:
+            skipped += _skipped_sheet(place, sheet)
             continue
         frames.append(_to_fields(spec, located.headings, located.body))
         numbers.append(located.numbers)
@@ -230,7 +232,21 @@ def _tables_from_sheets(spec: SourceSpec, sheets: list[Sheet]) -> SourceTable:
             f"名称和经纬度列) in the top rows; first row: {shown}. Use the usual headings "
             "(驿站名称, 经度, 纬度 ...), the schema's field names or a --mapping file")
     return SourceTable(spec, pd.concat(frames, ignore_index=True), np.concatenate(numbers),
-                       problems, np.concatenate(places), np.concatenate(hints))
+                       problems + skipped, np.concatenate(places), np.concatenate(hints))
+
+
+def _skipped_sheet(place: str, sheet: Sheet) -> list[Problem]:
+    """A warning for a sheet with cells but no station table: its rows are not counted, so
+    a district sheet whose headings were not recognised must not go unnoticed."""
+    if sheet.grid.empty:
+        return []
+    first = " ".join(str(v) for v in sheet.grid.iloc[0] if str(v).strip())[:60]
+    rows = len(sheet.grid)
+    return [Problem(place, int(sheet.numbers[0]), "heading",
+                    f"no heading row names a station name and its position; the sheet "
+                    f"({rows} filled rows, first: {first!r}) is not imported",
+                    Severity.WARNING,
+                    f"找不到表头（名称和经纬度列），此工作表（{rows} 行，首行「{first}」）未导入")]
 
 
 def _layout_notes(place: str, heading_row: int, headings: Headings,
@@ -351,13 +367,18 @@ def _read_csv(spec: SourceSpec) -> list[Sheet]:
 
 
 def _sheet(name: str, records: list[list[object]], where: str) -> Sheet:
-    """A sheet of text cells without its blank rows; rows keep their numbers."""
+    """A sheet of text cells without its blank rows; rows keep their numbers.  Cells are
+    turned into text column by column: a 100,000-row sheet is a few columns, not many rows."""
     width = max((len(r) for r in records), default=0)
     check_width(width, where)
-    texts = [[(v if type(v) is str else cell_text(v)).strip() for v in r] for r in records]
-    kept = [(number, r) for number, r in enumerate(texts, start=1) if any(r)]
-    grid = _text_records([r for _, r in kept], width)
-    return Sheet(name, grid, np.array([n for n, _ in kept], dtype=np.int64))
+    padded = [r if len(r) == width else [*r, *[""] * (width - len(r))] for r in records]
+    columns = [np.array([(v if type(v) is str else cell_text(v)).strip() for v in column],
+                        dtype=object) for column in zip(*padded, strict=True)]
+    filled = np.logical_or.reduce([c != "" for c in columns]) if columns else \
+        np.zeros(len(records), dtype=bool)
+    grid = pd.DataFrame({k: c[filled] for k, c in enumerate(columns)}, dtype=object,
+                        columns=range(width))
+    return Sheet(name, grid, np.flatnonzero(filled) + 1)
 
 
 # --- XLSX -----------------------------------------------------------------------------------

@@ -376,18 +376,15 @@ def _make_ids(frame: pd.DataFrame, prefixes: np.ndarray, lon: np.ndarray, lat: n
     ids[missing] = made
     frame["id"] = ids
     positions = np.flatnonzero(missing)
-    first: dict[str, int] = {}
-    repeats = []
-    for i, made_id in zip(positions.tolist(), made.tolist(), strict=True):
-        if made_id in first:
-            repeats.append((i, first[made_id]))
-        else:
-            first[made_id] = i
-    findings.add([i for i, _ in repeats], "name", lambda i, kept=dict(repeats): (
+    codes, uniques = pd.factorize(made)
+    first = np.zeros(len(uniques), dtype=np.intp)  # the first row of each made id
+    first[codes[::-1]] = positions[::-1]
+    repeated = first[codes] != positions
+    kept = dict(zip(positions[repeated].tolist(), first[codes[repeated]].tolist(), strict=True))
+    findings.add(positions[repeated], "name", lambda i: (
         f"与{findings.place(kept[i])}重复（同名、同一位置），只保留一条",
         f"repeats {findings.place(kept[i])} (same name, same place): kept once"))
-    made_rows = sorted(first.values())
-    findings.add(made_rows, "id", lambda i: (
+    findings.add(positions[~repeated], "id", lambda i: (
         f"表中无编号，生成编号 {ids[i]}", f"no id in the sheet; made id {ids[i]}"),
         Severity.NOTE)
 

@@ -1,20 +1,16 @@
 """Service areas by road on the planner maps: isochrone polygons instead of circles.
 
-The polygons come from :mod:`stations.roads.isochrones` (reached streets widened and
-unioned); a straight-line reach draws none here, its circles are the other maps' business.
-Drawing is bounded there: an area too big to draw leaves the layer out with a note on stderr,
-and the figures (measured point by point) are unaffected.
+The polygons come from :mod:`stations.roads.isochrones` (a grid of places measured by road,
+bounded in cells); a straight-line reach draws none on the district map.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Final
 
 import folium
 import shapely
 
-from ..errors import MapError
 from .basemaps import Basemap, display_geometry
 
 if TYPE_CHECKING:
@@ -34,15 +30,8 @@ def area_layer(fmap: folium.Map | folium.FeatureGroup, area: shapely.Geometry,
 
 
 def drawn_service_area(reach: Reach) -> shapely.Geometry | None:
-    """The stations' service area when ``reach`` is by road; None for a straight line, or
-    (with a note on stderr) when it is too big to draw."""
-    if reach.by != "road":
-        return None
-    try:
-        return reach.service_area()  # type: ignore[attr-defined]
-    except MapError as exc:
-        print(f"note: service areas not drawn: {exc}", file=sys.stderr)
-        return None
+    """The stations' service area when ``reach`` is by road; None for a straight line."""
+    return reach.service_area() if reach.by == "road" else None  # type: ignore[attr-defined]
 
 
 def add_service_area(fmap: folium.Map, reach: Reach, basemap: Basemap) -> None:

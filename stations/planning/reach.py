@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from ..errors import PlanningError
-from ..index import EARTH_RADIUS_M, StationIndex
+from ..index import EARTH_RADIUS_M, StationIndex, unit_vectors
 
 FloatArray = npt.NDArray[np.float64]
 BOUNDARY_TOLERANCE_M = 0.01
@@ -75,13 +75,6 @@ class StraightLineReach:
         return great_circle_pairs(site_lon, site_lat, lon, lat, self.reach_m)
 
 
-def _unit_vectors(lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
-    lam, phi = np.radians(np.asarray(lon, dtype=np.float64)), np.radians(
-        np.asarray(lat, dtype=np.float64))
-    cos_phi = np.cos(phi)
-    return np.column_stack((cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)))
-
-
 def great_circle_pairs(site_lon: npt.ArrayLike, site_lat: npt.ArrayLike, lon: npt.ArrayLike,
                        lat: npt.ArrayLike, reach_m: float) -> sp.csr_matrix:
     """Boolean sites × points matrix: which points each site brings within ``reach_m``.
@@ -94,8 +87,8 @@ def great_circle_pairs(site_lon: npt.ArrayLike, site_lat: npt.ArrayLike, lon: np
         return sp.csr_matrix(shape)
     angle = (reach_m + BOUNDARY_TOLERANCE_M) / EARTH_RADIUS_M
     chord = 2.0 * math.sin(min(angle, math.pi) / 2.0)
-    sites = cKDTree(_unit_vectors(site_lon, site_lat))
-    points = cKDTree(_unit_vectors(lon, lat))
+    sites = cKDTree(unit_vectors(site_lon, site_lat))
+    points = cKDTree(unit_vectors(lon, lat))
     pairs = sites.sparse_distance_matrix(points, chord, output_type="coo_matrix")
     return sp.csr_matrix((np.ones(pairs.nnz), (pairs.row, pairs.col)), shape=shape)
 

@@ -102,11 +102,20 @@ def _map(districts: gpd.GeoDataFrame, station_lon: np.ndarray, station_lat: np.n
                       for g, n, x, y in zip(shapes, districts["name"], labels_x, labels_y,
                                             strict=True)],
         "stations": list(zip(sx.tolist(), sy.tolist(), strict=True)),
-        "service_area": "" if service_area is None or service_area.is_empty else
-        projection.path(shapely.simplify(service_area, tolerance)),
+        "service_area": _area_path(projection, service_area, shapes, tolerance),
         "sites": [{"rank": s["rank"], "x": x, "y": y}
                   for s, x, y in zip(sites, site_x.tolist(), site_y.tolist(), strict=True)],
     }
+
+
+def _area_path(projection: _Projection, area: shapely.Geometry | None,
+               shapes: npt.NDArray[np.object_], tolerance: float) -> str:
+    """The service area clipped to the districts, as an SVG path ("" when there is none)."""
+    if area is None or area.is_empty:
+        return ""
+    clipped = shapely.simplify(shapely.intersection(area, shapely.union_all(shapes)), tolerance)
+    parts = [p for p in shapely.get_parts(clipped) if isinstance(p, shapely.Polygon)]
+    return projection.path(shapely.MultiPolygon(parts)) if parts else ""
 
 
 def _curve(plan: SitePlan | None) -> dict[str, Any] | None:

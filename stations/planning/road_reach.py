@@ -18,6 +18,8 @@ reach, and joins the nodes it reaches with the points' ways onto them.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
@@ -25,7 +27,7 @@ import shapely
 
 from ..errors import PlanningError
 from ..roads import RoadNetwork
-from ..roads.isochrones import reached_pieces, service_area
+from ..roads.isochrones import area_within
 from ..roads.kernels import join_at_nodes, within_limit
 from ..roads.nearest import MAX_SNAP_M, RoadStations
 from ..roads.points import attachments, exits, same_segment
@@ -76,22 +78,23 @@ class RoadReach:
                                     np.asarray(lat, dtype=np.float64))
         return snapped, snapped.offset_m <= MAX_SNAP_M
 
-    def on_network(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> npt.NDArray[np.bool_]:
-        """Which points lie within the snapping distance of a usable road."""
-        if np.size(lon) == 0:
-            return np.zeros(0, dtype=bool)
-        return self._snap(lon, lat)[1]
-
     def nearest_m(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
         """Road metres to the nearest station (``inf``: off the network or unreachable)."""
+        if self.stations.count == 0:
+            return np.full(np.size(lon), np.inf)
+        return self._via(self.node_m, self.stations.snapped, self.stations.on_road, lon, lat)
+
+    def _via(self, node_m: FloatArray, targets: Snapped, targets_usable: npt.NDArray[np.bool_],
+             lon: npt.ArrayLike, lat: npt.ArrayLike) -> FloatArray:
+        """Each point's road metres to the nearest target, given every node's (``node_m``)."""
         result = np.full(np.size(lon), np.inf)
-        if result.size == 0 or self.stations.count == 0:
+        if result.size == 0:
             return result
         snapped, usable = self._snap(lon, lat)
         out = exits(self.graph, snapped, usable)
-        np.minimum.at(result, out.point, out.metres + self.node_m[out.node])
-        point, _station, metres = same_segment(self.graph, snapped, usable,
-                                               self.stations.snapped, self.stations.on_road)
+        np.minimum.at(result, out.point, out.metres + node_m[out.node])
+        point, _target, metres = same_segment(self.graph, snapped, usable, targets,
+                                              targets_usable)
         np.minimum.at(result, point, metres)
         return result
 
@@ -135,22 +138,26 @@ class RoadReach:
 
     def service_area(self) -> shapely.Geometry:
         """The stations' service area by road, as a WGS84 polygon (see roads/isochrones)."""
-        pieces = reached_pieces(self.graph, self.node_m, self.reach_m,
-                                self.stations.snapped, self.stations.on_road)
-        return service_area(self.graph, *pieces)
+        on = self.stations.on_road
+        return area_within(self.nearest_m, self.stations.lon[on], self.stations.lat[on],
+                           self.reach_m + BOUNDARY_TOLERANCE_M)
 
     def site_areas(self, site_lon: npt.ArrayLike, site_lat: npt.ArrayLike
                    ) -> list[shapely.Geometry]:
         """Each site's own service area by road (empty where the site is off the network)."""
-        sites, usable, group, reached, metres = self._from_sites(site_lon, site_lat,
-                                                                self.reach_m)
+        limit = self.reach_m + BOUNDARY_TOLERANCE_M
+        sites, usable, group, reached, metres = self._from_sites(site_lon, site_lat, limit)
+        site_lon, site_lat = np.atleast_1d(site_lon), np.atleast_1d(site_lat)
         areas = []
         node_m = np.full(self.graph.node_count, np.inf)
         for j in range(usable.size):
+            if not usable[j]:
+                areas.append(shapely.Polygon())
+                continue
             mine = group == j
             node_m[reached[mine]] = metres[mine]
-            pieces = reached_pieces(self.graph, node_m, self.reach_m, sites,
-                                    usable & (np.arange(usable.size) == j))
-            areas.append(service_area(self.graph, *pieces))
+            only = np.arange(usable.size) == j
+            areas.append(area_within(partial(self._via, node_m, sites, only), site_lon[j],
+                                     site_lat[j], limit))
             node_m[reached[mine]] = np.inf
         return areas

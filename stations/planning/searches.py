@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import PlanningError
 from .demand import Demand, demand_points
-from .reach import Reach, within
+from .reach import Reach, gap_text, within
 from .search_counts import DEFAULT_CELL_M, cell_centres
 
 DEFAULT_MIN_COUNT: Final = 10
@@ -71,7 +71,7 @@ def search_gaps(cells: SearchCells, reach: Reach, top: int = 10) -> pd.DataFrame
     return pd.DataFrame({
         "lon": np.round(cells.lon[far], 6), "lat": np.round(cells.lat[far], 6),
         "searches": cells.searches[far], "nearest_m": np.round(nearest[far], 0),
-        "text": [f"骑手在此搜索 {n:,} 次（{days} 天），最近驿站 {d / 1000:.1f} km; riders searched "
-                 f"here {n:,} times in {days} days, nearest station {d / 1000:.1f} km"
+        "text": [f"骑手在此搜索 {n:,} 次（{days} 天），最近驿站 {gap_text(d)}; riders searched "
+                 f"here {n:,} times in {days} days, nearest station {gap_text(d)}"
                  for n, d in zip(cells.searches[far], nearest[far], strict=True)],
     })

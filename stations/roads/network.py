@@ -44,12 +44,13 @@ class RoadNetwork:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str],
-             profiles: Iterable[ProfileName] = tuple(PROFILES)) -> RoadNetwork:
+             profiles: Iterable[ProfileName | str] = tuple(PROFILES)) -> RoadNetwork:
         """Read an ``.osm.pbf``; DataFileError if it is unreadable or has no usable road.
 
         ``profiles`` limits the graphs built (a planner asks about one way of travelling)."""
         highways = read_highways(path)
-        graphs = {name: RoadGraph.build(highways, PROFILES[name]) for name in profiles}
+        graphs = {ProfileName(name): RoadGraph.build(highways, PROFILES[ProfileName(name)])
+                  for name in profiles}
         network = cls(Path(path), graphs, {name: SegmentSnapper(g) for name, g in graphs.items()})
         for name, graph in graphs.items():
             log.info("road network %s, %s: %d nodes, %d segments", path, name.value,
@@ -72,8 +73,9 @@ class RoadNetwork:
 
     @property
     def bounds(self) -> list[float]:
-        """WGS84 bounding box of the e-bike graph, to tell riders where roads are known."""
-        graph = self.graphs[ProfileName.EBIKE]
+        """WGS84 bounding box of the e-bike graph (or the one loaded), to tell riders where
+        roads are known."""
+        graph = self.graphs.get(ProfileName.EBIKE) or next(iter(self.graphs.values()))
         return [float(graph.lon.min()), float(graph.lat.min()),
                 float(graph.lon.max()), float(graph.lat.max())]
 
