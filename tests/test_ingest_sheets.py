@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import openpyxl
 import pytest
-from office_sheets import HEADINGS, check_positions, excel_csv, nanning_rows, true_positions
+from office_sheets import (
+    check_positions,
+    excel_csv,
+    nanning_rows,
+    office_csv,
+    office_workbook,
+    true_positions,
+)
 
 from stations.cli import main
 from stations.crs import from_wgs84
@@ -18,14 +24,7 @@ from stations.reports import clean_note
 
 
 def test_nanning_sheet_imports_every_good_station(tmp_path):
-    bad = [["坏驿站甲", "南宁市青秀区某路", "青秀区", "东经", "22.8", "", "24小时", ""],
-           ["", "南宁市青秀区某路2号", "青秀区", "108.3", "22.8", "", "", ""],
-           ["坏驿站丙", "南宁市青秀区某路3号", "青秀区", "22.8", "108.3", "", "", ""]]
-    width = len(HEADINGS)
-    rows = [["南宁市工会驿站一览表"] + [""] * (width - 1), [""] * width, HEADINGS,
-            *nanning_rows("bd09")[:15], [""] * width, *nanning_rows("bd09")[15:], *bad,
-            ["合计：33个"] + [""] * (width - 1), ["填表人：张三"] + [""] * (width - 1)]
-    excel_csv(tmp_path / "南宁.csv", rows)
+    office_csv(tmp_path / "南宁.csv")
     spec = make_spec(tmp_path / "南宁.csv", "bd09", label="南宁.csv")  # no city anywhere
     result = check_sources([spec])
     assert (result.rows_read, result.rows_stored, result.rows_rejected) == (33, 30, 3)
@@ -47,24 +46,7 @@ def test_nanning_sheet_imports_every_good_station(tmp_path):
 
 
 def test_workbook_with_title_rows_merged_districts_and_several_sheets(tmp_path):
-    workbook = openpyxl.Workbook()
-    rows = nanning_rows("gcj02", 12)
-    for number, district in enumerate(("青秀区", "兴宁区")):
-        sheet = workbook.active if number == 0 else workbook.create_sheet()
-        sheet.title = district
-        sheet.append([f"{district}工会驿站一览表"])
-        sheet.merge_cells("A1:I1")
-        sheet.append(["序号", "站点名称", "位置", "辖区", "坐标", "电话", "服务时间", "微波炉",
-                      "空调"])
-        part = rows[number * 6:(number + 1) * 6]
-        for i, row in enumerate(part, start=1):
-            position = f"{row[4]}，{row[3]}" if i % 2 else f"{row[3]},{row[4]}"
-            sheet.append([i, row[0], f"南宁市民族大道{i}号", district if i == 1 else None,
-                          position, row[5],
-                          row[6], "√" if i % 2 else "", "是"])
-        sheet.merge_cells(f"D3:D{2 + len(part)}")
-        sheet.append(["备注：坐标取自高德地图"])
-    workbook.save(tmp_path / "南宁.xlsx")
+    office_workbook(tmp_path / "南宁.xlsx")
     spec = make_spec(tmp_path / "南宁.xlsx", "gcj02", label="南宁.xlsx")
     table = read_source(spec)
     assert table.frame["district"].tolist() == ["青秀区"] * 6 + ["兴宁区"] * 6
@@ -76,6 +58,11 @@ def test_workbook_with_title_rows_merged_districts_and_several_sheets(tmp_path):
     assert sorted(result.stations["division_code"]) == ["450102"] * 6 + ["450103"] * 6
     assert result.stations["has_microwave"].sum() == 6
     assert any("南宁.xlsx › 兴宁区 row 3 (第3行)" in str(p) for p in result.problems)
+    skipped = [str(p) for p in result.problems if p.field == "heading" and
+               p.severity is Severity.WARNING]
+    assert len(skipped) == 1 and skipped[0].startswith("南宁.xlsx › 说明 row 1 (第1行): heading: ")
+    assert "找不到表头（名称和经纬度列），此工作表（2 行，首行「填表说明」）未导入" in skipped[0]
+    assert "the sheet (2 filled rows, first: '填表说明') is not imported" in skipped[0]
 
 
 @pytest.mark.parametrize(("text", "lon", "lat", "crs"), [

@@ -210,10 +210,12 @@ def _tables_from_sheets(spec: SourceSpec, sheets: list[Sheet]) -> SourceTable:
     if all(sheet.grid.empty for sheet in sheets):
         raise SourceError(f"{spec.name}: the file is empty")
     frames, numbers, places, hints, problems = [], [], [], [], []
+    skipped: list[Problem] = []
     for sheet in sheets:
         place = spec.name + (SHEET_MARK + sheet.name if len(sheets) > 1 else "")
         located = locate_table(sheet, dict(spec.mapping))
         if located is None:
+            skipped += _skipped_sheet(place, sheet)
             continue
         frames.append(_to_fields(spec, located.headings, located.body))
         numbers.append(located.numbers)
@@ -230,7 +232,21 @@ def _tables_from_sheets(spec: SourceSpec, sheets: list[Sheet]) -> SourceTable:
             f"名称和经纬度列) in the top rows; first row: {shown}. Use the usual headings "
             "(驿站名称, 经度, 纬度 ...), the schema's field names or a --mapping file")
     return SourceTable(spec, pd.concat(frames, ignore_index=True), np.concatenate(numbers),
-                       problems, np.concatenate(places), np.concatenate(hints))
+                       problems + skipped, np.concatenate(places), np.concatenate(hints))
+
+
+def _skipped_sheet(place: str, sheet: Sheet) -> list[Problem]:
+    """A warning for a sheet with cells but no station table: its rows are not counted, so
+    a district sheet whose headings were not recognised must not go unnoticed."""
+    if sheet.grid.empty:
+        return []
+    first = " ".join(str(v) for v in sheet.grid.iloc[0] if str(v).strip())[:60]
+    rows = len(sheet.grid)
+    return [Problem(place, int(sheet.numbers[0]), "heading",
+                    f"no heading row names a station name and its position; the sheet "
+                    f"({rows} filled rows, first: {first!r}) is not imported",
+                    Severity.WARNING,
+                    f"找不到表头（名称和经纬度列），此工作表（{rows} 行，首行「{first}」）未导入")]
 
 
 def _layout_notes(place: str, heading_row: int, headings: Headings,
