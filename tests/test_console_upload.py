@@ -201,6 +201,11 @@ def test_bad_uploads_are_refused_naming_the_field(upload):
     assert huge.status_code == 413 and "表格超过 2000000 字节" in huge.text
     headings_only = send_sheet(client, csrf, "编号,驿站名称\n".encode())
     assert headings_only.status_code == 422 and "表头中找不到名称和经纬度列" in headings_only.text
+    no_valid_row = send_sheet(client, csrf, "驿站名称,城市,经度,纬度\n甲驿站,南宁市,,\n".encode())
+    assert no_valid_row.status_code == 303
+    page = client.get("/console/upload/review").text
+    assert "0 valid + 1 rejected" in page and "南宁.csv row 2 (第2行)" in page
+    assert ">应用</button>" not in page  # nothing to apply
     clock.now += dt.timedelta(minutes=31)  # a review waits half an hour at most
     assert client.get("/console/upload/review", follow_redirects=False).status_code == 303
     assert store.history(limit=5) == []

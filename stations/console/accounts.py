@@ -88,7 +88,7 @@ class Accounts:
             raise InvalidInput("username", "is taken", "value_error", username) from None
 
     def list(self) -> list[dict[str, object]]:
-        with self.db.transaction() as sql:
+        with self.db.transaction(write=False) as sql:
             rows = sql("SELECT username, office, scope, disabled FROM staff "
                        "ORDER BY username").fetchall()
         return [{"username": u, "office": o, "scope": json.loads(s), "disabled": bool(d)}
@@ -147,7 +147,7 @@ class Accounts:
         """The staff member a session token belongs to, while it is valid."""
         if not token or len(token) > 100:
             return None
-        with self.db.transaction() as sql:
+        with self.db.transaction(write=False) as sql:
             row = sql("SELECT s.username, s.office, s.scope, x.csrf, x.expires_at FROM sessions x "
                       "JOIN staff s ON s.username = x.username "
                       "WHERE x.token_hash = %s AND s.disabled = 0",
@@ -165,7 +165,7 @@ class Accounts:
 
     def export(self) -> list[tuple[object, ...]]:
         """Every account as stored (password hashes, lockouts), for another console database."""
-        with self.db.transaction() as sql:
+        with self.db.transaction(write=False) as sql:
             return [tuple(row) for row in sql(f"SELECT {_STAFF_COLUMNS} FROM staff "
                                               "ORDER BY username").fetchall()]
 

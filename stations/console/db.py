@@ -43,12 +43,14 @@ class ConsoleDb(Protocol):
     #: raised when a primary key is taken
     integrity_error: type[Exception]
 
-    def transaction(self) -> contextlib.AbstractContextManager[Transaction]: ...
+    def transaction(self, write: bool = True) -> contextlib.AbstractContextManager[Transaction]:
+        """One transaction; ``write=False`` for one that only reads."""
 
 
 class SqliteDb:
     """The tables in a SQLite file; writers serialise on the file's lock (``BEGIN IMMEDIATE``),
-    so two processes serving the same file count failed sign-ins correctly."""
+    so two processes serving the same file count failed sign-ins correctly, while readers (the
+    session check of every page) take no lock from each other or from a writer (WAL)."""
 
     for_update = ""
     integrity_error = sqlite3.IntegrityError
@@ -56,19 +58,19 @@ class SqliteDb:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         with contextlib.closing(self._connect()) as db:
+            db.execute("PRAGMA journal_mode=WAL")  # kept by the file
             db.executescript(SCHEMA_FILE.read_text(encoding="utf-8"))
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None,
                              check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
         return db
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self, write: bool = True) -> Iterator[Transaction]:
         with contextlib.closing(self._connect()) as db:
-            db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield lambda sql, params=(): db.execute(sql.replace("%s", "?"), tuple(params))
             except BaseException:
@@ -78,7 +80,8 @@ class SqliteDb:
 
 
 class PostgresDb:
-    """The tables in the PostGIS database (created by its migrations), on the store's pool."""
+    """The tables in the PostGIS database (created by its migrations), on the store's pool;
+    reads need no flag there (MVCC), writers lock the rows they update."""
 
     for_update = " FOR UPDATE"
 
@@ -89,7 +92,7 @@ class PostgresDb:
         self.integrity_error = psycopg.errors.UniqueViolation
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self, write: bool = True) -> Iterator[Transaction]:
         import psycopg
         import psycopg_pool
 

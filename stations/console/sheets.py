@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+import numpy as np
+
 from ..crs import CoordinateSystem
 from ..errors import InvalidInput, StationNotFound
 from ..store import Scope, Snapshot, StationStore
@@ -94,7 +96,7 @@ def review_sheet(store: StationStore, scope: Scope, content: bytes, filename: st
     mine = store.stations_in(scope)
     keep, refused = _in_scope(store, scope, {s.id for s in mine}, result.stations,
                               result.places)
-    stations = result.stations[keep]
+    stations = result.stations[np.asarray(keep, dtype=bool)]
     snapshot = Snapshot(mine, data_version(s.digest for s in mine), 0)
     changes = diff(stations, snapshot, result.made_ids & set(stations["id"]))
     return SheetReview(spec.name, system, BuildReport.from_validation(result, [spec]).summary(),
@@ -106,18 +108,17 @@ def _in_scope(store: StationStore, scope: Scope, mine: set[str], stations: gpd.G
               places: list[str]) -> tuple[list[bool], list[str]]:
     """Which sheet stations the office may write, and a line for each refused one."""
     keep, refused = [], []
-    why = f"不在本单位管辖范围 / outside this office's area ({scope.describe()})"
     rows = stations[["id", "name", "division_code", "province", "city", "district"]]
     for record, place in zip(rows.to_dict("records"), places, strict=True):
         if not scope.covers(record):
-            refused.append(f"{place}: {record['id']} {record['name']}: {why}")
+            why = f"不在本单位管辖范围 / outside this office's area ({scope.describe()})"
         elif record["id"] not in mine and _exists(store, str(record["id"])):
-            refused.append(f"{place}: {record['id']} {record['name']}: 此编号属于其他单位的驿站 "
-                           "/ this id is another office's station")
+            why = "此编号属于其他单位的驿站 / this id is another office's station"
         else:
-            keep.append(True)
-            continue
-        keep.append(False)
+            why = ""
+        keep.append(not why)
+        if why:
+            refused.append(f"{place}: {record['id']} {record['name']}: {why}")
     return keep, refused
 
 
@@ -155,7 +156,7 @@ class PendingReviews:
                 (key, iso(at), body))
 
     def get(self, token: str, at: dt.datetime) -> SheetReview | None:
-        with self.db.transaction() as sql:
+        with self.db.transaction(write=False) as sql:
             row = sql("SELECT created_at, body FROM sheet_reviews WHERE token_hash = %s",
                       (session_key(token),)).fetchone()
         if row is None or dt.datetime.fromisoformat(row[0]) < at - dt.timedelta(
