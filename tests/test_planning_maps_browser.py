@@ -5,13 +5,14 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 from browser import SCREENSHOTS, chromium
-from planning_data import at_km, two_districts
+from planning_data import at_km, square, two_districts
 
 from stations.maps import save_map
 from stations.maps.coverage_map import build_coverage_map
-from stations.maps.district_map import build_district_map
+from stations.maps.district_map import CANVAS_FROM, build_district_map
 from stations.planning.coverage import Stations, district_coverage
 from stations.planning.reach import StraightLineReach
+from stations.planning.samples import area_samples
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -69,3 +70,30 @@ def test_city_coverage_map_draws_district_outlines_and_names(tmp_path):
         # is both squares (about 200 km²), not the station's own neighbourhood.
         assert "200" in page.locator(".stations-summary").inner_text()
         page.screenshot(path=str(SCREENSHOTS / "planning-city-outlines.png"))
+
+
+def test_thousands_of_districts_are_drawn_on_a_canvas_with_tooltips(tmp_path):
+    side = 18  # 324 one-kilometre squares
+    assert side * side > CANVAS_FROM
+    districts = gpd.GeoDataFrame(
+        {"code": [f"{110000 + i}" for i in range(side * side)],
+         "name": [f"格{i}" for i in range(side * side)], "level": "district",
+         "province": "北京市", "city": "北京市"},
+        geometry=[square(i % side, i // side, 1) for i in range(side * side)],
+        crs="EPSG:4326")
+    lon, lat = at_km(9, 9)
+    table = district_coverage(Stations.locate([lon], [lat], districts), districts,
+                              StraightLineReach([lon], [lat], 1000),
+                              samples=area_samples(districts, per_district=16))
+    path = save_map(build_district_map(table, districts, 1000), tmp_path / "many.html")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 900, "height": 700})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        page.wait_for_selector(".leaflet-overlay-pane canvas")
+        assert page.locator("path.leaflet-interactive").count() == 0
+        page.mouse.move(450, 350)
+        page.mouse.move(452, 352)
+        assert "格" in page.locator(".leaflet-tooltip").last.inner_text(timeout=5000)
+        assert errors == []

@@ -113,7 +113,7 @@ def build_district_map(table: pd.DataFrame, districts: gpd.GeoDataFrame, reach_m
     fmap = new_map(basemap, ((miny + maxy) / 2, (minx + maxx) / 2), zoom=5)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     totals = coverage_totals(table)
-    rows = [["范围 Area", place], ["行政区 Districts", f"{totals['districts']:,}"],
+    rows = [["范围 Area", place], ["行政区 Areas", f"{totals['districts']:,}"],
             ["无驿站 Without a station", f"{totals['districts_without_station']:,}"],
             ["驿站 Stations", f"{totals['stations']:,}"],
             ["每万 km² Per 10,000 km²", f"{totals['stations_per_10k_km2']:,.1f}"],
@@ -128,7 +128,7 @@ def build_district_map(table: pd.DataFrame, districts: gpd.GeoDataFrame, reach_m
         rows.append(["最大空白 Largest gap", f"{gap_text(worst['largest_gap_m'])}, "
                      f"{worst['name']} ({worst['gap_lon']:.4f}, {worst['gap_lat']:.4f})"])
     DistrictLayer({"features": features, "metrics": _metrics(within, with_demand),
-                   "legendTitle": "按行政区 By district",
+                   "legendTitle": "按行政区 By area",
                    # Thousands of SVG paths take Chromium seconds; one canvas draws them fast.
                    "canvas": len(features) > CANVAS_FROM,
                    "summary": {"title": "覆盖概况 Coverage summary", "rows": rows},

@@ -109,10 +109,12 @@ def distances_within(stations: Stations, reach: Reach, lon: npt.ArrayLike,
 def _gap_subset(samples: AreaSamples) -> npt.NDArray[np.int64]:
     """At most :data:`GAP_POINTS_PER_DISTRICT` evenly strided sample points per district."""
     counts = np.bincount(samples.district, minlength=len(samples.district_km2))
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    position = np.arange(len(samples.district)) - starts[samples.district]
+    ends = np.cumsum(counts)
     stride = np.maximum(1, -(-counts // GAP_POINTS_PER_DISTRICT))
-    return np.flatnonzero(position % stride[samples.district] == 0)
+    # One short range per district (the points are grouped by district): no pass over all.
+    return np.concatenate([np.arange(end - count, end, step, dtype=np.int64)
+                           for end, count, step in zip(ends.tolist(), counts.tolist(),
+                                                       stride.tolist(), strict=True)])
 
 
 def _largest_gaps(samples: AreaSamples, reach: Reach, n_districts: int) -> pd.DataFrame:

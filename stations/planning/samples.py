@@ -61,8 +61,9 @@ def areas_km2(geometry: npt.ArrayLike) -> FloatArray:
 class AreaSamples:
     """Points (WGS84, float32: a metre is plenty) inside the districts of one frame.
 
-    ``district`` is each point's row in the frame; per district, ``district_km2`` is its area
-    and ``spacing_m`` the grid spacing, so each of its points stands for an equal share.
+    ``district`` is each point's row in the frame (the points are grouped by district, in row
+    order); per district, ``district_km2`` is its area and ``spacing_m`` the grid spacing, so
+    each of its points stands for an equal share.
     """
 
     lon: npt.NDArray[np.float32]
