@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import re
 
+import openpyxl
 import pytest
 from conftest import SAMPLE_ROWS
 from fastapi.testclient import TestClient
@@ -125,6 +126,22 @@ def test_a_sheet_is_reviewed_then_applied_in_the_accounts_name(upload):
     # Applied once: the review is gone, a second apply changes nothing.
     assert client.post("/console/upload/apply", data={"csrf": csrf, "key": key}
                        ).status_code == 409
+
+
+def test_an_xlsx_sheet_gives_the_same_review_and_gcj02_is_offered_first(upload):
+    client, _, _ = upload
+    csrf = sign_in(client)
+    assert '<option value="gcj02" selected>' in client.get("/console/upload").text
+    book = openpyxl.Workbook()
+    book.active.append(HEADINGS)
+    for row in sheet_rows():
+        book.active.append(row)
+    content = io.BytesIO()
+    book.save(content)
+    assert send_sheet(client, csrf, content.getvalue(), name="南宁.xlsx").status_code == 303
+    page = client.get("/console/upload/review").text
+    assert "新增 1 added, 修改 3 changed (其中移动超过 50 米 1 moved" in page
+    assert "缺失 1 missing" in page and "YY-003" in page
 
 
 def test_cancel_writes_nothing_and_forgets_the_review(upload):
