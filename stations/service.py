@@ -399,6 +399,7 @@ class StationService:
         fresh = copy.copy(base)
         fresh.__dict__.pop("extent", None)
         fresh.__dict__.pop("compact_ids", None)
+        fresh.__dict__.pop("id_order", None)
         fresh.data_version, fresh.ids = data_version, base.ids + added if added else base.ids
         fresh.lon, fresh.lat = lon, lat
         fresh.amenity_bits = patched(base.amenity_bits, chunk.amenity_bits)
@@ -768,11 +769,15 @@ class StationService:
         if bbox is not None:
             inside = self._bbox_mask(bbox)
             mask = inside if mask is None else mask & inside
-        if mask is None:
+        order = self.id_order
+        if mask is None and order is None:
             matched = self.count
             rows = list(range(min(offset, matched), min(offset + limit, matched)))
         else:
-            selected = np.flatnonzero(mask)
+            if order is None:
+                selected = np.flatnonzero(mask)
+            else:
+                selected = order if mask is None else order[mask[order]]
             matched = int(selected.size)
             rows = selected[offset:offset + limit].tolist()
         out_lon, out_lat = self._output_coordinates(rows, crs) if rows else ([], [])
@@ -787,6 +792,16 @@ class StationService:
         if west <= east:
             return in_lat & (self.lon >= west) & (self.lon <= east)
         return in_lat & ((self.lon >= west) | (self.lon <= east))
+
+    @cached_property
+    def id_order(self) -> npt.NDArray[np.intp] | None:
+        """Rows in id order, or None when they already are (a loaded file or snapshot is).
+
+        A refresh appends added stations at the end; pages still follow the ids, so replicas
+        with the same data version serve the same pages whatever edits they saw."""
+        if all(a < b for a, b in zip(self.ids, self.ids[1:], strict=False)):
+            return None
+        return np.argsort(np.array(self.ids, dtype=object), kind="stable").astype(np.intp)
 
     @cached_property
     def extent(self) -> list[float]:

@@ -27,22 +27,28 @@ def test_patched_snapshot_equals_a_fresh_load(tmp_path):
                  "status": "closed", "city": "新城市"}),
         _stored({**by_id["NN-003"].record, "lon": 108.50, "amenities": ["wifi"]}),
         _stored({**by_id["YY-001"].record, "id": "ZZ-001", "lat": 31.5}, 1),
+        _stored({**by_id["YY-001"].record, "id": "AB-001", "lat": 31.6}, 1),
     ]
     after = {**by_id, **{s.id: s for s in changed}}
     version = data_version(s.digest for s in after.values())
     patched = base.with_changes(station_chunk(changed), version)
     fresh = service_from_stations(sorted(after.values(), key=lambda s: s.id), version)
 
-    assert patched.data_version == fresh.data_version and patched.count == fresh.count == 7
+    assert patched.data_version == fresh.data_version and patched.count == fresh.count == 8
     for station_id in after:
         assert patched.station(station_id) == fresh.station(station_id)
     for lon, lat in ((108.5, 22.8), (108.7, 31.4), (108.3, 22.8)):
-        for options in (NearestOptions(k=7, at=AT), NearestOptions(k=3, open_now=True, at=AT),
+        for options in (NearestOptions(k=8, at=AT), NearestOptions(k=3, open_now=True, at=AT),
                         NearestOptions(k=2, amenities=("wifi",), at=AT),
                         NearestOptions(k=2, city="新城市", at=AT)):
             assert patched.find_nearest(lon, lat, options) == \
                 fresh.find_nearest(lon, lat, options)
     assert patched.page(0, 10, filters={"status": "closed"}).number_matched == 1
+    # Added stations are appended to the rows, yet pages follow the ids as after a fresh load.
+    for offset, limit, filters in ((0, 10, None), (1, 3, None), (0, 2, {"city": "新城市"}),
+                                   (1, 5, {"status": "active"})):
+        assert patched.page(offset, limit, filters=filters).features == \
+            fresh.page(offset, limit, filters=filters).features
     # The snapshot it came from is untouched: requests in flight finish on their data.
     assert base.count == 6 and b"09:00-10:00" not in base.station("NN-001")
 
