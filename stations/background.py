@@ -28,7 +28,8 @@ class Background:
                                             name=self.name, daemon=True)
             self._thread.start()
 
-    def stop(self, timeout_s: float = 10.0) -> None:
+    def stop(self, timeout_s: float | None = 10.0) -> None:
+        """Ask the work to return and wait for it (``None``: as long as it takes)."""
         self.stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=timeout_s)

@@ -23,6 +23,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from ..background import Background
+
 DEFAULT_CELL_M: Final = 500.0
 _METRES_PER_DEGREE: Final = 111_195.0
 SCHEMA: Final = """
@@ -61,8 +63,7 @@ class SearchCounter:
         self.flush_s = flush_s
         self._counts: dict[tuple[str, int, int], int] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._flusher = Background("search-counts", self._run)
 
     def record(self, lon: float, lat: float) -> None:
         """Count one search from a WGS84 point (the point itself is not kept)."""
@@ -87,19 +88,15 @@ class SearchCounter:
         db.close()
         return len(pending)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.flush_s):
+    def _run(self, stopping: threading.Event) -> None:
+        while not stopping.wait(self.flush_s):
             self.flush()
 
     def start(self) -> None:
         """Flush every ``flush_s`` seconds on a background thread."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="search-counts", daemon=True)
-        self._thread.start()
+        self._flusher.start()
 
     def stop(self) -> None:
-        """Stop the thread and write what is left."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        """Stop the thread (after the flush it may be in) and write what is left."""
+        self._flusher.stop(timeout_s=None)
         self.flush()
